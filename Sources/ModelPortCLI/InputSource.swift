@@ -1,0 +1,50 @@
+import Foundation
+import ModelPortData
+import ModelPortHDF5
+import ModelPortRuntime
+import ModelPortValidation
+
+/// Samples to predict: from a reference file (`inputs`, optional `labels`)
+/// or from an MNIST IDX image file.
+struct InputBatch {
+    var inputs: Tensor
+    var labels: [Int]?
+    var description: String
+
+    /// - Parameters:
+    ///   - labelsPath: IDX labels to go with IDX images (found beside them when
+    ///     nil and named like MNIST's files).
+    static func load(_ path: String, labelsPath: String?, sampleShape: [Int], limit: Int?) throws -> InputBatch {
+        if HDF5File.isHDF5(path) {
+            let reference = try ReferenceData.read(path)
+            var inputs = reference.inputs
+            var labels = reference.labels
+            if let limit, limit < inputs.batchCount {
+                inputs = inputs.batch(0..<limit)
+                labels = labels.map { Array($0.prefix(limit)) }
+            }
+            return InputBatch(inputs: inputs, labels: labels, description: "reference file \(path)")
+        }
+        let idx = try IDXFile(contentsOf: path)
+        let images = try MNIST.images(idx, sampleShape: sampleShape, limit: limit)
+        var labels: [Int]? = nil
+        let labelFile = labelsPath ?? guessLabels(for: path)
+        if let labelFile, FileManager.default.fileExists(atPath: labelFile) {
+            labels = try MNIST.labels(IDXFile(contentsOf: labelFile), limit: images.batchCount)
+            guard labels!.count == images.batchCount else {
+                throw DataError(labelFile, "has \(labels!.count) labels for \(images.batchCount) images")
+            }
+        } else if let labelsPath {
+            throw DataError(labelsPath, "no such file")
+        }
+        return InputBatch(inputs: images, labels: labels, description: "IDX images \(path)")
+    }
+
+    /// `t10k-images-idx3-ubyte.gz` -> `t10k-labels-idx1-ubyte.gz`.
+    static func guessLabels(for imagesPath: String) -> String? {
+        let name = (imagesPath as NSString).lastPathComponent
+        guard name.contains("images-idx3") else { return nil }
+        let labels = name.replacingOccurrences(of: "images-idx3", with: "labels-idx1")
+        return ((imagesPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent(labels)
+    }
+}

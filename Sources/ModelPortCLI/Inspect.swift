@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import ModelPortKeras
+import ModelPortRuntime
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show what a model file holds: format, Keras version, layers, shapes, parameters.",
+        discussion: """
+            Prints a table like Keras's model.summary(): each layer with its type, the shape \
+            of its output (None is the batch axis) and its number of weights.
+
+            Example:
+              modelport inspect fixtures/mnist_digit_model.h5
+              modelport inspect model.h5 --json | jq .total_parameters
+            """)
+
+    @Argument(help: "A Keras model file (.h5).")
+    var model: String
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func run() throws {
+        try runReportingErrors {
+            let file = try loadModel(model)
+            if json { try printJSON(file) } else { printTable(file) }
+        }
+    }
+
+    private func printTable(_ file: KerasModelFile) {
+        let m = file.model
+        print("File:      \(file.path)")
+        print("Format:    \(file.format.rawValue)" + (file.kerasGeneration.map { ", written by \($0)" } ?? ""))
+        if let v = file.kerasVersion { print("Keras:     \(v)" + (file.backend.map { " (backend: \($0))" } ?? "")) }
+        if let training = file.trainingConfig {
+            let loss = training["loss"]?.string ?? training["loss"]?.compactText ?? "?"
+            let optimizer = training["optimizer_config"]?["class_name"]?.string ?? "?"
+            print("Compiled:  loss \(loss), optimizer \(optimizer)")
+        }
+        print("")
+        print("Model: \"\(m.name)\"  input \(kerasShape(m.inputShape))")
+        var table = TextTable(headers: ["Layer (type)", "Output Shape", "Param #"], rightAligned: [2])
+        for row in m.summary {
+            table.rows.append(["\(row.name) (\(row.typeName))", kerasShape(row.outputShape), grouped(row.parameterCount)])
+        }
+        print(table.render())
+        let bytes = m.parameterCount * 4
+        print("Total params: \(grouped(m.parameterCount)) (\(String(format: "%.2f", Double(bytes) / 1024)) KB)")
+    }
+
+    private func printJSON(_ file: KerasModelFile) throws {
+        let m = file.model
+        let object: [String: Any] = [
+            "file": file.path,
+            "format": file.format.rawValue,
+            "keras_version": file.kerasVersion as Any,
+            "backend": file.backend as Any,
+            "model_name": m.name,
+            "input_shape": m.inputShape,
+            "output_shape": m.outputShape,
+            "total_parameters": m.parameterCount,
+            "layers": m.summary.map {
+                ["name": $0.name, "type": $0.typeName, "output_shape": $0.outputShape, "parameters": $0.parameterCount] as [String: Any]
+            },
+        ]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// An IDX file (the MNIST format): a big-endian header with a magic number
+/// (two zero bytes, a type code, the number of dimensions), one 32-bit size
+/// per dimension, then the raw data. ModelPort reads the unsigned-byte type
+/// (code 0x08) that MNIST and Fashion-MNIST use; `.gz` files are inflated.
+public struct IDXFile: Sendable {
+    public let path: String
+    public let dimensions: [Int]
+    public let bytes: [UInt8]
+
+    /// Largest IDX payload accepted (MNIST's training images are 47 MB).
+    public static let maxBytes = 1 << 30
+
+    /// - Throws: `DataError` for a wrong magic number, an unsupported type,
+    ///   a header whose sizes disagree with the data, or corrupt gzip data.
+    public init(contentsOf path: String) throws {
+        guard let raw = FileManager.default.contents(atPath: path) else {
+            throw DataError(path, FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
+        }
+        // Read the header first, so the decompression limit follows from it.
+        let header: Data
+        if Gzip.isGzip(raw) {
+            header = try Gzip.decompress(raw, limit: 64, atLimit: .stop, path: path)
+        } else {
+            header = raw
+        }
+        let (dims, headerLength) = try IDXFile.parseHeader(header, path: path)
+        let expected = dims.reduce(1, *)
+        let data = Gzip.isGzip(raw) ? try Gzip.decompress(raw, limit: headerLength + expected, path: path) : raw
+        guard data.count == headerLength + expected else {
+            let have = data.count - headerLength
+            throw DataError(path, have < expected
+                ? "header says \(dims.map(String.init).joined(separator: " x ")) = \(expected) bytes of data, but only \(have) are present (truncated file?)"
+                : "has \(have - expected) bytes after the \(expected) its header describes")
+        }
+        self.path = path
+        dimensions = dims
+        bytes = [UInt8](data[(data.startIndex + headerLength)...])
+    }
+
+    static func parseHeader(_ data: Data, path: String) throws -> (dims: [Int], length: Int) {
+        guard data.count >= 4 else { throw DataError(path, "too short to be an IDX file (\(data.count) bytes)") }
+        let b = [UInt8](data.prefix(4))
+        guard b[0] == 0, b[1] == 0 else {
+            throw DataError(path, String(format: "not an IDX file (magic number 0x%02X%02X%02X%02X does not start with two zero bytes)", b[0], b[1], b[2], b[3]))
+        }
+        guard b[2] == 0x08 else {
+            throw DataError(path, String(format: "IDX element type 0x%02X is not supported (only unsigned bytes, 0x08)", b[2]))
+        }
+        let rank = Int(b[3])
+        guard (1...4).contains(rank) else { throw DataError(path, "IDX file declares \(rank) dimensions (1 to 4 supported)") }
+        let length = 4 + 4 * rank
+        guard data.count >= length else { throw DataError(path, "the IDX header is truncated") }
+        var dims: [Int] = []
+        var total = 1
+        for i in 0..<rank {
+            let o = data.startIndex + 4 + 4 * i
+            let d = Int(data[o]) << 24 | Int(data[o + 1]) << 16 | Int(data[o + 2]) << 8 | Int(data[o + 3])
+            total = total.multipliedReportingOverflow(by: d).overflow ? Int.max : total * d
+            dims.append(d)
+        }
+        guard total <= maxBytes else {
+            throw DataError(path, "header declares \(dims.map(String.init).joined(separator: " x ")) elements, more than ModelPort reads (\(maxBytes) bytes)")
+        }
+        return (dims, length)
+    }
+}

@@ -1,0 +1,112 @@
+import ModelPortHDF5
+import ModelPortRuntime
+
+/// Reads a legacy Keras HDF5 model (`model.save("x.h5")`, Keras 2 or 3).
+///
+/// Driven entirely by what the file declares: the `model_config` attribute
+/// builds the model, `/model_weights`'s `layer_names` and each layer group's
+/// `weight_names` say where every weight lives (`conv2d/kernel:0` from
+/// Keras 2, `sequential/conv2d/kernel` from Keras 3). Paths are never guessed.
+public enum KerasH5Reader {
+    public static func load(_ path: String) throws -> KerasModelFile {
+        let file = try HDF5File(openingAt: path)
+        let root = file.root
+        guard try root.hasAttribute("model_config") else {
+            let hint = (try? root.hasAttribute("layer_names")) == true || root.exists("layers")
+                ? " (it looks like a weights-only file)" : ""
+            throw KerasImportError(file: path, message: "no 'model_config' attribute: not a Keras model saved with model.save()\(hint)")
+        }
+        let configText = try root.readStringAttribute("model_config")
+        let config: JSONValue
+        do { config = try JSONValue.parse(configText) } catch {
+            throw KerasImportError(file: path, message: "the 'model_config' attribute is not valid JSON")
+        }
+        var training: JSONValue? = nil
+        if try root.hasAttribute("training_config") {
+            training = try? JSONValue.parse(try root.readStringAttribute("training_config"))
+        }
+        let model = try KerasModelConfig.buildModel(config, file: path)
+        let weights = root.isGroup("model_weights") ? try root.group("model_weights") : root
+        try loadWeights(into: model, from: weights, file: path)
+        let version = try optionalString(root, "keras_version") ?? optionalString(weights, "keras_version")
+        let backend = try optionalString(root, "backend") ?? optionalString(weights, "backend")
+        return KerasModelFile(path: path, format: .legacyH5, kerasVersion: version, backend: backend,
+                              modelConfig: config, trainingConfig: training, model: model)
+    }
+
+    /// Fills every layer's parameters from an HDF5 weights group laid out by
+    /// Keras's `save_weights_to_hdf5_group`.
+    /// - Throws: `KerasImportError` when a layer's weights are missing, extra,
+    ///   or of the wrong shape.
+    static func loadWeights(into model: Sequential, from group: HDF5Group, file: String) throws {
+        guard let layerNames = try readChunkedStrings(group, "layer_names") else {
+            throw KerasImportError(file: file, message: "'\(group.path)' has no 'layer_names' attribute: no Keras weights here")
+        }
+        let byName = Dictionary(model.layers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var loaded = Set<String>()
+        for layerName in layerNames {
+            guard group.isGroup(layerName) else {
+                throw KerasImportError(file: file, layer: layerName, message: "listed in layer_names but '\(group.path)/\(layerName)' is missing")
+            }
+            let layerGroup = try group.group(layerName)
+            let weightNames = try readChunkedStrings(layerGroup, "weight_names") ?? []
+            guard let layer = byName[layerName] else {
+                if weightNames.isEmpty { continue }
+                throw KerasImportError(file: file, layer: layerName,
+                                       message: "the file has \(weightNames.count) weights for this layer, but the model config has no layer of that name")
+            }
+            let parameters = layer.parameters
+            guard weightNames.count == parameters.count else {
+                throw KerasImportError(file: file, layer: layerName, className: layer.typeName,
+                                       message: "the file has \(weightNames.count) weights (\(weightNames.joined(separator: ", "))), the layer needs \(parameters.count) (\(parameters.map(\.name).joined(separator: ", ")))")
+            }
+            for (weightName, parameter) in zip(weightNames, parameters) {
+                // "sequential/conv2d/kernel" or "conv2d/kernel:0" -> "kernel"
+                let base = weightName.split(separator: "/").last.map { String($0.split(separator: ":").first ?? $0) } ?? weightName
+                guard base == parameter.name else {
+                    throw KerasImportError(file: file, layer: layerName, className: layer.typeName,
+                                           message: "weight '\(weightName)' is where the layer expects '\(parameter.name)'")
+                }
+                let dataset = try layerGroup.dataset(weightName)
+                let shape = try dataset.shape()
+                guard shape == parameter.shape else {
+                    throw KerasImportError(file: file, layer: layerName, className: layer.typeName,
+                                           message: "weight '\(weightName)' has shape \(shape), the layer needs \(parameter.shape)")
+                }
+                parameter.value = Tensor(shape: shape, scalars: try dataset.read(as: Float.self))
+            }
+            loaded.insert(layerName)
+        }
+        for layer in model.layers where !layer.parameters.isEmpty && !loaded.contains(layer.name) {
+            throw KerasImportError(file: file, layer: layer.name, className: layer.typeName,
+                                   message: "the file has no weights for this layer (not in layer_names)")
+        }
+    }
+
+    /// Reads a string-array attribute that Keras may have split into
+    /// `name0`, `name1`, ... because it exceeded HDF5's 64 KB header limit.
+    /// Returns nil when neither form is present.
+    static func readChunkedStrings(_ object: HDF5Object, _ name: String) throws -> [String]? {
+        if try object.hasAttribute(name) {
+            return try readStrings(object, name)
+        }
+        var result: [String] = []
+        var index = 0
+        while try object.hasAttribute("\(name)\(index)") {
+            result += try readStrings(object, "\(name)\(index)")
+            index += 1
+        }
+        return index == 0 ? nil : result
+    }
+
+    /// A string array; h5py stores an empty list (a layer with no weights) as
+    /// an empty float64 array, which is read as no strings.
+    private static func readStrings(_ object: HDF5Object, _ name: String) throws -> [String] {
+        if try object.attributeShape(name) == [0] { return [] }
+        return try object.readStringArrayAttribute(name)
+    }
+
+    private static func optionalString(_ object: HDF5Object, _ name: String) throws -> String? {
+        try object.hasAttribute(name) ? object.readStringAttribute(name) : nil
+    }
+}

@@ -1,0 +1,126 @@
+import ModelPortRuntime
+
+/// Turns a Keras model config (`model_config` in `.h5`, `config.json` in
+/// `.keras`) into a runtime model with zero weights.
+///
+/// Understands both generations' spellings: Keras 2 `batch_input_shape`,
+/// Keras 3 `batch_shape`, and Keras 3's `{module, class_name, config,
+/// registered_name}` wrappers.
+enum KerasModelConfig {
+    /// Largest input sample ModelPort accepts from a config, in elements.
+    static let maxInputElements = 1 << 26
+
+    static func buildModel(_ top: JSONValue, file: String) throws -> Sequential {
+        guard let className = top["class_name"]?.string, let config = top["config"] else {
+            throw KerasImportError(file: file, message: "model config has no 'class_name'/'config' (not a Keras model config?)")
+        }
+        switch className {
+        case "Sequential":
+            return try buildSequential(config, file: file)
+        case "Functional", "Model":
+            throw KerasImportError(file: file, className: className,
+                                   message: "functional models are not supported yet; only Sequential models can be imported")
+        default:
+            throw KerasImportError(file: file, className: className,
+                                   message: "top-level model class '\(className)' is not supported (supported: Sequential)")
+        }
+    }
+
+    static func buildSequential(_ config: JSONValue, file: String) throws -> Sequential {
+        let modelName = config["name"]?.string ?? "sequential"
+        guard let entries = config["layers"]?.array else {
+            throw KerasImportError(file: file, className: "Sequential", message: "Sequential config has no 'layers' list")
+        }
+        var inputShape: [Int]? = nil
+        var shape: [Int]? = nil
+        var layers: [any Layer] = []
+        for (index, entry) in entries.enumerated() {
+            guard let layerClass = entry["class_name"]?.string, let layerConfig = entry["config"]?.object else {
+                throw KerasImportError(file: file, message: "layer #\(index) of the Sequential config has no class_name/config")
+            }
+            let layerName = layerConfig["name"]?.string ?? "\(layerClass.lowercased())_\(index)"
+            // The input shape comes from an InputLayer, or from the first
+            // layer's batch shape (Keras 2 models built without InputLayer).
+            let batchShape = layerConfig["batch_shape"] ?? layerConfig["batch_input_shape"]
+            if layerClass == "InputLayer" {
+                guard layers.isEmpty, shape == nil else {
+                    throw KerasImportError(file: file, layer: layerName, className: layerClass,
+                                           message: "an InputLayer may only come first in a Sequential model")
+                }
+                guard let batchShape, !batchShape.isNull else {
+                    throw KerasImportError(file: file, layer: layerName, className: layerClass, argument: "batch_shape",
+                                           message: "InputLayer has no batch_shape/batch_input_shape")
+                }
+                shape = try sampleShape(batchShape, file: file, layer: layerName)
+                inputShape = shape
+                try checkInputLayer(layerConfig, file: file, name: layerName)
+                continue
+            }
+            if shape == nil {
+                if let batchShape, !batchShape.isNull {
+                    shape = try sampleShape(batchShape, file: file, layer: layerName)
+                } else if let built = config["build_input_shape"], !built.isNull {
+                    shape = try sampleShape(built, file: file, layer: modelName)
+                } else {
+                    throw KerasImportError(file: file, layer: layerName, className: layerClass,
+                                           message: "the model config does not say its input shape (no InputLayer, batch_input_shape or build_input_shape)")
+                }
+                inputShape = shape
+            }
+            var inner = layerConfig
+            inner["batch_shape"] = nil
+            inner["batch_input_shape"] = nil
+            var args = try LayerArguments(file: file, className: layerClass, name: layerName, config: inner)
+            let layer = try KerasLayerRegistry.build(&args, inputShape: shape!)
+            do {
+                shape = try layer.outputShape(for: shape!)
+            } catch let e as RuntimeError {
+                throw args.error(e.message)
+            }
+            layers.append(layer)
+        }
+        guard let inputShape, !layers.isEmpty else {
+            throw KerasImportError(file: file, className: "Sequential", message: "the Sequential model has no layers")
+        }
+        do {
+            return try Sequential(name: modelName, inputShape: inputShape, layers: layers)
+        } catch let e as RuntimeError {
+            throw KerasImportError(file: file, className: "Sequential", message: e.message)
+        }
+    }
+
+    /// `[null, 28, 28, 1]` -> `[28, 28, 1]`, refusing unknown or absurd sizes.
+    static func sampleShape(_ value: JSONValue, file: String, layer: String) throws -> [Int] {
+        guard let dims = value.array, dims.count >= 2 else {
+            throw KerasImportError(file: file, layer: layer, argument: "batch_shape",
+                                   message: "expected [batch, dims...], found \(value.compactText)")
+        }
+        var shape: [Int] = []
+        var total = 1
+        for d in dims.dropFirst() {
+            guard let i = d.int else {
+                throw KerasImportError(file: file, layer: layer, argument: "batch_shape",
+                                       message: "input shape \(value.compactText) has an unknown dimension; ModelPort needs fixed sample shapes")
+            }
+            guard i >= 1, i <= maxInputElements else {
+                throw KerasImportError(file: file, layer: layer, argument: "batch_shape",
+                                       message: "input dimension \(i) in \(value.compactText) is out of range")
+            }
+            total *= i
+            guard total <= maxInputElements else {
+                throw KerasImportError(file: file, layer: layer, argument: "batch_shape",
+                                       message: "input shape \(value.compactText) is larger than ModelPort accepts (\(maxInputElements) elements per sample)")
+            }
+            shape.append(i)
+        }
+        return shape
+    }
+
+    private static func checkInputLayer(_ config: [String: JSONValue], file: String, name: String) throws {
+        var args = try LayerArguments(file: file, className: "InputLayer", name: name, config: config)
+        args.ignore("batch_shape", "batch_input_shape", "optional", "input_tensor")
+        try args.require("sparse", oneOf: [.bool(false)])
+        try args.require("ragged", oneOf: [.bool(false)])
+        try args.checkAllUnderstood()
+    }
+}

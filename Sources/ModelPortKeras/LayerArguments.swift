@@ -1,0 +1,186 @@
+import ModelPortRuntime
+
+/// One layer's Keras config, read key by key.
+///
+/// Every getter records the key as understood. After a factory has built its
+/// layer, `checkAllUnderstood()` rejects any key left over with a non-null
+/// value: an argument ModelPort does not know is an error naming it, never a
+/// silent approximation.
+public struct LayerArguments: Sendable {
+    public let file: String
+    public let className: String
+    public let name: String
+    public let config: [String: JSONValue]
+    private var understood: Set<String> = []
+
+    /// Keys that never change what a trained layer computes at inference.
+    static let inertKeys: Set<String> = [
+        "name", "trainable", "dtype",
+        "kernel_initializer", "bias_initializer", "depthwise_initializer", "pointwise_initializer",
+        "gamma_initializer", "beta_initializer", "moving_mean_initializer", "moving_variance_initializer",
+        "kernel_regularizer", "bias_regularizer", "activity_regularizer", "depthwise_regularizer",
+        "pointwise_regularizer", "gamma_regularizer", "beta_regularizer",
+        "kernel_constraint", "bias_constraint", "depthwise_constraint", "pointwise_constraint",
+        "gamma_constraint", "beta_constraint",
+    ]
+
+    /// Largest parameter tensor a config may ask for (elements); a hostile
+    /// config must not make the importer allocate gigabytes before any weight
+    /// is read.
+    public static let maxParameterElements = 1 << 28
+
+    public init(file: String, className: String, name: String, config: [String: JSONValue]) throws {
+        self.file = file
+        self.className = className
+        self.name = name
+        self.config = config
+        understood = LayerArguments.inertKeys
+        try checkDType()
+    }
+
+    /// An error about this layer, optionally naming one argument.
+    public func error(_ message: String, argument: String? = nil) -> KerasImportError {
+        KerasImportError(file: file, layer: name, className: className, argument: argument, message: message)
+    }
+
+    /// Marks keys as understood without reading them (arguments that only
+    /// matter during training, such as a dropout seed).
+    public mutating func ignore(_ keys: String...) { understood.formUnion(keys) }
+
+    /// The raw value of `key`, marking it understood; nil when absent or null.
+    public mutating func value(_ key: String) -> JSONValue? {
+        understood.insert(key)
+        guard let v = config[key], !v.isNull else { return nil }
+        return v
+    }
+
+    public mutating func int(_ key: String, default fallback: Int? = nil, range: ClosedRange<Int>? = nil) throws -> Int {
+        guard let v = value(key) else {
+            if let fallback { return fallback }
+            throw error("missing required argument", argument: key)
+        }
+        guard let i = v.int else { throw error("expected an integer, found \(v.compactText)", argument: key) }
+        if let range, !range.contains(i) {
+            throw error("\(i) is outside the supported range \(range.lowerBound)...\(range.upperBound)", argument: key)
+        }
+        return i
+    }
+
+    /// A pair given as `[a, b]` or as one integer used for both (Keras accepts either).
+    public mutating func intPair(_ key: String, default fallback: (Int, Int)? = nil,
+                                 range: ClosedRange<Int> = 1...65_536) throws -> (Int, Int) {
+        guard let v = value(key) else {
+            if let fallback { return fallback }
+            throw error("missing required argument", argument: key)
+        }
+        let pair: (Int, Int)
+        if let i = v.int { pair = (i, i) }
+        else if let a = v.array, a.count == 2, let x = a[0].int, let y = a[1].int { pair = (x, y) }
+        else { throw error("expected an integer or a pair of integers, found \(v.compactText)", argument: key) }
+        guard range.contains(pair.0), range.contains(pair.1) else {
+            throw error("\(pair) is outside the supported range \(range.lowerBound)...\(range.upperBound)", argument: key)
+        }
+        return pair
+    }
+
+    public mutating func string(_ key: String, default fallback: String? = nil) throws -> String {
+        guard let v = value(key) else {
+            if let fallback { return fallback }
+            throw error("missing required argument", argument: key)
+        }
+        guard let s = v.string else { throw error("expected a string, found \(v.compactText)", argument: key) }
+        return s
+    }
+
+    public mutating func bool(_ key: String, default fallback: Bool? = nil) throws -> Bool {
+        guard let v = value(key) else {
+            if let fallback { return fallback }
+            throw error("missing required argument", argument: key)
+        }
+        guard let b = v.bool else { throw error("expected true or false, found \(v.compactText)", argument: key) }
+        return b
+    }
+
+    public mutating func float(_ key: String, default fallback: Float? = nil) throws -> Float {
+        guard let v = value(key) else {
+            if let fallback { return fallback }
+            throw error("missing required argument", argument: key)
+        }
+        guard let d = v.number else { throw error("expected a number, found \(v.compactText)", argument: key) }
+        return Float(d)
+    }
+
+    /// Requires `key` to be absent, null, or one of `allowed` (compared as JSON).
+    public mutating func require(_ key: String, oneOf allowed: [JSONValue]) throws {
+        guard let v = value(key) else { return }
+        guard allowed.contains(v) else {
+            throw error("value \(v.compactText) is not supported (supported: \(allowed.map(\.compactText).joined(separator: ", ")))",
+                        argument: key)
+        }
+    }
+
+    /// `padding`: "valid" or "same" ("causal" and others are rejected).
+    public mutating func padding(_ key: String = "padding") throws -> WindowGeometry.Padding {
+        let s = try string(key, default: "valid")
+        guard let p = WindowGeometry.Padding(rawValue: s.lowercased()) else {
+            throw error("padding '\(s)' is not supported (supported: valid, same)", argument: key)
+        }
+        return p
+    }
+
+    /// `data_format`: only "channels_last", ModelPort's NHWC layout.
+    public mutating func requireChannelsLast(_ key: String = "data_format") throws {
+        try require(key, oneOf: [.string("channels_last")])
+    }
+
+    /// An activation given by name (`"relu"`) or as Keras 3 serialises a
+    /// built-in function (`{"class_name": "function", "config": "relu", ...}`).
+    public mutating func activation(_ key: String = "activation") throws -> Activation {
+        guard let v = value(key) else { return .linear }
+        let name: String?
+        if let s = v.string { name = s }
+        else if let s = v["config"]?.string { name = s }
+        else if let s = v["config"]?["name"]?.string { name = s }
+        else { name = nil }
+        guard let name else { throw error("cannot read activation \(v.compactText)", argument: key) }
+        guard let a = Activation(rawValue: name) else {
+            throw error("activation '\(name)' is not supported (supported: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))",
+                        argument: key)
+        }
+        return a
+    }
+
+    /// Refuses a parameter tensor larger than `maxParameterElements`.
+    public func checkParameterShape(_ shape: [Int], argument: String) throws {
+        var total = 1
+        for d in shape {
+            let (product, overflow) = total.multipliedReportingOverflow(by: d)
+            guard !overflow, product <= LayerArguments.maxParameterElements else {
+                throw error("asks for a weight of shape \(shape), larger than ModelPort accepts (\(LayerArguments.maxParameterElements) elements)",
+                            argument: argument)
+            }
+            total = product
+        }
+    }
+
+    /// Rejects any config key no getter or `ignore` has marked as understood,
+    /// unless its value is null.
+    public func checkAllUnderstood() throws {
+        for key in config.keys.sorted() where !understood.contains(key) {
+            if let v = config[key], !v.isNull {
+                throw error("argument is not supported by ModelPort (value \(v.compactText))", argument: key)
+            }
+        }
+    }
+
+    /// Layers compute in float32: refuse other dtype policies (mixed_float16
+    /// would change results), written as a string (Keras 2) or a DTypePolicy
+    /// object (Keras 3).
+    private func checkDType() throws {
+        guard let v = config["dtype"], !v.isNull else { return }
+        let policy = v.string ?? v["config"]?["name"]?.string
+        guard policy == "float32" else {
+            throw error("dtype policy \(v.compactText) is not supported (ModelPort computes in float32)", argument: "dtype")
+        }
+    }
+}

@@ -1,0 +1,19 @@
+/// A named trainable or stored weight of a layer (e.g. a Conv2D `kernel`).
+///
+/// Parameters are reference types so that loaders, optimizers and exporters
+/// all see and update the same storage the layer computes with.
+public final class Parameter: @unchecked Sendable {
+    /// The Keras variable name within its layer: `kernel`, `bias`, `gamma`, ...
+    public let name: String
+    /// The value; its shape is fixed when the layer is built.
+    public var value: Tensor {
+        willSet { precondition(newValue.shape == value.shape, "parameter \(name): shape \(newValue.shape) != \(value.shape)") }
+    }
+
+    public init(name: String, value: Tensor) {
+        self.name = name
+        self.value = value
+    }
+
+    public var shape: [Int] { value.shape }
+}

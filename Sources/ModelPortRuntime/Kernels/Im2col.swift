@@ -1,0 +1,82 @@
+/// Geometry of a 2-D sliding window over an NHWC image, with Keras/TensorFlow
+/// padding rules.
+public struct WindowGeometry: Sendable, Equatable {
+    public let inHeight, inWidth: Int
+    public let kernelHeight, kernelWidth: Int
+    public let strideY, strideX: Int
+    public let dilationY, dilationX: Int
+    public let outHeight, outWidth: Int
+    /// Rows/columns of implicit padding before the image (TensorFlow puts the
+    /// odd extra row/column of "same" padding after it).
+    public let padTop, padLeft: Int
+
+    public enum Padding: String, Sendable { case valid, same }
+
+    /// - Throws: `RuntimeError` when the window does not fit the image.
+    public init(inHeight: Int, inWidth: Int, kernel: (Int, Int), strides: (Int, Int),
+                dilation: (Int, Int) = (1, 1), padding: Padding) throws {
+        guard kernel.0 > 0, kernel.1 > 0, strides.0 > 0, strides.1 > 0, dilation.0 > 0, dilation.1 > 0 else {
+            throw RuntimeError("kernel \(kernel), strides \(strides) and dilation \(dilation) must be positive")
+        }
+        self.inHeight = inHeight; self.inWidth = inWidth
+        self.kernelHeight = kernel.0; self.kernelWidth = kernel.1
+        self.strideY = strides.0; self.strideX = strides.1
+        self.dilationY = dilation.0; self.dilationX = dilation.1
+        let effH = (kernel.0 - 1) * dilation.0 + 1
+        let effW = (kernel.1 - 1) * dilation.1 + 1
+        switch padding {
+        case .valid:
+            guard inHeight >= effH, inWidth >= effW else {
+                throw RuntimeError("a \(effH)x\(effW) window does not fit a \(inHeight)x\(inWidth) input with 'valid' padding")
+            }
+            outHeight = (inHeight - effH) / strides.0 + 1
+            outWidth = (inWidth - effW) / strides.1 + 1
+            padTop = 0; padLeft = 0
+        case .same:
+            outHeight = (inHeight + strides.0 - 1) / strides.0
+            outWidth = (inWidth + strides.1 - 1) / strides.1
+            padTop = max((outHeight - 1) * strides.0 + effH - inHeight, 0) / 2
+            padLeft = max((outWidth - 1) * strides.1 + effW - inWidth, 0) / 2
+        }
+    }
+
+    /// Length of one im2col row: every window element of every channel.
+    func patchLength(channels: Int) -> Int { kernelHeight * kernelWidth * channels }
+}
+
+/// Unfolds `count` NHWC images into rows of the matrix
+/// `[count * outHeight * outWidth, kernelHeight * kernelWidth * channels]`,
+/// ordered (ky, kx, channel) to match a Keras kernel `(kh, kw, in, out)`
+/// read as a `[kh * kw * in, out]` matrix. Padding positions are zero.
+func im2col(_ input: UnsafePointer<Float>, count: Int, channels: Int,
+            geometry g: WindowGeometry, into out: UnsafeMutablePointer<Float>) {
+    let rowLength = g.patchLength(channels: channels)
+    let imageSize = g.inHeight * g.inWidth * channels
+    var row = out
+    for n in 0..<count {
+        let image = input + n * imageSize
+        for oy in 0..<g.outHeight {
+            for ox in 0..<g.outWidth {
+                var dst = row
+                for ky in 0..<g.kernelHeight {
+                    let iy = oy * g.strideY - g.padTop + ky * g.dilationY
+                    if iy < 0 || iy >= g.inHeight {
+                        dst.update(repeating: 0, count: g.kernelWidth * channels)
+                        dst += g.kernelWidth * channels
+                        continue
+                    }
+                    for kx in 0..<g.kernelWidth {
+                        let ix = ox * g.strideX - g.padLeft + kx * g.dilationX
+                        if ix < 0 || ix >= g.inWidth {
+                            dst.update(repeating: 0, count: channels)
+                        } else {
+                            dst.update(from: image + (iy * g.inWidth + ix) * channels, count: channels)
+                        }
+                        dst += channels
+                    }
+                }
+                row += rowLength
+            }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import Foundation
+
+/// How many threads batch work is spread over (defaults to the core count).
+public enum RuntimeThreads {
+    nonisolated(unsafe) public static var count: Int = ProcessInfo.processInfo.activeProcessorCount
+}
+
+/// Splits `0..<total` into contiguous chunks of at most `maxChunk` and runs
+/// `body` on them concurrently (on `RuntimeThreads.count` threads at most).
+/// Chunks are fixed by the sizes alone, so results do not depend on timing.
+func parallelChunks(total: Int, maxChunk: Int, _ body: @Sendable (Range<Int>) -> Void) {
+    guard total > 0 else { return }
+    let threads = max(1, RuntimeThreads.count)
+    let chunk = max(1, min(maxChunk, (total + threads - 1) / threads))
+    let chunks = (total + chunk - 1) / chunk
+    if chunks == 1 || threads == 1 {
+        var start = 0
+        while start < total { body(start..<min(total, start + chunk)); start += chunk }
+        return
+    }
+    DispatchQueue.concurrentPerform(iterations: chunks) { i in
+        body((i * chunk)..<min(total, (i + 1) * chunk))
+    }
+}

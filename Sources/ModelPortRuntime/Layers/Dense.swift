@@ -1,0 +1,45 @@
+/// Fully connected layer on the last axis: `y = activation(x · kernel + bias)`,
+/// with Keras's kernel layout `(inputs, units)`. Inputs of rank > 2 are
+/// treated as a batch of rows, as Keras does.
+public final class Dense: Layer, @unchecked Sendable {
+    public let name: String
+    public var typeName: String { "Dense" }
+    public let units: Int
+    public let activation: Activation
+    public let kernel: Parameter
+    public let bias: Parameter?
+
+    public init(name: String, inputUnits: Int, units: Int, activation: Activation = .linear, useBias: Bool = true) {
+        precondition(inputUnits > 0 && units > 0)
+        self.name = name
+        self.units = units
+        self.activation = activation
+        kernel = Parameter(name: "kernel", value: Tensor(zeros: [inputUnits, units]))
+        bias = useBias ? Parameter(name: "bias", value: Tensor(zeros: [units])) : nil
+    }
+
+    public var inputUnits: Int { kernel.shape[0] }
+    public var parameters: [Parameter] { [kernel] + (bias.map { [$0] } ?? []) }
+
+    public func outputShape(for inputShape: [Int]) throws -> [Int] {
+        guard let last = inputShape.last, last == inputUnits else {
+            throw RuntimeError("\(name) (Dense) expects a last axis of \(inputUnits), got input shape \(inputShape)")
+        }
+        return inputShape.dropLast() + [units]
+    }
+
+    public func forward(_ input: Tensor) -> Tensor {
+        let rows = input.count / inputUnits
+        var output = Tensor(zeros: input.shape.dropLast() + [units])
+        input.scalars.withUnsafeBufferPointer { x in
+            kernel.value.scalars.withUnsafeBufferPointer { w in
+                output.scalars.withUnsafeMutableBufferPointer { y in
+                    sgemm(m: rows, n: units, k: inputUnits, a: x.baseAddress!, lda: inputUnits,
+                          b: w.baseAddress!, ldb: units, c: y.baseAddress!, ldc: units)
+                    addBiasAndActivate(y.baseAddress!, rows: rows, columns: units, bias: bias, activation: activation)
+                }
+            }
+        }
+        return output
+    }
+}

@@ -1,0 +1,77 @@
+import ModelPortHDF5
+import ModelPortRuntime
+
+/// Inputs and the outputs a reference framework (Keras) produced for them.
+///
+/// On disk (see README, "Reference files"): an HDF5 file with datasets
+/// `inputs` (float32, N x input shape), `outputs` (float32, N x output shape)
+/// and optionally `labels` (integers, N).
+public struct ReferenceData: Sendable {
+    public let path: String
+    public let inputs: Tensor
+    public let outputs: Tensor
+    public let labels: [Int]?
+
+    public init(path: String, inputs: Tensor, outputs: Tensor, labels: [Int]?) {
+        self.path = path
+        self.inputs = inputs
+        self.outputs = outputs
+        self.labels = labels
+    }
+
+    /// Reads a reference file.
+    /// - Throws: `HDF5Error` for unreadable files, `ReferenceError` for
+    ///   missing datasets or inconsistent sample counts.
+    public static func read(_ path: String) throws -> ReferenceData {
+        let file = try HDF5File(openingAt: path)
+        let root = file.root
+        for name in ["inputs", "outputs"] where !root.isDataset(name) {
+            throw ReferenceError("\(path): reference file has no '\(name)' dataset (expected datasets: inputs, outputs, optional labels)")
+        }
+        let inputs = try readTensor(root.dataset("inputs"))
+        let outputs = try readTensor(root.dataset("outputs"))
+        guard inputs.rank >= 1, outputs.rank >= 1, inputs.batchCount == outputs.batchCount else {
+            throw ReferenceError("\(path): 'inputs' \(inputs.shape) and 'outputs' \(outputs.shape) do not have the same number of samples")
+        }
+        var labels: [Int]? = nil
+        if root.isDataset("labels") {
+            let ds = try root.dataset("labels")
+            let values = try ds.read(as: Int64.self).map { Int($0) }
+            guard values.count == inputs.batchCount else {
+                throw ReferenceError("\(path): 'labels' has \(values.count) entries for \(inputs.batchCount) samples")
+            }
+            labels = values
+        }
+        return ReferenceData(path: path, inputs: inputs, outputs: outputs, labels: labels)
+    }
+
+    /// Writes a reference file (to a temporary name, then renamed into place).
+    public func write(to path: String) throws {
+        let temporary = path + ".tmp-\(UInt32.random(in: 0...UInt32.max))"
+        do {
+            let file = try HDF5File(creatingAt: temporary)
+            _ = try file.root.createDataset("inputs", shape: inputs.shape, values: inputs.scalars, gzipLevel: 6)
+            _ = try file.root.createDataset("outputs", shape: outputs.shape, values: outputs.scalars, gzipLevel: 6)
+            if let labels {
+                _ = try file.root.createDataset("labels", shape: [labels.count], values: labels.map { Int64($0) })
+            }
+            try file.flush()
+        } catch {
+            unlinkQuietly(temporary)
+            throw error
+        }
+        try renameReplacing(temporary, path)
+    }
+
+    static func readTensor(_ dataset: HDF5Dataset) throws -> Tensor {
+        let shape = try dataset.shape()
+        return Tensor(shape: shape, scalars: try dataset.read(as: Float.self))
+    }
+}
+
+/// A problem with reference data or a comparison request.
+public struct ReferenceError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

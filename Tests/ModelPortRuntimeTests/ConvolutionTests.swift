@@ -1,0 +1,87 @@
+import Foundation
+import ModelPortRuntime
+import Testing
+import TestSupport
+
+/// Direct, loop-by-loop convolution in Double: the definition, with no
+/// im2col and no BLAS, to check the fast path against.
+func naiveConv2D(_ x: Tensor, kernel w: Tensor, bias: Tensor?, strides: (Int, Int), dilation: (Int, Int),
+                 padTop: Int, padLeft: Int, outHeight: Int, outWidth: Int) -> Tensor {
+    let (n, h, wd, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let (kh, kw, f) = (w.shape[0], w.shape[1], w.shape[3])
+    var y = Tensor(zeros: [n, outHeight, outWidth, f])
+    for b in 0..<n {
+        for oy in 0..<outHeight {
+            for ox in 0..<outWidth {
+                for o in 0..<f {
+                    var acc = Double(bias?.scalars[o] ?? 0)
+                    for i in 0..<kh {
+                        for j in 0..<kw {
+                            let iy = oy * strides.0 - padTop + i * dilation.0
+                            let ix = ox * strides.1 - padLeft + j * dilation.1
+                            guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
+                            for ch in 0..<c {
+                                acc += Double(x.scalars[((b * h + iy) * wd + ix) * c + ch])
+                                    * Double(w.scalars[((i * kw + j) * c + ch) * f + o])
+                            }
+                        }
+                    }
+                    y.scalars[((b * outHeight + oy) * outWidth + ox) * f + o] = Float(acc)
+                }
+            }
+        }
+    }
+    return y
+}
+
+struct ConvolutionTests {
+    struct Case: Sendable, CustomStringConvertible {
+        var h: Int, w: Int, c: Int, f: Int, k: (Int, Int), s: (Int, Int), d: (Int, Int)
+        var padding: WindowGeometry.Padding, bias: Bool
+        var description: String { "\(h)x\(w)x\(c) k\(k) s\(s) d\(d) \(padding) bias:\(bias)" }
+    }
+
+    static let cases: [Case] = [
+        Case(h: 8, w: 8, c: 1, f: 4, k: (3, 3), s: (1, 1), d: (1, 1), padding: .valid, bias: true),
+        Case(h: 7, w: 9, c: 3, f: 5, k: (3, 2), s: (2, 1), d: (1, 1), padding: .valid, bias: false),
+        Case(h: 7, w: 6, c: 2, f: 3, k: (3, 3), s: (1, 1), d: (1, 1), padding: .same, bias: true),
+        Case(h: 8, w: 7, c: 2, f: 3, k: (4, 4), s: (2, 3), d: (1, 1), padding: .same, bias: true),
+        Case(h: 9, w: 9, c: 2, f: 2, k: (3, 3), s: (1, 1), d: (2, 2), padding: .same, bias: true),
+        Case(h: 5, w: 5, c: 4, f: 6, k: (1, 1), s: (1, 1), d: (1, 1), padding: .valid, bias: true),
+    ]
+
+    @Test(arguments: cases)
+    func matchesDirectConvolution(_ t: Case) throws {
+        let conv = Conv2D(name: "c", inputChannels: t.c, filters: t.f, kernelSize: t.k, strides: t.s,
+                          dilation: t.d, padding: t.padding, useBias: t.bias)
+        conv.kernel.value = randomTensor(conv.kernel.shape, seed: 1)
+        if let b = conv.bias { b.value = randomTensor(b.shape, seed: 2) }
+        let x = randomTensor([3, t.h, t.w, t.c], seed: 3)
+        let g = try WindowGeometry(inHeight: t.h, inWidth: t.w, kernel: t.k, strides: t.s, dilation: t.d, padding: t.padding)
+        let expected = naiveConv2D(x, kernel: conv.kernel.value, bias: conv.bias?.value, strides: t.s, dilation: t.d,
+                                   padTop: g.padTop, padLeft: g.padLeft, outHeight: g.outHeight, outWidth: g.outWidth)
+        let y = conv.forward(x)
+        #expect(y.shape == expected.shape)
+        #expect(try conv.outputShape(for: [t.h, t.w, t.c]) == Array(expected.shape.dropFirst()))
+        #expect(maxAbsDifference(y, expected) < 1e-5)
+    }
+
+    /// TensorFlow's "same" rule: output = ceil(in / stride); the odd padding
+    /// row/column goes after the image.
+    @Test func samePaddingGeometry() throws {
+        let g = try WindowGeometry(inHeight: 8, inWidth: 7, kernel: (4, 4), strides: (2, 3), padding: .same)
+        #expect(g.outHeight == 4 && g.outWidth == 3)
+        // total padding: H (4-1)*2+4-8 = 2 -> top 1; W (3-1)*3+4-7 = 3 -> left 1
+        #expect(g.padTop == 1 && g.padLeft == 1)
+    }
+
+    @Test func rejectsWrongChannelCount() {
+        let conv = Conv2D(name: "conv", inputChannels: 3, filters: 2, kernelSize: (3, 3))
+        #expect(throws: RuntimeError.self) { try conv.outputShape(for: [8, 8, 1]) }
+    }
+
+    @Test func rejectsWindowLargerThanValidInput() {
+        let conv = Conv2D(name: "conv", inputChannels: 1, filters: 2, kernelSize: (5, 5))
+        #expect(throws: RuntimeError.self) { try conv.outputShape(for: [4, 4, 1]) }
+    }
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Re-check the committed fixtures with the real Keras that wrote them.
+
+For every model in fixtures/manifest.json: load `<stem>.h5` with the Keras
+generation that saved it (Keras 3, or tf-keras for `*_keras2`), predict the
+reference inputs, and require the result to equal the committed `outputs`
+exactly. This proves the reference files are Keras's own numbers for these
+model files (not edited by hand, not stale after a fixture change).
+
+Prints one line per model and a closing 'N passed, N failed' line; exits 1 on
+any failure. Each generation runs in its own subprocess.
+"""
+import json
+import os
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURES = os.path.join(REPO, "fixtures")
+
+
+def check(writer, stems):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import h5py
+    import numpy as np
+    if writer == "keras3":
+        import keras
+    else:
+        import tf_keras as keras
+    failed = 0
+    for stem in stems:
+        with h5py.File(os.path.join(FIXTURES, stem + ".reference.h5"), "r") as f:
+            x, y = f["inputs"][()], f["outputs"][()]
+        model = keras.models.load_model(os.path.join(FIXTURES, stem + ".h5"), compile=False)
+        got = model.predict(x, batch_size=len(x), verbose=0)
+        if got.shape == y.shape and np.array_equal(got, y):
+            print(f"ok      {stem}: {writer} {keras.__version__} reproduces all {y.size} reference outputs")
+        else:
+            diff = float(np.max(np.abs(got - y))) if got.shape == y.shape else float("inf")
+            print(f"FAILED  {stem}: {writer} output differs from the committed reference (max diff {diff:g})")
+            failed += 1
+    return failed
+
+
+def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "--writer":
+        # The exit status is the number of models that failed.
+        sys.exit(min(check(sys.argv[2], sys.argv[3:]), 100))
+    with open(os.path.join(FIXTURES, "manifest.json")) as f:
+        manifest = json.load(f)
+    by_writer = {}
+    for stem, entry in manifest.items():
+        by_writer.setdefault(entry["writer"], []).append(stem)
+    total = sum(len(v) for v in by_writer.values())
+    if total == 0:
+        print("no fixtures listed in fixtures/manifest.json")
+        sys.exit(1)
+    failures = 0
+    for writer, stems in sorted(by_writer.items()):
+        rc = subprocess.run([sys.executable, os.path.abspath(__file__), "--writer", writer, *stems]).returncode
+        # A crash (negative status) counts every model of that writer as failed.
+        failures += rc if 0 <= rc <= len(stems) else len(stems)
+    print(f"fixture check: {total - failures} passed, {failures} failed")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()

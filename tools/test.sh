@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian machine with the Swift toolchain:
+# installs what is missing (tools/setup.sh), builds, runs every Swift test, and
+# re-checks the committed Keras reference outputs with Keras itself.
+#
+# Usage: tools/test.sh [extra `swift test` arguments, e.g. --filter CLITests]
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+command -v swift >/dev/null 2>&1 || export PATH="/opt/swift/usr/bin:$PATH"
+
+bash tools/setup.sh
+venv="${MODELPORT_VENV:-$repo/.venv}"
+
+echo "== Keras reference check (the committed fixtures' outputs, recomputed by Keras)"
+"$venv/bin/python" tools/check_fixtures.py
+
+echo "== Swift build and tests"
+swift test "$@"
