@@ -103,7 +103,7 @@ struct EditedFileTests {
         let path = try editedCopy(of: "mnist_digit_model") { root in
             try editConfig(root) { config in
                 var list = layers(&config)
-                list[3]["class_name"] = "FancyPooling2D"
+                list[4]["class_name"] = "FancyPooling2D"
                 setLayers(&config, list)
             }
         }
