@@ -59,6 +59,8 @@ let package = Package(
             name: "ModelPortKerasTests",
             dependencies: ["ModelPortKeras", "ModelPortValidation", "ModelPortHDF5", "TestSupport"]),
         .testTarget(name: "ModelPortDataTests", dependencies: ["ModelPortData", "TestSupport"]),
-        .testTarget(name: "ModelPortCLITests", dependencies: ["TestSupport"]),
+        .testTarget(
+            name: "ModelPortCLITests",
+            dependencies: ["ModelPortKeras", "ModelPortValidation", "TestSupport"]),
     ]
 )

@@ -3,8 +3,8 @@
 
 For every model in fixtures/manifest.json: load `<stem>.h5` with the Keras
 generation that saved it (Keras 3, or tf-keras for `*_keras2`), predict the
-reference inputs, and require the result to equal the committed `outputs`
-exactly. This proves the reference files are Keras's own numbers for these
+reference inputs, and require the result to match the committed `outputs`
+(within 1e-6; bit-identical on the machine that wrote them). This proves the reference files are Keras's own numbers for these
 model files (not edited by hand, not stale after a fixture change).
 
 Prints one line per model and a closing 'N passed, N failed' line; exits 1 on
@@ -33,10 +33,12 @@ def check(writer, stems):
             x, y = f["inputs"][()], f["outputs"][()]
         model = keras.models.load_model(os.path.join(FIXTURES, stem + ".h5"), compile=False)
         got = model.predict(x, batch_size=len(x), verbose=0)
-        if got.shape == y.shape and np.array_equal(got, y):
-            print(f"ok      {stem}: {writer} {keras.__version__} reproduces all {y.size} reference outputs")
+        diff = float(np.max(np.abs(got - y))) if got.shape == y.shape else float("inf")
+        # Same machine, same Keras: bit-identical in practice. The 1e-6 margin
+        # only absorbs a CPU whose kernels (oneDNN) sum in another order.
+        if diff <= 1e-6:
+            print(f"ok      {stem}: {writer} {keras.__version__} reproduces all {y.size} reference outputs (max diff {diff:g})")
         else:
-            diff = float(np.max(np.abs(got - y))) if got.shape == y.shape else float("inf")
             print(f"FAILED  {stem}: {writer} output differs from the committed reference (max diff {diff:g})")
             failed += 1
     return failed

@@ -109,12 +109,17 @@ struct CLITests {
         let dir = TestPaths.temporaryDirectory("cli")
         let bogus = dir.appendingPathComponent("bogus.h5").path
         try Data(repeating: 0x42, count: 1000).write(to: URL(fileURLWithPath: bogus))
-        for args in [["inspect", bogus], ["predict", bogus, "--input", reference],
-                     ["validate", model, "--reference", bogus], ["inspect", dir.appendingPathComponent("nope.h5").path]] {
+        let missing = dir.appendingPathComponent("nope.h5").path
+        let cases: [(args: [String], names: String)] = [
+            (["inspect", bogus], bogus), (["predict", bogus, "--input", reference], bogus),
+            (["validate", model, "--reference", bogus], bogus), (["inspect", missing], missing),
+            (["predict", model, "--input", missing], missing),
+        ]
+        for (args, path) in cases {
             let r = try TestPaths.runModelPort(args)
             #expect(r.status == 2, "\(args)")
-            #expect(r.stderr.contains("error:"))
-            #expect(r.stderr.contains(args.last == bogus || args.first == "inspect" ? args[1] : bogus), "\(r.stderr)")
+            #expect(r.stderr.hasPrefix("error: "), "\(r.stderr)")
+            #expect(r.stderr.contains(path), "\(r.stderr)")
             #expect(!r.stderr.contains("HDF5-DIAG"), "HDF5 must not print its own error stack")
         }
         let usage = try TestPaths.runModelPort(["predict", model])
