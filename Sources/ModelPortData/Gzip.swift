@@ -1,4 +1,4 @@
-import CZlib
+import CGzip
 import Foundation
 
 /// Decompresses gzip data through zlib without ever producing more than a

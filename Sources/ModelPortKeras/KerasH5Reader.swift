@@ -38,7 +38,7 @@ public enum KerasH5Reader {
     /// Keras's `save_weights_to_hdf5_group`.
     /// - Throws: `KerasImportError` when a layer's weights are missing, extra,
     ///   or of the wrong shape.
-    static func loadWeights(into model: Sequential, from group: HDF5Group, file: String) throws {
+    static func loadWeights(into model: any Model, from group: HDF5Group, file: String) throws {
         guard let layerNames = try readChunkedStrings(group, "layer_names") else {
             throw KerasImportError(file: file, message: "'\(group.path)' has no 'layer_names' attribute: no Keras weights here")
         }

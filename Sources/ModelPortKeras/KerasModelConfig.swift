@@ -10,7 +10,7 @@ enum KerasModelConfig {
     /// Largest input sample ModelPort accepts from a config, in elements.
     static let maxInputElements = 1 << 26
 
-    static func buildModel(_ top: JSONValue, file: String) throws -> Sequential {
+    static func buildModel(_ top: JSONValue, file: String) throws -> any Model {
         guard let className = top["class_name"]?.string, let config = top["config"] else {
             throw KerasImportError(file: file, message: "model config has no 'class_name'/'config' (not a Keras model config?)")
         }

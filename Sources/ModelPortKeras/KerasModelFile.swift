@@ -15,7 +15,7 @@ public struct KerasModelFile: Sendable {
     public let modelConfig: JSONValue
     /// Present for a compiled model: loss, metrics, `optimizer_config`.
     public let trainingConfig: JSONValue?
-    public let model: Sequential
+    public let model: any Model
 
     /// "Keras 3" / "Keras 2", from `keras_version`.
     public var kerasGeneration: String? {

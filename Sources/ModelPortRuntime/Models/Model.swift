@@ -1,14 +1,23 @@
-/// A model with one input and one output that can run inference on batches.
+/// A trained network that runs inference on batches.
+///
+/// Shapes in `inputShapes`/`outputShapes` are per sample (no batch axis);
+/// tensors passed to `forward` carry the batch axis first. Most models have
+/// one input and one output: `inputShape`, `outputShape`, `forward(_:)` and
+/// `predict(_:)` are the single-tensor forms.
 public protocol Model: AnyObject, Sendable {
     var name: String { get }
-    /// The shape of one input sample (no batch axis).
-    var inputShape: [Int] { get }
-    /// The shape of one output sample (no batch axis).
-    var outputShape: [Int] { get }
-    /// Every layer, in execution order.
+    var inputShapes: [[Int]] { get }
+    var outputShapes: [[Int]] { get }
+    /// Every distinct layer, in execution order (a shared layer appears once).
     var layers: [any Layer] { get }
     /// Runs all layers on one batch on the calling thread.
-    func forward(_ input: Tensor) -> Tensor
+    /// - Precondition: one tensor per input, each of the declared sample shape.
+    func forward(inputs: [Tensor]) -> [Tensor]
+    /// Runs the model and returns every layer's output (a shared layer's
+    /// first use), in execution order, for per-layer comparison.
+    func layerOutputs(inputs: [Tensor]) -> [(layer: String, output: Tensor)]
+    /// The rows of a `model.summary()`-like table.
+    var summary: [LayerSummary] { get }
 }
 
 /// One row of a model summary.
@@ -18,31 +27,67 @@ public struct LayerSummary: Sendable, Equatable {
     /// Output shape of one sample (no batch axis).
     public let outputShape: [Int]
     public let parameterCount: Int
+    /// Names of the layers feeding this one (functional models; empty otherwise).
+    public let inbound: [String]
+
+    public init(name: String, typeName: String, outputShape: [Int], parameterCount: Int, inbound: [String] = []) {
+        self.name = name
+        self.typeName = typeName
+        self.outputShape = outputShape
+        self.parameterCount = parameterCount
+        self.inbound = inbound
+    }
 }
 
 extension Model {
+    public var inputShape: [Int] { inputShapes[0] }
+    public var outputShape: [Int] { outputShapes[0] }
+
     /// Number of scalar weights in all layers.
     public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameterCount } }
 
-    /// Runs inference on a batch, spreading chunks of at most `chunkSize`
-    /// samples over `RuntimeThreads.count` threads.
+    /// Single-input, single-output forward pass.
+    public func forward(_ input: Tensor) -> Tensor { forward(inputs: [input])[0] }
+
+    /// Runs inference on a batch of a single-input, single-output model,
+    /// spreading chunks of at most `chunkSize` samples over
+    /// `RuntimeThreads.count` threads.
     /// - Throws: `RuntimeError` when the samples do not have `inputShape`.
     public func predict(_ input: Tensor, chunkSize: Int = 32) throws -> Tensor {
-        guard input.sampleShape == inputShape else {
-            throw RuntimeError("model '\(name)' expects input samples of shape \(inputShape), got \(input.sampleShape)")
+        guard inputShapes.count == 1, outputShapes.count == 1 else {
+            throw RuntimeError("model '\(name)' has \(inputShapes.count) inputs and \(outputShapes.count) outputs; use predict(inputs:)")
         }
-        let n = input.batchCount
-        let outPer = outputShape.reduce(1, *)
-        var output = Tensor(zeros: [n] + outputShape)
-        output.scalars.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            parallelChunks(total: n, maxChunk: chunkSize) { range in
-                let y = forward(input.batch(range))
+        return try predict(inputs: [input], chunkSize: chunkSize)[0]
+    }
+
+    /// Runs inference on a batch, spreading chunks of at most `chunkSize`
+    /// samples over `RuntimeThreads.count` threads. Chunks are fixed by the
+    /// sizes alone, so results do not depend on timing.
+    /// - Throws: `RuntimeError` when the inputs do not match `inputShapes`.
+    public func predict(inputs: [Tensor], chunkSize: Int = 32) throws -> [Tensor] {
+        guard inputs.count == inputShapes.count else {
+            throw RuntimeError("model '\(name)' takes \(inputShapes.count) inputs, got \(inputs.count)")
+        }
+        for (i, (x, shape)) in zip(inputs, inputShapes).enumerated() where x.sampleShape != shape {
+            throw RuntimeError("model '\(name)' expects input \(i) samples of shape \(shape), got \(x.sampleShape)")
+        }
+        let n = inputs[0].batchCount
+        guard inputs.allSatisfy({ $0.batchCount == n }) else {
+            throw RuntimeError("model '\(name)': inputs have different batch sizes \(inputs.map(\.batchCount))")
+        }
+        let sizes = outputShapes.map { $0.reduce(1, *) }
+        // Chunks write disjoint ranges of buffers owned here, then become tensors.
+        let buffers = sizes.map { UnsafeMutableBufferPointer<Float>.allocate(capacity: n * $0) }
+        defer { buffers.forEach { $0.deallocate() } }
+        nonisolated(unsafe) let destinations = buffers
+        parallelChunks(total: n, maxChunk: chunkSize) { range in
+            let ys = forward(inputs: inputs.map { $0.batch(range) })
+            for (k, y) in ys.enumerated() {
                 y.scalars.withUnsafeBufferPointer { src in
-                    (out.baseAddress! + range.lowerBound * outPer).update(from: src.baseAddress!, count: src.count)
+                    (destinations[k].baseAddress! + range.lowerBound * sizes[k]).update(from: src.baseAddress!, count: src.count)
                 }
             }
         }
-        return output
+        return zip(outputShapes, buffers).map { Tensor(shape: [n] + $0, scalars: Array($1)) }
     }
 }

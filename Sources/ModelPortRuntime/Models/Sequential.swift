@@ -1,40 +1,44 @@
 /// A linear stack of layers, like Keras's `Sequential`.
 public final class Sequential: Model, @unchecked Sendable {
     public let name: String
-    public let inputShape: [Int]
-    public let outputShape: [Int]
     public let layers: [any Layer]
     /// Output shape of each layer for one sample, parallel to `layers`.
     public let layerOutputShapes: [[Int]]
+    public let inputShapes: [[Int]]
+    public let outputShapes: [[Int]]
 
     /// Checks that every layer accepts its predecessor's output.
     /// - Parameter inputShape: one sample's shape, without the batch axis.
     /// - Throws: `RuntimeError` naming the first layer whose input does not fit.
     public init(name: String, inputShape: [Int], layers: [any Layer]) throws {
         self.name = name
-        self.inputShape = inputShape
         self.layers = layers
         var shape = inputShape
         var shapes: [[Int]] = []
         for layer in layers {
-            shape = try layer.outputShape(for: shape)
+            do {
+                shape = try layer.outputShape(for: shape)
+            } catch let e as RuntimeError {
+                throw RuntimeError("layer '\(layer.name)' (\(layer.typeName)): \(e.message)")
+            }
             shapes.append(shape)
         }
-        outputShape = shape
+        inputShapes = [inputShape]
+        outputShapes = [shape]
         layerOutputShapes = shapes
     }
 
-    public func forward(_ input: Tensor) -> Tensor {
-        layers.reduce(input) { $1.forward($0) }
+    public func forward(inputs: [Tensor]) -> [Tensor] {
+        precondition(inputs.count == 1, "a Sequential model has one input")
+        return [layers.reduce(inputs[0]) { $1.forward($0) }]
     }
 
-    /// Runs the layers and keeps every layer's output (for per-layer comparison).
-    public func forwardKeepingOutputs(_ input: Tensor) -> [Tensor] {
-        var x = input
-        return layers.map { x = $0.forward(x); return x }
+    public func layerOutputs(inputs: [Tensor]) -> [(layer: String, output: Tensor)] {
+        precondition(inputs.count == 1, "a Sequential model has one input")
+        var x = inputs[0]
+        return layers.map { x = $0.forward(x); return ($0.name, x) }
     }
 
-    /// The rows of a `model.summary()`-like table.
     public var summary: [LayerSummary] {
         zip(layers, layerOutputShapes).map {
             LayerSummary(name: $0.name, typeName: $0.typeName, outputShape: $1, parameterCount: $0.parameterCount)
