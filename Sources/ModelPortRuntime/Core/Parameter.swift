@@ -5,14 +5,18 @@
 public final class Parameter: @unchecked Sendable {
     /// The Keras variable name within its layer: `kernel`, `bias`, `gamma`, ...
     public let name: String
+    /// Whether an optimizer updates it (false for BatchNormalization's moving
+    /// statistics and Normalization's mean/variance, as in Keras).
+    public let trainable: Bool
     /// The value; its shape is fixed when the layer is built.
     public var value: Tensor {
         willSet { precondition(newValue.shape == value.shape, "parameter \(name): shape \(newValue.shape) != \(value.shape)") }
     }
 
-    public init(name: String, value: Tensor) {
+    public init(name: String, value: Tensor, trainable: Bool = true) {
         self.name = name
         self.value = value
+        self.trainable = trainable
     }
 
     public var shape: [Int] { value.shape }
