@@ -1,0 +1,63 @@
+/// Average pooling over NHWC windows. With "same" padding the average is over
+/// the window positions inside the image only, as in TensorFlow.
+public final class AveragePooling2D: Layer, @unchecked Sendable {
+    public let name: String
+    public var typeName: String { "AveragePooling2D" }
+    public let poolSize: (height: Int, width: Int)
+    public let strides: (y: Int, x: Int)
+    public let padding: WindowGeometry.Padding
+
+    /// - Parameter strides: defaults to the pool size, as in Keras.
+    public init(name: String, poolSize: (Int, Int) = (2, 2), strides: (Int, Int)? = nil,
+                padding: WindowGeometry.Padding = .valid) {
+        self.name = name
+        self.poolSize = poolSize
+        self.strides = strides ?? poolSize
+        self.padding = padding
+    }
+
+    func geometry(for inputShape: [Int]) throws -> WindowGeometry {
+        guard inputShape.count == 3 else {
+            throw RuntimeError("expects (height, width, channels) input, got \(inputShape)")
+        }
+        return try WindowGeometry(inHeight: inputShape[0], inWidth: inputShape[1], kernel: poolSize,
+                                  strides: strides, padding: padding)
+    }
+
+    public func outputShape(for inputShape: [Int]) throws -> [Int] {
+        let g = try geometry(for: inputShape)
+        return [g.outHeight, g.outWidth, inputShape[2]]
+    }
+
+    public func forward(_ input: Tensor) -> Tensor {
+        let g = try! geometry(for: input.sampleShape)
+        let n = input.batchCount, c = input.shape[3]
+        var output = Tensor(zeros: [n, g.outHeight, g.outWidth, c])
+        input.scalars.withUnsafeBufferPointer { x in
+            output.scalars.withUnsafeMutableBufferPointer { y in
+                var dst = y.baseAddress!
+                for b in 0..<n {
+                    let image = x.baseAddress! + b * g.inHeight * g.inWidth * c
+                    for oy in 0..<g.outHeight {
+                        let y0 = oy * g.strideY - g.padTop
+                        let yRange = max(0, y0)..<min(g.inHeight, y0 + g.kernelHeight)
+                        for ox in 0..<g.outWidth {
+                            let x0 = ox * g.strideX - g.padLeft
+                            let xRange = max(0, x0)..<min(g.inWidth, x0 + g.kernelWidth)
+                            for iy in yRange {
+                                for ix in xRange {
+                                    let src = image + (iy * g.inWidth + ix) * c
+                                    for ch in 0..<c { dst[ch] += src[ch] }
+                                }
+                            }
+                            let inv = 1 / Float(yRange.count * xRange.count)
+                            for ch in 0..<c { dst[ch] *= inv }
+                            dst += c
+                        }
+                    }
+                }
+            }
+        }
+        return output
+    }
+}

@@ -1,0 +1,92 @@
+/// Depthwise 2-D convolution over NHWC input: each input channel is convolved
+/// with its own `depthMultiplier` filters. Keras kernel layout
+/// `(kh, kw, inChannels, depthMultiplier)`; output channel `c * depthMultiplier + m`.
+public final class DepthwiseConv2D: Layer, @unchecked Sendable {
+    public let name: String
+    public var typeName: String { "DepthwiseConv2D" }
+    public let kernelSize: (height: Int, width: Int)
+    public let strides: (y: Int, x: Int)
+    public let dilation: (y: Int, x: Int)
+    public let padding: WindowGeometry.Padding
+    public let activation: Activation
+    public let kernel: Parameter
+    public let bias: Parameter?
+
+    public init(name: String, inputChannels: Int, depthMultiplier: Int = 1, kernelSize: (Int, Int),
+                strides: (Int, Int) = (1, 1), dilation: (Int, Int) = (1, 1),
+                padding: WindowGeometry.Padding = .valid, activation: Activation = .linear, useBias: Bool = true) {
+        precondition(inputChannels > 0 && depthMultiplier > 0)
+        self.name = name
+        self.kernelSize = kernelSize
+        self.strides = strides
+        self.dilation = dilation
+        self.padding = padding
+        self.activation = activation
+        kernel = Parameter(name: "kernel", value: Tensor(zeros: [kernelSize.0, kernelSize.1, inputChannels, depthMultiplier]))
+        bias = useBias ? Parameter(name: "bias", value: Tensor(zeros: [inputChannels * depthMultiplier])) : nil
+    }
+
+    public var inputChannels: Int { kernel.shape[2] }
+    public var depthMultiplier: Int { kernel.shape[3] }
+    public var parameters: [Parameter] { [kernel] + (bias.map { [$0] } ?? []) }
+
+    func geometry(for s: [Int]) throws -> WindowGeometry {
+        guard s.count == 3, s[2] == inputChannels else {
+            throw RuntimeError("expects (height, width, \(inputChannels)) input, got \(s)")
+        }
+        return try WindowGeometry(inHeight: s[0], inWidth: s[1], kernel: kernelSize, strides: strides,
+                                  dilation: dilation, padding: padding)
+    }
+
+    public func outputShape(for inputShape: [Int]) throws -> [Int] {
+        let g = try geometry(for: inputShape)
+        return [g.outHeight, g.outWidth, inputChannels * depthMultiplier]
+    }
+
+    public func forward(_ input: Tensor) -> Tensor {
+        depthwiseConvolution(input, kernel: kernel.value, bias: bias?.value, activation: activation,
+                             geometry: try! geometry(for: input.sampleShape))
+    }
+}
+
+/// The depthwise convolution itself, shared with SeparableConv2D.
+func depthwiseConvolution(_ input: Tensor, kernel: Tensor, bias: Tensor?, activation: Activation,
+                          geometry g: WindowGeometry) -> Tensor {
+    let n = input.batchCount, c = kernel.shape[2], dm = kernel.shape[3]
+    let outC = c * dm
+    var output = Tensor(zeros: [n, g.outHeight, g.outWidth, outC])
+    input.scalars.withUnsafeBufferPointer { x in
+        kernel.scalars.withUnsafeBufferPointer { w in
+            output.scalars.withUnsafeMutableBufferPointer { y in
+                for b in 0..<n {
+                    let image = x.baseAddress! + b * g.inHeight * g.inWidth * c
+                    for oy in 0..<g.outHeight {
+                        for ox in 0..<g.outWidth {
+                            let dst = y.baseAddress! + ((b * g.outHeight + oy) * g.outWidth + ox) * outC
+                            for ky in 0..<g.kernelHeight {
+                                let iy = oy * g.strideY - g.padTop + ky * g.dilationY
+                                guard iy >= 0, iy < g.inHeight else { continue }
+                                for kx in 0..<g.kernelWidth {
+                                    let ix = ox * g.strideX - g.padLeft + kx * g.dilationX
+                                    guard ix >= 0, ix < g.inWidth else { continue }
+                                    let src = image + (iy * g.inWidth + ix) * c
+                                    let wk = w.baseAddress! + (ky * g.kernelWidth + kx) * c * dm
+                                    for ch in 0..<c {
+                                        let v = src[ch]
+                                        for m in 0..<dm { dst[ch * dm + m] += v * wk[ch * dm + m] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                let rows = n * g.outHeight * g.outWidth
+                if let bias {
+                    for r in 0..<rows { for k in 0..<outC { y[r * outC + k] += bias.scalars[k] } }
+                }
+                activation.apply(y.baseAddress!, count: rows * outC, rowLength: outC)
+            }
+        }
+    }
+    return output
+}

@@ -1,0 +1,42 @@
+/// Feature-wise standardisation with stored statistics (Keras
+/// `Normalization` after `adapt`), over the last axis:
+/// `y = (x - mean) / max(sqrt(variance), epsilon)` with Keras's epsilon 1e-7.
+/// Weights: mean, variance, count (non-trainable).
+public final class Normalization: Layer, @unchecked Sendable {
+    public let name: String
+    public var typeName: String { "Normalization" }
+    public let mean: Parameter
+    public let variance: Parameter
+    public let count: Parameter
+    /// Keras's `backend.epsilon()`.
+    public let epsilon: Float = 1e-7
+
+    public init(name: String, features: Int) {
+        precondition(features > 0)
+        self.name = name
+        mean = Parameter(name: "mean", value: Tensor(zeros: [features]), trainable: false)
+        variance = Parameter(name: "variance", value: Tensor(shape: [features], scalars: .init(repeating: 1, count: features)), trainable: false)
+        count = Parameter(name: "count", value: Tensor(zeros: []), trainable: false)
+    }
+
+    public var features: Int { mean.shape[0] }
+    public var parameters: [Parameter] { [mean, variance, count] }
+
+    public func outputShape(for inputShape: [Int]) throws -> [Int] {
+        guard inputShape.last == features || features == 1 else {
+            throw RuntimeError("normalizes \(features) features on the last axis, got input \(inputShape)")
+        }
+        return inputShape
+    }
+
+    public func forward(_ input: Tensor) -> Tensor {
+        var output = input
+        let f = features
+        let denominators = variance.value.scalars.map { max($0.squareRoot(), epsilon) }
+        for i in 0..<output.count {
+            let k = f == 1 ? 0 : i % f
+            output.scalars[i] = (output.scalars[i] - mean.value.scalars[k]) / denominators[k]
+        }
+        return output
+    }
+}

@@ -1,0 +1,51 @@
+/// Permutes the axes of each sample, like Keras's `Permute(dims)`, where
+/// `dims` are 1-based sample axes (`(2, 1)` swaps the two axes of a matrix).
+public final class Permute: Layer, @unchecked Sendable {
+    public let name: String
+    public var typeName: String { "Permute" }
+    /// 1-based, as Keras writes them.
+    public let dims: [Int]
+
+    public init(name: String, dims: [Int]) {
+        self.name = name
+        self.dims = dims
+    }
+
+    public func outputShape(for inputShape: [Int]) throws -> [Int] {
+        guard dims.count == inputShape.count, Set(dims) == Set(1...max(1, inputShape.count)) else {
+            throw RuntimeError("dims \(dims) are not a permutation of the axes 1...\(inputShape.count) of input \(inputShape)")
+        }
+        return dims.map { inputShape[$0 - 1] }
+    }
+
+    public func forward(_ input: Tensor) -> Tensor {
+        let inShape = input.sampleShape
+        let outShape = try! outputShape(for: inShape)
+        let rank = inShape.count
+        var inStrides = [Int](repeating: 1, count: rank)
+        for i in stride(from: rank - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * inShape[i + 1] }
+        // Stride in the input for each output axis.
+        let strides = dims.map { inStrides[$0 - 1] }
+        let per = input.sampleCount
+        var output = Tensor(zeros: [input.batchCount] + outShape)
+        var index = [Int](repeating: 0, count: rank)
+        for b in 0..<input.batchCount {
+            let base = b * per
+            index = index.map { _ in 0 }
+            for o in 0..<per {
+                var src = base
+                for k in 0..<rank { src += index[k] * strides[k] }
+                output.scalars[base + o] = input.scalars[src]
+                // Advance the output multi-index (row-major).
+                var k = rank - 1
+                while k >= 0 {
+                    index[k] += 1
+                    if index[k] < outShape[k] { break }
+                    index[k] = 0
+                    k -= 1
+                }
+            }
+        }
+        return output
+    }
+}

@@ -1,0 +1,28 @@
+/// Repeats a vector sample `n` times: `(features) -> (n, features)`.
+public final class RepeatVector: Layer, @unchecked Sendable {
+    public let name: String
+    public var typeName: String { "RepeatVector" }
+    public let count: Int
+
+    public init(name: String, count: Int) {
+        precondition(count > 0)
+        self.name = name
+        self.count = count
+    }
+
+    public func outputShape(for inputShape: [Int]) throws -> [Int] {
+        guard inputShape.count == 1 else { throw RuntimeError("expects vector samples, got \(inputShape)") }
+        return [count, inputShape[0]]
+    }
+
+    public func forward(_ input: Tensor) -> Tensor {
+        let f = input.sampleCount
+        var scalars: [Float] = []
+        scalars.reserveCapacity(input.count * count)
+        for b in 0..<input.batchCount {
+            let row = input.sample(b)
+            for _ in 0..<count { scalars.append(contentsOf: row) }
+        }
+        return Tensor(shape: [input.batchCount, count, f], scalars: scalars)
+    }
+}

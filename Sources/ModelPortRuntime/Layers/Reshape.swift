@@ -1,0 +1,33 @@
+/// Reshapes each sample to `targetShape` (one entry may be -1: inferred), in
+/// row-major (NHWC) order, like Keras's `Reshape`.
+public final class Reshape: Layer, @unchecked Sendable {
+    public let name: String
+    public var typeName: String { "Reshape" }
+    public let targetShape: [Int]
+
+    public init(name: String, targetShape: [Int]) {
+        self.name = name
+        self.targetShape = targetShape
+    }
+
+    public func outputShape(for inputShape: [Int]) throws -> [Int] {
+        let total = inputShape.reduce(1, *)
+        let unknown = targetShape.filter { $0 == -1 }.count
+        guard unknown <= 1, targetShape.allSatisfy({ $0 == -1 || $0 > 0 }) else {
+            throw RuntimeError("target shape \(targetShape) may hold one -1 and otherwise positive sizes")
+        }
+        let known = targetShape.filter { $0 != -1 }.reduce(1, *)
+        if unknown == 1 {
+            guard known > 0, total % known == 0 else {
+                throw RuntimeError("cannot reshape \(inputShape) (\(total) elements) to \(targetShape)")
+            }
+            return targetShape.map { $0 == -1 ? total / known : $0 }
+        }
+        guard known == total else { throw RuntimeError("cannot reshape \(inputShape) (\(total) elements) to \(targetShape)") }
+        return targetShape
+    }
+
+    public func forward(_ input: Tensor) -> Tensor {
+        input.reshaped([input.batchCount] + (try! outputShape(for: input.sampleShape)))
+    }
+}
