@@ -25,11 +25,11 @@ public enum KerasH5Reader {
         if try root.hasAttribute("training_config") {
             training = try? JSONValue.parse(try root.readStringAttribute("training_config"))
         }
-        let model = try KerasModelConfig.buildModel(config, file: path)
         let weights = root.isGroup("model_weights") ? try root.group("model_weights") : root
-        try loadWeights(into: model, from: weights, file: path)
         let version = try optionalString(root, "keras_version") ?? optionalString(weights, "keras_version")
         let backend = try optionalString(root, "backend") ?? optionalString(weights, "backend")
+        let model = try KerasModelConfig.buildModel(config, file: path, kerasMajorVersion: majorVersion(version))
+        try loadWeights(into: model, from: weights, file: path)
         return KerasModelFile(path: path, format: .legacyH5, kerasVersion: version, backend: backend,
                               modelConfig: config, trainingConfig: training, model: model)
     }
@@ -63,7 +63,7 @@ public enum KerasH5Reader {
             for (weightName, parameter) in zip(weightNames, parameters) {
                 // "sequential/conv2d/kernel" or "conv2d/kernel:0" -> "kernel"
                 let base = weightName.split(separator: "/").last.map { String($0.split(separator: ":").first ?? $0) } ?? weightName
-                guard base == parameter.name else {
+                guard base == parameter.name || weightNameAliases[parameter.name]?.contains(base) == true else {
                     throw KerasImportError(file: file, layer: layerName, className: layer.typeName,
                                            message: "weight '\(weightName)' is where the layer expects '\(parameter.name)'")
                 }
@@ -81,6 +81,15 @@ public enum KerasH5Reader {
             throw KerasImportError(file: file, layer: layer.name, className: layer.typeName,
                                    message: "the file has no weights for this layer (not in layer_names)")
         }
+    }
+
+    /// Names other Keras versions give the same weight (Keras 2's
+    /// DepthwiseConv2D calls its kernel `depthwise_kernel`).
+    static let weightNameAliases: [String: Set<String>] = ["kernel": ["depthwise_kernel"]]
+
+    /// 3 for "3.15.1", 2 for "2.21.0"; 3 when unknown.
+    static func majorVersion(_ version: String?) -> Int {
+        version.flatMap { $0.split(separator: ".").first }.flatMap { Int($0) } ?? 3
     }
 
     /// Reads a string-array attribute that Keras may have split into

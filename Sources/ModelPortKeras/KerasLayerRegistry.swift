@@ -9,14 +9,32 @@ public typealias KerasLayerFactory = @Sendable (_ args: inout LayerArguments, _ 
 /// Keras layers ModelPort can import.
 public enum KerasLayerRegistry {
     public static let factories: [String: KerasLayerFactory] = [
-        "Conv2D": makeConv2D,
-        "Convolution2D": makeConv2D,
-        "Dense": makeDense,
-        "MaxPooling2D": makeMaxPooling2D,
-        "MaxPool2D": makeMaxPooling2D,
-        "Flatten": makeFlatten,
-        "Dropout": makeDropout,
-        "Activation": makeActivation,
+        // Convolutions
+        "Conv2D": makeConv2D, "Convolution2D": makeConv2D,
+        "DepthwiseConv2D": makeDepthwiseConv2D,
+        "SeparableConv2D": makeSeparableConv2D, "SeparableConvolution2D": makeSeparableConv2D,
+        "Conv2DTranspose": makeConv2DTranspose, "Convolution2DTranspose": makeConv2DTranspose,
+        // Pooling
+        "MaxPooling2D": makePooling2D, "MaxPool2D": makePooling2D,
+        "AveragePooling2D": makePooling2D, "AvgPool2D": makePooling2D,
+        "GlobalAveragePooling2D": makeGlobalPooling2D, "GlobalAvgPool2D": makeGlobalPooling2D,
+        "GlobalMaxPooling2D": makeGlobalPooling2D, "GlobalMaxPool2D": makeGlobalPooling2D,
+        // Spatial reshaping
+        "ZeroPadding2D": makePadding2D, "Cropping2D": makePadding2D, "UpSampling2D": makeUpSampling2D,
+        "Flatten": makeFlatten, "Reshape": makeReshape, "Permute": makePermute, "RepeatVector": makeRepeatVector,
+        // Core
+        "Dense": makeDense, "Activation": makeActivation, "Dropout": makeDropout,
+        "SpatialDropout2D": makeInferenceIdentity, "GaussianNoise": makeInferenceIdentity,
+        "GaussianDropout": makeInferenceIdentity, "AlphaDropout": makeInferenceIdentity,
+        "ActivityRegularization": makeInferenceIdentity,
+        // Normalization
+        "BatchNormalization": makeBatchNormalization, "LayerNormalization": makeLayerNormalization,
+        "Rescaling": makeRescaling, "Normalization": makeNormalization,
+        // Activation layers
+        "ReLU": makeReLU, "LeakyReLU": makeLeakyReLU, "ELU": makeELU, "PReLU": makePReLU, "Softmax": makeSoftmax,
+        // Merges
+        "Add": makeMerge, "Subtract": makeMerge, "Multiply": makeMerge, "Average": makeMerge,
+        "Maximum": makeMerge, "Minimum": makeMerge, "Concatenate": makeMerge,
     ]
 
     /// Class names ModelPort imports, sorted, for messages and documentation.

@@ -10,23 +10,51 @@ enum KerasModelConfig {
     /// Largest input sample ModelPort accepts from a config, in elements.
     static let maxInputElements = 1 << 26
 
-    static func buildModel(_ top: JSONValue, file: String) throws -> any Model {
+    static func buildModel(_ top: JSONValue, file: String, kerasMajorVersion: Int = 3) throws -> any Model {
         guard let className = top["class_name"]?.string, let config = top["config"] else {
             throw KerasImportError(file: file, message: "model config has no 'class_name'/'config' (not a Keras model config?)")
         }
         switch className {
         case "Sequential":
-            return try buildSequential(config, file: file)
+            return try buildSequential(config, file: file, kerasMajorVersion: kerasMajorVersion)
         case "Functional", "Model":
-            throw KerasImportError(file: file, className: className,
-                                   message: "functional models are not supported yet; only Sequential models can be imported")
+            return try KerasFunctionalConfig.build(config, file: file, kerasMajorVersion: kerasMajorVersion)
         default:
             throw KerasImportError(file: file, className: className,
-                                   message: "top-level model class '\(className)' is not supported (supported: Sequential)")
+                                   message: "top-level model class '\(className)' is not supported (supported: Sequential, Functional)")
         }
     }
 
-    static func buildSequential(_ config: JSONValue, file: String) throws -> Sequential {
+    /// Whether a layer entry is itself a model (nested Sequential/Functional).
+    static func isModelClass(_ className: String) -> Bool {
+        ["Sequential", "Functional", "Model"].contains(className)
+    }
+
+    /// Builds one layer of a model from its config entry: a registered layer
+    /// kind, or a nested model wrapped as a layer.
+    static func buildLayer(_ entry: JSONValue, className: String, name: String, config: [String: JSONValue],
+                           inputShape: [Int], file: String, kerasMajorVersion: Int) throws -> any Layer {
+        if isModelClass(className) {
+            let inner = try buildModel(entry, file: file, kerasMajorVersion: kerasMajorVersion)
+            guard inner.inputShapes.count == 1, inner.outputShapes.count == 1 else {
+                throw KerasImportError(file: file, layer: name, className: className,
+                                       message: "a nested model used as a layer must have one input and one output")
+            }
+            guard inner.inputShape == inputShape else {
+                throw KerasImportError(file: file, layer: name, className: className,
+                                       message: "nested model expects input \(inner.inputShape), gets \(inputShape)")
+            }
+            return ModelLayer(model: inner, typeName: className == "Model" ? "Functional" : className)
+        }
+        var inner = config
+        inner["batch_shape"] = nil
+        inner["batch_input_shape"] = nil
+        var args = try LayerArguments(file: file, className: className, name: name, config: inner,
+                                      kerasMajorVersion: kerasMajorVersion)
+        return try KerasLayerRegistry.build(&args, inputShape: inputShape)
+    }
+
+    static func buildSequential(_ config: JSONValue, file: String, kerasMajorVersion: Int = 3) throws -> Sequential {
         let modelName = config["name"]?.string ?? "sequential"
         guard let entries = config["layers"]?.array else {
             throw KerasImportError(file: file, className: "Sequential", message: "Sequential config has no 'layers' list")
@@ -67,15 +95,12 @@ enum KerasModelConfig {
                 }
                 inputShape = shape
             }
-            var inner = layerConfig
-            inner["batch_shape"] = nil
-            inner["batch_input_shape"] = nil
-            var args = try LayerArguments(file: file, className: layerClass, name: layerName, config: inner)
-            let layer = try KerasLayerRegistry.build(&args, inputShape: shape!)
+            let layer = try buildLayer(entry, className: layerClass, name: layerName, config: layerConfig,
+                                       inputShape: shape!, file: file, kerasMajorVersion: kerasMajorVersion)
             do {
                 shape = try layer.outputShape(for: shape!)
             } catch let e as RuntimeError {
-                throw args.error(e.message)
+                throw KerasImportError(file: file, layer: layerName, className: layerClass, message: e.message)
             }
             layers.append(layer)
         }
@@ -116,7 +141,7 @@ enum KerasModelConfig {
         return shape
     }
 
-    private static func checkInputLayer(_ config: [String: JSONValue], file: String, name: String) throws {
+    static func checkInputLayer(_ config: [String: JSONValue], file: String, name: String) throws {
         var args = try LayerArguments(file: file, className: "InputLayer", name: name, config: config)
         args.ignore("batch_shape", "batch_input_shape", "optional", "input_tensor")
         try args.require("sparse", oneOf: [.bool(false)])

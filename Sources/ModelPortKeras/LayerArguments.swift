@@ -11,6 +11,9 @@ public struct LayerArguments: Sendable {
     public let className: String
     public let name: String
     public let config: [String: JSONValue]
+    /// The Keras generation that wrote the file (2 or 3): a few definitions
+    /// differ between them (e.g. `hard_sigmoid`).
+    public let kerasMajorVersion: Int
     private var understood: Set<String> = []
 
     /// Keys that never change what a trained layer computes at inference.
@@ -29,11 +32,12 @@ public struct LayerArguments: Sendable {
     /// is read.
     public static let maxParameterElements = 1 << 28
 
-    public init(file: String, className: String, name: String, config: [String: JSONValue]) throws {
+    public init(file: String, className: String, name: String, config: [String: JSONValue], kerasMajorVersion: Int = 3) throws {
         self.file = file
         self.className = className
         self.name = name
         self.config = config
+        self.kerasMajorVersion = kerasMajorVersion
         understood = LayerArguments.inertKeys
         try checkDType()
     }
@@ -128,6 +132,42 @@ public struct LayerArguments: Sendable {
         return p
     }
 
+    /// A list of integers (`[49, 16]`).
+    public mutating func intList(_ key: String, range: ClosedRange<Int> = -1...16_777_216) throws -> [Int] {
+        guard let v = value(key) else { throw error("missing required argument", argument: key) }
+        guard let a = v.array, let list = Optional(a.compactMap(\.int)), list.count == a.count,
+              list.allSatisfy({ range.contains($0) }) else {
+            throw error("expected a list of integers in \(range.lowerBound)...\(range.upperBound), found \(v.compactText)", argument: key)
+        }
+        return list
+    }
+
+    /// Padding or cropping amounts as Keras accepts them: `n`, `[a, b]`
+    /// (symmetric per axis) or `[[top, bottom], [left, right]]`.
+    public mutating func amounts2D(_ key: String) throws -> (top: Int, bottom: Int, left: Int, right: Int) {
+        guard let v = value(key) else { throw error("missing required argument", argument: key) }
+        let bad = error("expected n, [h, w] or [[top, bottom], [left, right]], found \(v.compactText)", argument: key)
+        func check(_ x: Int?) throws -> Int { guard let x, (0...65_536).contains(x) else { throw bad }; return x }
+        if let n = v.int { let n = try check(n); return (n, n, n, n) }
+        guard let a = v.array, a.count == 2 else { throw bad }
+        if let h = a[0].int, let w = a[1].int {
+            let (h, w) = (try check(h), try check(w))
+            return (h, h, w, w)
+        }
+        guard let hs = a[0].array, let ws = a[1].array, hs.count == 2, ws.count == 2 else { throw bad }
+        return (try check(hs[0].int), try check(hs[1].int), try check(ws[0].int), try check(ws[1].int))
+    }
+
+    /// An axis argument that must name the last axis of a rank-`rank` sample
+    /// (given as -1, as the last batch axis, or as a one-element list).
+    public mutating func requireLastAxis(_ key: String = "axis", sampleRank: Int) throws {
+        guard let v = value(key) else { return }
+        let axes = v.array?.compactMap(\.int) ?? (v.int.map { [$0] } ?? [])
+        guard axes.count == 1, axes[0] == -1 || axes[0] == sampleRank else {
+            throw error("only the last axis is supported, found \(v.compactText)", argument: key)
+        }
+    }
+
     /// `data_format`: only "channels_last", ModelPort's NHWC layout.
     public mutating func requireChannelsLast(_ key: String = "data_format") throws {
         try require(key, oneOf: [.string("channels_last")])
@@ -143,8 +183,8 @@ public struct LayerArguments: Sendable {
         else if let s = v["config"]?["name"]?.string { name = s }
         else { name = nil }
         guard let name else { throw error("cannot read activation \(v.compactText)", argument: key) }
-        guard let a = Activation(rawValue: name) else {
-            throw error("activation '\(name)' is not supported (supported: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))",
+        guard let a = Activation.named(name, kerasMajorVersion: kerasMajorVersion) else {
+            throw error("activation '\(name)' is not supported (supported: \(Activation.kerasNames.joined(separator: ", ")))",
                         argument: key)
         }
         return a

@@ -1,17 +1,26 @@
 import ModelPortRuntime
 
-/// Keras `Flatten` (channels_last only: flattening order is NHWC).
-func makeFlatten(_ a: inout LayerArguments, _ inputShape: [Int]) throws -> any Layer {
-    try a.requireChannelsLast()
-    return Flatten(name: a.name)
-}
-
 /// Keras `Dropout`: the identity at inference; `seed` and `noise_shape`
 /// only matter while training.
 func makeDropout(_ a: inout LayerArguments, _ inputShape: [Int]) throws -> any Layer {
     let rate = try a.float("rate", default: 0)
     a.ignore("seed", "noise_shape")
     return Dropout(name: a.name, rate: rate)
+}
+
+/// Training-only regularisers, the identity at inference: `SpatialDropout2D`,
+/// `GaussianNoise`, `GaussianDropout`, `AlphaDropout`, `ActivityRegularization`.
+func makeInferenceIdentity(_ a: inout LayerArguments, _ inputShape: [Int]) throws -> any Layer {
+    var rate: Float = 0
+    switch a.className {
+    case "GaussianNoise": rate = try a.float("stddev", default: 0)
+    case "ActivityRegularization": a.ignore("l1", "l2")
+    default:
+        rate = try a.float("rate", default: 0)
+        try a.requireChannelsLast()
+    }
+    a.ignore("seed", "noise_shape")
+    return InferenceIdentity(name: a.name, typeName: a.className, rate: rate)
 }
 
 /// Keras `Activation`.

@@ -1,0 +1,14 @@
+import ModelPortRuntime
+
+/// Keras merge layers: `Add`, `Subtract`, `Multiply`, `Average`, `Maximum`,
+/// `Minimum`, and `Concatenate(axis)` (Keras counts the batch axis).
+func makeMerge(_ a: inout LayerArguments, _ inputShape: [Int]) throws -> any Layer {
+    guard let operation = Merge.Operation(rawValue: a.className) else { throw a.error("not a merge layer") }
+    var axis = -1
+    if operation == .concatenate {
+        axis = try a.int("axis", default: -1, range: -32...32)
+        guard axis != 0 else { throw a.error("concatenating along the batch axis is not supported", argument: "axis") }
+        if axis > 0 { axis -= 1 }
+    }
+    return Merge(name: a.name, operation: operation, axis: axis)
+}
