@@ -18,12 +18,15 @@ struct Inspect: ParsableCommand {
     @Argument(help: "A Keras model file (.h5).")
     var model: String
 
+    @Option(help: "A model config JSON, for a weights-only file (.weights.h5).")
+    var config: String?
+
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
     func run() throws {
         try runReportingErrors {
-            let file = try loadModel(model)
+            let file = try config.map { try ModelLoader.load(model, configPath: $0) } ?? loadModel(model)
             if json { try printJSON(file) } else { printTable(file) }
         }
     }
@@ -35,14 +38,19 @@ struct Inspect: ParsableCommand {
         if let v = file.kerasVersion { print("Keras:     \(v)" + (file.backend.map { " (backend: \($0))" } ?? "")) }
         if let training = file.trainingConfig {
             let loss = training["loss"]?.string ?? training["loss"]?.compactText ?? "?"
-            let optimizer = training["optimizer_config"]?["class_name"]?.string ?? "?"
+            // .h5 training_config: optimizer_config; .keras compile_config: optimizer.
+            let optimizer = (training["optimizer_config"] ?? training["optimizer"])?["class_name"]?.string ?? "?"
             print("Compiled:  loss \(loss), optimizer \(optimizer)")
         }
         print("")
         print("Model: \"\(m.name)\"  input \(kerasShape(m.inputShape))")
-        var table = TextTable(headers: ["Layer (type)", "Output Shape", "Param #"], rightAligned: [2])
+        // Functional models also show the graph: which layers feed each one.
+        let graph = m is Functional
+        var table = TextTable(headers: ["Layer (type)", "Output Shape", "Param #"] + (graph ? ["Connected to"] : []),
+                              rightAligned: [2])
         for row in m.summary {
-            table.rows.append(["\(row.name) (\(row.typeName))", kerasShape(row.outputShape), grouped(row.parameterCount)])
+            table.rows.append(["\(row.name) (\(row.typeName))", kerasShape(row.outputShape), grouped(row.parameterCount)]
+                              + (graph ? [row.inbound.isEmpty ? "-" : row.inbound.joined(separator: ", ")] : []))
         }
         print(table.render())
         let bytes = m.parameterCount * 4
@@ -57,11 +65,13 @@ struct Inspect: ParsableCommand {
             "keras_version": file.kerasVersion as Any,
             "backend": file.backend as Any,
             "model_name": m.name,
+            "model_class": m is Functional ? "Functional" : "Sequential",
             "input_shape": m.inputShape,
             "output_shape": m.outputShape,
             "total_parameters": m.parameterCount,
             "layers": m.summary.map {
-                ["name": $0.name, "type": $0.typeName, "output_shape": $0.outputShape, "parameters": $0.parameterCount] as [String: Any]
+                ["name": $0.name, "type": $0.typeName, "output_shape": $0.outputShape, "parameters": $0.parameterCount,
+                 "inbound": $0.inbound] as [String: Any]
             },
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])

@@ -34,6 +34,12 @@ struct Validate: ParsableCommand {
     @Option(help: "Relative tolerance per element (times |reference|).")
     var rtol: Float = 0
 
+    @Flag(help: "Also compare every layer's output with the reference's 'layers/<name>' datasets and name the first layer that diverges.")
+    var layers = false
+
+    @Option(help: "A model config JSON, for a weights-only file (.weights.h5).")
+    var config: String?
+
     @Flag(help: "Print one JSON object instead of a report.")
     var json = false
 
@@ -46,17 +52,24 @@ struct Validate: ParsableCommand {
     func run() throws {
         var passed = false
         try runReportingErrors {
-            let file = try loadModel(model)
+            let file = try ModelLoader.load(model, configPath: config)
             let ref = try ReferenceData.read(reference)
             let outputs = try file.model.predict(ref.inputs)
             let result = try Comparison(actual: outputs, expected: ref.outputs, labels: ref.labels, atol: atol, rtol: rtol)
             passed = result.passed
-            if json { try printJSON(result) } else { print(ComparisonReport.text(result, modelPath: model, referencePath: reference)) }
+            let perLayer = layers ? try LayerComparison(model: file.model, reference: ref, atol: atol, rtol: rtol) : nil
+            if let perLayer, perLayer.firstDivergence != nil { passed = false }
+            if json {
+                try printJSON(result, perLayer)
+            } else {
+                print(ComparisonReport.text(result, modelPath: model, referencePath: reference))
+                if let perLayer { print(ComparisonReport.layers(perLayer)) }
+            }
         }
         if !passed { throw ExitCode(1) }
     }
 
-    private func printJSON(_ r: Comparison) throws {
+    private func printJSON(_ r: Comparison, _ perLayer: LayerComparison?) throws {
         var object: [String: Any] = [
             "model": model, "reference": reference, "passed": r.passed,
             "samples": r.samples, "elements": r.elements, "atol": Double(r.atol), "rtol": Double(r.rtol),
@@ -68,6 +81,15 @@ struct Validate: ParsableCommand {
         ]
         if let m = r.labelMatches { object["accuracy"] = Double(m) / Double(max(1, r.samples)) }
         if let m = r.referenceLabelMatches { object["reference_accuracy"] = Double(m) / Double(max(1, r.samples)) }
+        if let perLayer {
+            object["layers"] = perLayer.rows.map { row -> [String: Any] in
+                ["name": row.layer, "type": row.typeName, "shape": row.shape, "passed": row.passed,
+                 "max_abs_error": row.maxAbsoluteError.map { Double($0) } as Any,
+                 "elements_outside_tolerance": row.elementsOutsideTolerance]
+            }
+            object["layer_samples"] = perLayer.samples
+            object["first_divergence"] = perLayer.firstDivergence?.layer as Any
+        }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
         print(String(decoding: data, as: UTF8.self))
     }
@@ -89,6 +111,25 @@ enum ComparisonReport {
             lines.append("  accuracy vs labels:          modelport \(percent(m, r.samples)), reference \(percent(k, r.samples))")
         }
         lines.append(r.passed ? "PASSED" : "FAILED: outputs differ from the reference beyond the tolerance")
+        return lines.joined(separator: "\n")
+    }
+
+    /// The per-layer table and verdict of `validate --layers`.
+    static func layers(_ c: LayerComparison) -> String {
+        var table = TextTable(headers: ["Layer (type)", "Output Shape", "max |diff|", ""], rightAligned: [2])
+        for row in c.rows {
+            let status = row.maxAbsoluteError == nil ? "no reference" : row.passed ? "ok" : "DIVERGES"
+            table.rows.append(["\(row.layer) (\(row.typeName))", kerasShape(row.shape),
+                               row.maxAbsoluteError.map(sci) ?? "-", status])
+        }
+        var lines = ["", "Per-layer comparison on the first \(c.samples) samples:", table.render()]
+        if let first = c.firstDivergence {
+            lines.append("First divergence: layer '\(first.layer)' (\(first.typeName)), max |diff| \(first.maxAbsoluteError.map(sci) ?? "?") "
+                         + "with \(first.elementsOutsideTolerance) elements outside tolerance; every layer before it matches.")
+        } else {
+            lines.append("Every layer with a reference output matches within tolerance.")
+        }
+        if !c.unchecked.isEmpty { lines.append("Not in the reference: \(c.unchecked.joined(separator: ", "))") }
         return lines.joined(separator: "\n")
     }
 }

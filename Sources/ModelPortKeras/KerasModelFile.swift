@@ -5,6 +5,10 @@ public struct KerasModelFile: Sendable {
     public enum Format: String, Sendable {
         /// Legacy HDF5 written by `model.save("x.h5")`.
         case legacyH5 = "Keras HDF5 (.h5)"
+        /// Keras 3 zip archive written by `model.save("x.keras")`.
+        case kerasArchive = "Keras 3 archive (.keras)"
+        /// A Keras 3 weights store (`model.save_weights("x.weights.h5")`) with a separate config.
+        case weightsH5 = "Keras weights (.weights.h5) with a JSON config"
     }
 
     public let path: String

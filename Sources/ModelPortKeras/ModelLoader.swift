@@ -1,10 +1,13 @@
 import Foundation
+import ModelPortHDF5
 
 /// Opens any model file ModelPort understands, choosing the reader by the
 /// file's first bytes (not its name), so a misnamed file still gets a clear
 /// answer.
 public enum ModelLoader {
-    public static func load(_ path: String) throws -> KerasModelFile {
+    /// - Parameter configPath: a model config JSON (`config.json` from a
+    ///   `.keras` archive, or `model.to_json()`), needed for a weights-only file.
+    public static func load(_ path: String, configPath: String? = nil) throws -> KerasModelFile {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw KerasImportError(file: path, message: "no such file")
@@ -17,15 +20,39 @@ public enum ModelLoader {
         }
         let head = (try? handle.read(upToCount: 8)) ?? Data()
         try? handle.close()
-        if head.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) {
-            return try KerasH5Reader.load(path)
-        }
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
-            throw KerasImportError(file: path, message: "this is a zip archive (a Keras 3 .keras file?); .keras archives are not supported yet — save with model.save(\"model.h5\")")
+            return try KerasArchiveReader.load(path)
+        }
+        if head.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) || HDF5File.isHDF5(path) {
+            if let configPath { return try loadWeightsFile(path, configPath: configPath) }
+            return try KerasH5Reader.load(path)
         }
         if head.isEmpty {
             throw KerasImportError(file: path, message: "the file is empty")
         }
-        throw KerasImportError(file: path, message: "not a Keras model file (expected an HDF5 .h5 file; the file does not start with the HDF5 signature)")
+        throw KerasImportError(file: path, message: "not a Keras model file (expected HDF5 .h5/.weights.h5 or a .keras zip archive)")
+    }
+
+    /// A weights file (Keras 3 `.weights.h5` store, or a legacy `save_weights`
+    /// `.h5` with `layer_names`) plus the model config from a JSON file.
+    static func loadWeightsFile(_ path: String, configPath: String) throws -> KerasModelFile {
+        guard let data = FileManager.default.contents(atPath: configPath) else {
+            throw KerasImportError(file: configPath, message: "cannot read the config file")
+        }
+        guard data.count <= 64 << 20, let text = String(data: data, encoding: .utf8),
+              let config = try? JSONValue.parse(text) else {
+            throw KerasImportError(file: configPath, message: "not a JSON model config")
+        }
+        let file = try HDF5File(openingAt: path)
+        let version = try file.root.hasAttribute("keras_version") ? try file.root.readStringAttribute("keras_version") : nil
+        let model = try KerasModelConfig.buildModel(config, file: configPath, kerasMajorVersion: KerasH5Reader.majorVersion(version))
+        if file.root.isGroup("layers") {
+            try KerasWeightsStore.load(into: model, config: config, from: file.root, file: path)
+        } else {
+            let weights = file.root.isGroup("model_weights") ? try file.root.group("model_weights") : file.root
+            try KerasH5Reader.loadWeights(into: model, from: weights, file: path)
+        }
+        return KerasModelFile(path: path, format: .weightsH5, kerasVersion: version, backend: nil,
+                              modelConfig: config, trainingConfig: nil, model: model)
     }
 }

@@ -11,12 +11,16 @@ public struct ReferenceData: Sendable {
     public let inputs: Tensor
     public let outputs: Tensor
     public let labels: [Int]?
+    /// Per-layer outputs for the first samples (`layers/<layer name>`,
+    /// each M x layer output shape, M <= N), for per-layer comparison.
+    public let layerOutputs: [String: Tensor]
 
-    public init(path: String, inputs: Tensor, outputs: Tensor, labels: [Int]?) {
+    public init(path: String, inputs: Tensor, outputs: Tensor, labels: [Int]?, layerOutputs: [String: Tensor] = [:]) {
         self.path = path
         self.inputs = inputs
         self.outputs = outputs
         self.labels = labels
+        self.layerOutputs = layerOutputs
     }
 
     /// Reads a reference file.
@@ -42,7 +46,18 @@ public struct ReferenceData: Sendable {
             }
             labels = values
         }
-        return ReferenceData(path: path, inputs: inputs, outputs: outputs, labels: labels)
+        var layers: [String: Tensor] = [:]
+        if root.isGroup("layers") {
+            let group = try root.group("layers")
+            for name in try group.childNames() where group.isDataset(name) {
+                let t = try readTensor(group.dataset(name))
+                guard t.rank >= 1, t.batchCount <= inputs.batchCount else {
+                    throw ReferenceError("\(path): 'layers/\(name)' has \(t.batchCount) samples, more than the \(inputs.batchCount) inputs")
+                }
+                layers[name] = t
+            }
+        }
+        return ReferenceData(path: path, inputs: inputs, outputs: outputs, labels: labels, layerOutputs: layers)
     }
 
     /// Writes a reference file (to a temporary name, then renamed into place).
@@ -54,6 +69,9 @@ public struct ReferenceData: Sendable {
             _ = try file.root.createDataset("outputs", shape: outputs.shape, values: outputs.scalars, gzipLevel: 6)
             if let labels {
                 _ = try file.root.createDataset("labels", shape: [labels.count], values: labels.map { Int64($0) })
+            }
+            for (name, t) in layerOutputs {
+                _ = try file.root.createDataset("layers/\(name)", shape: t.shape, values: t.scalars, gzipLevel: 6)
             }
             try file.flush()
         } catch {

@@ -172,3 +172,23 @@ private func roundTrip<T: HDF5Scalar & Equatable>(
         #expect(try file.root.dataset("model_weights/dense/dense/bias:0").read(as: Float.self) == [0.25, -0.5])
     }
 }
+
+/// Overwriting an existing dataset in place.
+struct DatasetWriteTests {
+    @Test func overwritesEveryElement() throws {
+        let path = temporaryFile("w.h5")
+        do {
+            let file = try HDF5File(creatingAt: path)
+            _ = try file.root.createDataset("a/b", shape: [2, 3], values: [Float](repeating: 0, count: 6))
+        }
+        let values: [Float] = [1.5, -2, 3e7, 0, -0.25, 6]
+        do {
+            let file = try HDF5File(openingAt: path, mode: .readWrite)
+            try file.root.dataset("a/b").write(values)
+            #expect(throws: HDF5Error.self) { try file.root.dataset("a/b").write([Float](repeating: 1, count: 5)) }
+        }
+        let file = try HDF5File(openingAt: path)
+        #expect(try file.root.dataset("a/b").read(as: Float.self) == values)
+        #expect(throws: HDF5Error.self) { try file.root.dataset("a/b").write(values) }
+    }
+}

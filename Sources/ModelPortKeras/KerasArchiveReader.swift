@@ -1,0 +1,89 @@
+import Foundation
+import ModelPortHDF5
+import ModelPortRuntime
+import ZIPFoundation
+
+/// Reads a Keras 3 `.keras` archive: a zip of `metadata.json`, `config.json`
+/// (the model config) and `model.weights.h5` (the weights store).
+enum KerasArchiveReader {
+    /// Largest JSON member read into memory.
+    static let maxJSONBytes: UInt64 = 64 << 20
+    /// Largest weights member extracted.
+    static let maxWeightsBytes: UInt64 = 8 << 30
+
+    static func load(_ path: String) throws -> KerasModelFile {
+        let archive: Archive
+        do {
+            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+        } catch {
+            throw KerasImportError(file: path, message: "not a readable zip archive (\(error))")
+        }
+        let configText = try text(of: "config.json", in: archive, file: path)
+        let config: JSONValue
+        do { config = try JSONValue.parse(configText) } catch {
+            throw KerasImportError(file: path, message: "config.json is not valid JSON")
+        }
+        var version: String? = nil
+        if archive["metadata.json"] != nil {
+            version = (try? JSONValue.parse(try text(of: "metadata.json", in: archive, file: path)))?["keras_version"]?.string
+        }
+        let model = try KerasModelConfig.buildModel(config, file: path,
+                                                    kerasMajorVersion: KerasH5Reader.majorVersion(version))
+        guard let weightsEntry = archive["model.weights.h5"] else {
+            throw KerasImportError(file: path, message: "the archive has no model.weights.h5")
+        }
+        guard weightsEntry.uncompressedSize <= maxWeightsBytes else {
+            throw KerasImportError(file: path, message: "model.weights.h5 would be \(weightsEntry.uncompressedSize) bytes, more than ModelPort extracts")
+        }
+        // HDF5 reads from a file: extract the weights to a private temporary file.
+        let temporary = FileManager.default.temporaryDirectory
+            .appendingPathComponent("modelport-\(UUID().uuidString).weights.h5")
+        defer { try? FileManager.default.removeItem(at: temporary) }
+        do {
+            FileManager.default.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600])
+            let handle = try FileHandle(forWritingTo: temporary)
+            var written: UInt64 = 0
+            _ = try archive.extract(weightsEntry) { chunk in
+                written += UInt64(chunk.count)
+                guard written <= maxWeightsBytes else { throw KerasImportError(file: path, message: "model.weights.h5 expands beyond its declared size") }
+                try handle.write(contentsOf: chunk)
+            }
+            try handle.close()
+        } catch let e as KerasImportError {
+            throw e
+        } catch {
+            throw KerasImportError(file: path, message: "cannot extract model.weights.h5: \(error)")
+        }
+        let weights = try HDF5File(openingAt: temporary.path)
+        do {
+            try KerasWeightsStore.load(into: model, config: config, from: weights.root, file: path)
+        } catch let e as HDF5Error {
+            throw KerasImportError(file: path, message: "model.weights.h5: \(e.message) at '\(e.objectPath)'")
+        }
+        return KerasModelFile(path: path, format: .kerasArchive, kerasVersion: version, backend: nil,
+                              modelConfig: config, trainingConfig: config["compile_config"], model: model)
+    }
+
+    /// A small member of the archive as UTF-8 text, size-checked before reading.
+    static func text(of name: String, in archive: Archive, file: String) throws -> String {
+        guard let entry = archive[name] else { throw KerasImportError(file: file, message: "the archive has no \(name)") }
+        guard entry.uncompressedSize <= maxJSONBytes else {
+            throw KerasImportError(file: file, message: "\(name) is \(entry.uncompressedSize) bytes, more than ModelPort reads")
+        }
+        var data = Data()
+        do {
+            _ = try archive.extract(entry) { chunk in
+                data.append(chunk)
+                guard UInt64(data.count) <= maxJSONBytes else { throw KerasImportError(file: file, message: "\(name) expands beyond its declared size") }
+            }
+        } catch let e as KerasImportError {
+            throw e
+        } catch {
+            throw KerasImportError(file: file, message: "cannot read \(name) from the archive: \(error)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw KerasImportError(file: file, message: "\(name) is not UTF-8 text")
+        }
+        return text
+    }
+}

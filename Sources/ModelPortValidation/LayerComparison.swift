@@ -1,0 +1,54 @@
+import ModelPortRuntime
+
+/// Every layer's output compared with the reference framework's, in
+/// execution order, to find where a model first diverges.
+public struct LayerComparison: Sendable {
+    public struct Row: Sendable {
+        public let layer: String
+        public let typeName: String
+        /// Shape of one sample of the layer's output.
+        public let shape: [Int]
+        /// Nil when the reference has no output for this layer.
+        public let maxAbsoluteError: Float?
+        public let elementsOutsideTolerance: Int
+        public var passed: Bool { maxAbsoluteError != nil && elementsOutsideTolerance == 0 }
+    }
+
+    public let samples: Int
+    public let rows: [Row]
+    public let atol: Float
+    public let rtol: Float
+
+    /// The first layer (in execution order) whose output is outside tolerance.
+    public var firstDivergence: Row? { rows.first { $0.maxAbsoluteError != nil && !$0.passed } }
+    /// Layers the reference has no output for.
+    public var unchecked: [String] { rows.filter { $0.maxAbsoluteError == nil }.map(\.layer) }
+
+    /// Runs `model` on the samples the reference has per-layer outputs for.
+    /// - Throws: `ReferenceError` when the reference holds no per-layer outputs.
+    public init(model: any Model, reference: ReferenceData, atol: Float = 1e-5, rtol: Float = 0) throws {
+        guard let m = reference.layerOutputs.values.map(\.batchCount).min(), m > 0 else {
+            throw ReferenceError("\(reference.path): no per-layer outputs ('layers/<layer name>' datasets) to compare")
+        }
+        self.samples = m
+        self.atol = atol
+        self.rtol = rtol
+        let outputs = model.layerOutputs(inputs: [reference.inputs.batch(0..<m)])
+        let types = Dictionary(model.layers.map { ($0.name, $0.typeName) }, uniquingKeysWith: { a, _ in a })
+        rows = outputs.compactMap { layer, actual in
+            if types[layer] == "InputLayer" { return nil }
+            guard let expected = reference.layerOutputs[layer] else {
+                return Row(layer: layer, typeName: types[layer] ?? "?", shape: actual.sampleShape,
+                           maxAbsoluteError: nil, elementsOutsideTolerance: 0)
+            }
+            let e = expected.batch(0..<m)
+            guard let c = try? Comparison(actual: actual, expected: e, atol: atol, rtol: rtol) else {
+                // Shapes differ: every element counts as outside tolerance.
+                return Row(layer: layer, typeName: types[layer] ?? "?", shape: actual.sampleShape,
+                           maxAbsoluteError: .infinity, elementsOutsideTolerance: max(1, e.count))
+            }
+            return Row(layer: layer, typeName: types[layer] ?? "?", shape: actual.sampleShape,
+                       maxAbsoluteError: c.maxAbsoluteError, elementsOutsideTolerance: c.elementsOutsideTolerance)
+        }
+    }
+}
