@@ -84,4 +84,34 @@ static inline hid_t mp_make_no_external_links_lapl(void) {
     return lapl;
 }
 
+/// Silences automatic error printing for the calling thread, once per thread.
+/// Debian's libhdf5 is built thread-safe (H5_HAVE_THREADSAFE), which gives
+/// every thread its own error stack and its own automatic-printing setting,
+/// so mp_silence_errors() on one thread does not silence the others.
+static inline void mp_silence_errors_on_this_thread(void) {
+    static _Thread_local int silenced = 0;
+    if (!silenced) {
+        H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+        silenced = 1;
+    }
+}
+
+static inline hid_t mp_H5E_FILEOPEN(void) { return H5E_FILEOPEN; }
+static inline hid_t mp_H5E_CANTLOCKFILE(void) { return H5E_CANTLOCKFILE; }
+
+static inline herr_t mp_minor_walk(unsigned n, const H5E_error2_t *err, void *data) {
+    (void)n;
+    hid_t *wanted = (hid_t *)data;
+    if (err->min_num == wanted[0]) wanted[1] = 1;
+    return 0;
+}
+
+/// Whether the calling thread's current error stack holds an error with the
+/// given minor number (e.g. mp_H5E_FILEOPEN()). Leaves the stack untouched.
+static inline int mp_error_stack_has_minor(hid_t minor) {
+    hid_t state[2] = { minor, 0 };
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, mp_minor_walk, state);
+    return state[1] != 0;
+}
+
 #endif

@@ -120,6 +120,22 @@ import Testing
         #expect(try !root.hasAttribute("c"))
     }
 
+    @Test func emptyNumericArrayReadsAsNoStrings() throws {
+        // Keras writes a layer without weights as `weight_names = np.array([])`,
+        // which h5py stores as an empty float64 array.
+        let path = temporaryFile()
+        let file = try HDF5File(creatingAt: path)
+        try file.root.writeAttribute("weight_names", values: [Double]())
+        #expect(try file.root.attributeType("weight_names") == .float64)
+        #expect(try file.root.attributeShape("weight_names") == [0])
+        #expect(try file.root.readStringArrayAttribute("weight_names") == [])
+        #expect(try file.root.readNumericAttribute("weight_names", as: Float.self) == [])
+        try file.root.writeAttribute("nonempty", values: [Double(1)])
+        expectHDF5Error(.wrongType, file: path, objectPath: "/") {
+            _ = try file.root.readStringArrayAttribute("nonempty")
+        }
+    }
+
     @Test func largeStringAttributeBeyondCompactLimit() throws {
         // Keras stores whole model configs as one attribute; HDF5's compact
         // object-header storage tops out at 64 KiB.
