@@ -80,3 +80,36 @@ func im2col(_ input: UnsafePointer<Float>, count: Int, channels: Int,
         }
     }
 }
+
+/// The adjoint of `im2col`: adds each row of the matrix
+/// `[count * outHeight * outWidth, kernelHeight * kernelWidth * channels]`
+/// back onto the NHWC image positions it was read from (padding positions
+/// are dropped). Overlapping windows accumulate, so `images` must be zeroed
+/// (or hold a gradient to add to) beforehand.
+func col2im(_ columns: UnsafePointer<Float>, count: Int, channels: Int,
+            geometry g: WindowGeometry, addingInto images: UnsafeMutablePointer<Float>) {
+    let rowLength = g.patchLength(channels: channels)
+    let imageSize = g.inHeight * g.inWidth * channels
+    var row = columns
+    for n in 0..<count {
+        let image = images + n * imageSize
+        for oy in 0..<g.outHeight {
+            for ox in 0..<g.outWidth {
+                var src = row
+                for ky in 0..<g.kernelHeight {
+                    let iy = oy * g.strideY - g.padTop + ky * g.dilationY
+                    if iy < 0 || iy >= g.inHeight { src += g.kernelWidth * channels; continue }
+                    for kx in 0..<g.kernelWidth {
+                        let ix = ox * g.strideX - g.padLeft + kx * g.dilationX
+                        if ix >= 0 && ix < g.inWidth {
+                            let dst = image + (iy * g.inWidth + ix) * channels
+                            for c in 0..<channels { dst[c] += src[c] }
+                        }
+                        src += channels
+                    }
+                }
+                row += rowLength
+            }
+        }
+    }
+}

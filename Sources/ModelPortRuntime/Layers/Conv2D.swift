@@ -56,13 +56,29 @@ public final class Conv2D: Layer, @unchecked Sendable {
     }
 
     public func forward(_ input: Tensor) -> Tensor {
+        var output = linearForward(input, keepColumns: false).output
+        output.scalars.withUnsafeMutableBufferPointer { y in
+            activation.apply(y.baseAddress!, count: y.count, rowLength: filters)
+        }
+        return output
+    }
+
+    /// Whether the convolution is a plain matrix product of the input (1x1,
+    /// stride 1, no padding), needing no unfolding.
+    func isDirect(_ g: WindowGeometry) -> Bool {
+        g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideY == 1 && g.strideX == 1 && g.padTop == 0 && g.padLeft == 0
+    }
+
+    /// `im2col(x) · kernel + bias`, before the activation. With
+    /// `keepColumns` the unfolded input is returned for the backward pass
+    /// (for a direct convolution the input itself is the column matrix).
+    func linearForward(_ input: Tensor, keepColumns: Bool) -> (output: Tensor, columns: [Float]) {
         let g = try! geometry(for: input.sampleShape)
         let n = input.batchCount
         let rows = n * g.outHeight * g.outWidth
         let patch = g.patchLength(channels: inputChannels)
         var output = Tensor(zeros: [n, g.outHeight, g.outWidth, filters])
-        // A 1x1, stride-1, unpadded convolution needs no unfolding.
-        let direct = patch == inputChannels && g.strideY == 1 && g.strideX == 1 && g.padTop == 0 && g.padLeft == 0
+        let direct = isDirect(g)
         var columns = [Float](repeating: 0, count: direct ? 0 : rows * patch)
         input.scalars.withUnsafeBufferPointer { x in
             kernel.value.scalars.withUnsafeBufferPointer { w in
@@ -77,11 +93,83 @@ public final class Conv2D: Layer, @unchecked Sendable {
                                   b: w.baseAddress!, ldb: filters, c: y.baseAddress!, ldc: filters)
                         }
                     }
-                    addBiasAndActivate(y.baseAddress!, rows: rows, columns: filters, bias: bias, activation: activation)
+                    addBiasAndActivate(y.baseAddress!, rows: rows, columns: filters, bias: bias, activation: .linear)
                 }
             }
         }
-        return output
+        if direct && keepColumns { columns = input.scalars }
+        return (output, keepColumns ? columns : [])
+    }
+}
+
+// MARK: - Training
+
+extension Conv2D: ActivatedLayer {
+    /// What backward needs: the unfolded input (to form dKernel = colsᵀ·dZ),
+    /// the input shape (to fold dCols back), the output and, for a
+    /// non-linear activation, the pre-activation.
+    public struct Cache: ActivatedCache {
+        public let columns: [Float]
+        public let inputShape: [Int]
+        public let output: Tensor
+        public let preActivation: Tensor?
+    }
+
+    public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        var (output, columns) = linearForward(input, keepColumns: true)
+        let pre = activation == .linear ? nil : output
+        activation.apply(to: &output)
+        return (output, Cache(columns: columns, inputShape: input.shape, output: output, preActivation: pre))
+    }
+
+    /// dKernel += colsᵀ·dZ, dBias += column sums of dZ, dX = col2im(dZ·kernelᵀ).
+    /// - Parameter preActivationGradient: dZ, NHWC `[n, outH, outW, filters]`.
+    public func backward(preActivationGradient dz: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        let cache = cache as! Cache
+        let g = try! geometry(for: Array(cache.inputShape.dropFirst()))
+        let n = cache.inputShape[0]
+        let rows = n * g.outHeight * g.outWidth
+        let patch = g.patchLength(channels: inputChannels)
+        precondition(dz.shape == [n, g.outHeight, g.outWidth, filters], "\(name): gradient shape \(dz.shape)")
+        var dx = Tensor(zeros: cache.inputShape)
+        dz.scalars.withUnsafeBufferPointer { dzp in
+            cache.columns.withUnsafeBufferPointer { cols in
+                gradients.accumulate(kernel) { dw in
+                    sgemm(transA: true, transB: false, m: patch, n: filters, k: rows,
+                          a: cols.baseAddress!, lda: patch, b: dzp.baseAddress!, ldb: filters,
+                          c: dw.baseAddress!, ldc: filters, beta: 1)
+                }
+            }
+            if let bias {
+                gradients.accumulate(bias) { db in addColumnSums(dzp.baseAddress!, rows: rows, columns: filters, into: db.baseAddress!) }
+            }
+            kernel.value.scalars.withUnsafeBufferPointer { w in
+                dx.scalars.withUnsafeMutableBufferPointer { dxp in
+                    if isDirect(g) {
+                        sgemm(transA: false, transB: true, m: rows, n: patch, k: filters,
+                              a: dzp.baseAddress!, lda: filters, b: w.baseAddress!, ldb: filters,
+                              c: dxp.baseAddress!, ldc: patch)
+                    } else {
+                        let dcols = UnsafeMutablePointer<Float>.allocate(capacity: rows * patch)
+                        defer { dcols.deallocate() }
+                        sgemm(transA: false, transB: true, m: rows, n: patch, k: filters,
+                              a: dzp.baseAddress!, lda: filters, b: w.baseAddress!, ldb: filters,
+                              c: dcols, ldc: patch)
+                        col2im(dcols, count: n, channels: inputChannels, geometry: g, addingInto: dxp.baseAddress!)
+                    }
+                }
+            }
+        }
+        return dx
+    }
+}
+
+/// Adds the column sums of a `[rows, columns]` matrix into `sums` (a bias gradient).
+func addColumnSums(_ m: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>) {
+    var row = m
+    for _ in 0..<rows {
+        for j in 0..<columns { sums[j] += row[j] }
+        row += columns
     }
 }
 

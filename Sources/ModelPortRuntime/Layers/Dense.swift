@@ -43,3 +43,60 @@ public final class Dense: Layer, @unchecked Sendable {
         return output
     }
 }
+
+// MARK: - Training
+
+extension Dense: ActivatedLayer {
+    /// What backward needs: the input (dKernel = xᵀ·dZ), the output and, for
+    /// a non-linear activation, the pre-activation.
+    public struct Cache: ActivatedCache {
+        public let input: Tensor
+        public let output: Tensor
+        public let preActivation: Tensor?
+    }
+
+    public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        let rows = input.count / inputUnits
+        var output = Tensor(zeros: input.shape.dropLast() + [units])
+        input.scalars.withUnsafeBufferPointer { x in
+            kernel.value.scalars.withUnsafeBufferPointer { w in
+                output.scalars.withUnsafeMutableBufferPointer { y in
+                    sgemm(m: rows, n: units, k: inputUnits, a: x.baseAddress!, lda: inputUnits,
+                          b: w.baseAddress!, ldb: units, c: y.baseAddress!, ldc: units)
+                    addBiasAndActivate(y.baseAddress!, rows: rows, columns: units, bias: bias, activation: .linear)
+                }
+            }
+        }
+        let pre = activation == .linear ? nil : output
+        activation.apply(to: &output)
+        return (output, Cache(input: input, output: output, preActivation: pre))
+    }
+
+    /// dKernel += xᵀ·dZ, dBias += column sums of dZ, dX = dZ·kernelᵀ.
+    public func backward(preActivationGradient dz: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        let cache = cache as! Cache
+        let rows = cache.input.count / inputUnits
+        precondition(dz.count == rows * units, "\(name): gradient shape \(dz.shape)")
+        var dx = Tensor(zeros: cache.input.shape)
+        dz.scalars.withUnsafeBufferPointer { dzp in
+            cache.input.scalars.withUnsafeBufferPointer { x in
+                gradients.accumulate(kernel) { dw in
+                    sgemm(transA: true, transB: false, m: inputUnits, n: units, k: rows,
+                          a: x.baseAddress!, lda: inputUnits, b: dzp.baseAddress!, ldb: units,
+                          c: dw.baseAddress!, ldc: units, beta: 1)
+                }
+            }
+            if let bias {
+                gradients.accumulate(bias) { db in addColumnSums(dzp.baseAddress!, rows: rows, columns: units, into: db.baseAddress!) }
+            }
+            kernel.value.scalars.withUnsafeBufferPointer { w in
+                dx.scalars.withUnsafeMutableBufferPointer { dxp in
+                    sgemm(transA: false, transB: true, m: rows, n: inputUnits, k: units,
+                          a: dzp.baseAddress!, lda: units, b: w.baseAddress!, ldb: units,
+                          c: dxp.baseAddress!, ldc: inputUnits)
+                }
+            }
+        }
+        return dx
+    }
+}

@@ -11,3 +11,18 @@ public final class Flatten: Layer, @unchecked Sendable {
         input.reshaped([input.batchCount, input.sampleCount])
     }
 }
+
+// MARK: - Training
+
+extension Flatten: TrainableLayer {
+    /// Only the input shape: the gradient is reshaped back.
+    public struct Cache: LayerCache { public let inputShape: [Int] }
+
+    public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        (forward(input), Cache(inputShape: input.shape))
+    }
+
+    public func backward(_ outputGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        outputGradient.reshaped((cache as! Cache).inputShape)
+    }
+}

@@ -19,3 +19,17 @@ public final class InputLayer: Layer, @unchecked Sendable {
 
     public func forward(_ input: Tensor) -> Tensor { input }
 }
+
+// MARK: - Training
+
+extension InputLayer: TrainableLayer {
+    public struct Cache: LayerCache {}
+
+    public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        (input, Cache())
+    }
+
+    public func backward(_ outputGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        outputGradient
+    }
+}

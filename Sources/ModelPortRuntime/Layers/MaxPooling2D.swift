@@ -60,3 +60,69 @@ public final class MaxPooling2D: Layer, @unchecked Sendable {
         return output
     }
 }
+
+// MARK: - Training
+
+extension MaxPooling2D: TrainableLayer {
+    /// For every output element (NHWC), the flat index into the input of the
+    /// element that won its window: the gradient goes there only. Ties go to
+    /// the first element in row-major window order, as forward picks it.
+    public struct Cache: LayerCache {
+        public let winners: [Int32]
+        public let inputShape: [Int]
+    }
+
+    public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        let g = try! geometry(for: input.sampleShape)
+        let n = input.batchCount, c = input.shape[3]
+        precondition(input.count < Int(Int32.max), "\(name): input too large to index with Int32")
+        var output = Tensor(zeros: [n, g.outHeight, g.outWidth, c])
+        var winners = [Int32](repeating: 0, count: output.count)
+        input.scalars.withUnsafeBufferPointer { x in
+            output.scalars.withUnsafeMutableBufferPointer { y in
+                winners.withUnsafeMutableBufferPointer { w in
+                    var o = 0
+                    for b in 0..<n {
+                        let imageStart = b * g.inHeight * g.inWidth * c
+                        for oy in 0..<g.outHeight {
+                            let y0 = oy * g.strideY - g.padTop
+                            let yRange = max(0, y0)..<min(g.inHeight, y0 + g.kernelHeight)
+                            for ox in 0..<g.outWidth {
+                                let x0 = ox * g.strideX - g.padLeft
+                                let xRange = max(0, x0)..<min(g.inWidth, x0 + g.kernelWidth)
+                                for ch in 0..<c {
+                                    var best = -Float.infinity
+                                    var at = imageStart + (yRange.lowerBound * g.inWidth + xRange.lowerBound) * c + ch
+                                    for iy in yRange {
+                                        for ix in xRange {
+                                            let i = imageStart + (iy * g.inWidth + ix) * c + ch
+                                            if x[i] > best || (x[i].isNaN && !best.isNaN) { best = x[i]; at = i }
+                                        }
+                                    }
+                                    y[o + ch] = best
+                                    w[o + ch] = Int32(at)
+                                }
+                                o += c
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (output, Cache(winners: winners, inputShape: input.shape))
+    }
+
+    public func backward(_ outputGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        let cache = cache as! Cache
+        precondition(outputGradient.count == cache.winners.count, "\(name): gradient shape \(outputGradient.shape)")
+        var dx = Tensor(zeros: cache.inputShape)
+        dx.scalars.withUnsafeMutableBufferPointer { d in
+            outputGradient.scalars.withUnsafeBufferPointer { dy in
+                cache.winners.withUnsafeBufferPointer { w in
+                    for i in 0..<w.count { d[Int(w[i])] += dy[i] }
+                }
+            }
+        }
+        return dx
+    }
+}
