@@ -12,7 +12,7 @@ struct EditedFileTests {
     /// Copies a fixture to a scratch file and lets `edit` change it.
     func editedCopy(of stem: String, _ edit: (HDF5Group) throws -> Void) throws -> String {
         let dir = TestPaths.temporaryDirectory("keras")
-        let path = dir.appendingPathComponent(stem + ".h5").path
+        let path = dir.appendingPathComponent((stem as NSString).lastPathComponent + ".h5").path
         try FileManager.default.copyItem(atPath: TestPaths.fixture(stem + ".h5"), toPath: path)
         do {
             let file = try HDF5File(openingAt: path, mode: .readWrite)
@@ -174,12 +174,30 @@ struct EditedFileTests {
         #expect(error.layer == "dense")
     }
 
-    @Test func functionalModelsAreRefusedClearly() throws {
+    /// A Sequential layer list labelled as a functional model has no graph.
+    @Test func functionalConfigWithoutGraphIsRefused() throws {
         let path = try editedCopy(of: "mnist_digit_model") { root in
             try editConfig(root) { config in config["class_name"] = "Functional" }
         }
         let error = try #require(importError(path))
-        #expect(error.description.contains("Functional"))
+        #expect(error.layer == "conv2d")
+        #expect(error.description.contains("inbound_nodes"))
+    }
+
+    /// A functional graph whose node refers to a call that does not exist.
+    @Test func danglingGraphReferenceIsRefused() throws {
+        let path = try editedCopy(of: "coverage/cov_residual") { root in
+            try editConfig(root) { config in
+                var list = layers(&config)
+                let index = list.firstIndex { $0["name"] as? String == "residual" }!
+                var text = String(decoding: try! JSONSerialization.data(withJSONObject: list[index]), as: UTF8.self)
+                text = text.replacingOccurrences(of: "\"bn_b\"", with: "\"bn_z\"")
+                list[index] = try! JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+                setLayers(&config, list)
+            }
+        }
+        let error = try #require(importError(path))
+        #expect(error.description.contains("bn_z"))
     }
 
     @Test func notAModelFile() throws {
