@@ -19,7 +19,8 @@ done
 # Debian packages: C libraries reached through SwiftPM system-library targets,
 # plus hdf5-tools (h5dump/h5ls) for inspecting files by hand.
 debs=(pkg-config libhdf5-dev hdf5-tools libopenblas-dev zlib1g-dev
-      libpng-dev libjpeg62-turbo-dev libprotobuf-c-dev protobuf-c-compiler dataset-fashion-mnist)
+      libpng-dev libjpeg62-turbo-dev libprotobuf-c-dev protobuf-c-compiler dataset-fashion-mnist
+      fonts-dejavu-core)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,33 +1,51 @@
 import ArgumentParser
 import Foundation
+import ModelPortImage
 import ModelPortRuntime
 import ModelPortValidation
 
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Predict the class of each sample in a reference file or an MNIST IDX file.",
+        abstract: "Predict the digit in image files, or the class of each sample in a reference or MNIST IDX file.",
         discussion: """
-            The input is either a reference file (HDF5 with an 'inputs' dataset, see \
-            'modelport validate --help') or an MNIST IDX image file, gzipped or not \
-            (pixels are scaled to [0, 1] as the tutorials do). For an IDX file named like \
-            MNIST's (…-images-idx3-ubyte), the matching labels file beside it is used to \
-            report accuracy.
+            Images (PNG, JPEG, PGM; a photo, a scan or a drawing of one digit) are turned into \
+            what an MNIST model expects, the way MNIST itself was made: converted to grayscale \
+            (transparent parts over a contrasting background), inverted when the background is \
+            light (MNIST digits are white on black), cropped to the digit, scaled so its longer \
+            side is 20 pixels with the aspect ratio kept, and placed in 28x28 with its centre \
+            of mass in the middle. --show-preprocessed writes that 28x28 picture so you can see \
+            what the model saw.
+
+            A directory argument predicts every image in it and prints a CSV \
+            (file, predicted, confidence, p0…p9), or writes it to --csv FILE.
+
+            --input FILE instead reads samples from a reference file (HDF5 with an 'inputs' \
+            dataset, see 'modelport validate --help') or an MNIST IDX image file, gzipped or not; \
+            for an IDX file named like MNIST's (…-images-idx3-ubyte), the labels file beside it \
+            is used to report accuracy.
 
             Examples:
+              modelport predict fixtures/mnist_digit_model.h5 my_digit.png
+              modelport predict model.h5 photo.jpg --output output.txt --show-preprocessed seen.png
+              modelport predict model.h5 fixtures/images/ --csv predictions.csv
+              modelport predict model.h5 a.png b.pgm --json
               modelport predict fixtures/mnist_digit_model.h5 --input fixtures/mnist_digit_model.reference.h5 --limit 5
               modelport predict model.h5 --input ../shared/data/mnist/t10k-images-idx3-ubyte.gz --top 3
             """)
 
-    @Argument(help: "A Keras model file (.h5).")
+    @Argument(help: ArgumentHelp("A Keras model file (.h5).", valueName: "model"))
     var model: String
 
+    @Argument(help: ArgumentHelp("Image files (.png, .jpg, .pgm) or directories of them.", valueName: "image"))
+    var images: [String] = []
+
     @Option(name: .shortAndLong, help: "Samples to predict: a reference .h5 file or an IDX image file (.gz or raw).")
-    var input: String
+    var input: String?
 
     @Option(help: "IDX labels for an IDX image file (default: the matching MNIST labels file beside it).")
     var labels: String?
 
-    @Option(help: "Predict only the first N samples.")
+    @Option(help: "Predict only the first N samples of --input.")
     var limit: Int?
 
     @Option(help: "How many of the most probable classes to show per sample.")
@@ -36,56 +54,184 @@ struct Predict: ParsableCommand {
     @Flag(help: "Print JSON (one object with a 'predictions' array) instead of a table.")
     var json = false
 
+    @Option(help: ArgumentHelp("Write the predicted class to this file (one line per image), as the tutorials' output.txt.", valueName: "file"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Write the 28x28 image the model saw (PNG, or PGM for a .pgm name). With several images: a directory, one <name>.png each.", valueName: "file"))
+    var showPreprocessed: String?
+
+    @Option(help: ArgumentHelp("Write the predictions as CSV to this file.", valueName: "file"))
+    var csv: String?
+
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if top < 1 { throw ValidationError("--top must be at least 1") }
+        if input == nil && images.isEmpty { throw ValidationError("give image files or a directory, or --input FILE") }
+        if input != nil && !images.isEmpty { throw ValidationError("give image files or --input FILE, not both") }
+        if input != nil && (showPreprocessed != nil || csv != nil) {
+            throw ValidationError("--show-preprocessed and --csv apply to image files, not --input")
+        }
     }
 
     func run() throws {
         try runReportingErrors {
-            let file = try loadModel(model)
-            let batch = try InputBatch.load(input, labelsPath: labels, sampleShape: file.model.inputShape, limit: limit)
-            let outputs = try file.model.predict(batch.inputs)
-            let classes = argmaxPerSample(outputs)
-            let per = outputs.sampleCount
-            let ranked: [[(Int, Float)]] = (0..<outputs.batchCount).map { s in
-                let row = Array(outputs.sample(s))
-                return row.enumerated().sorted { $0.element > $1.element }.prefix(min(top, per)).map { ($0.offset, $0.element) }
+            if let input { try predictSamples(input) } else { try predictImages() }
+        }
+    }
+
+    // MARK: - Image files
+
+    private func predictImages() throws {
+        let file = try loadModel(model)
+        var paths: [String] = []
+        var sawDirectory = false
+        for path in images {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                let inside = ImageFolder.imageFiles(in: path)
+                guard !inside.isEmpty else { throw CLIError("\(path): the directory holds no PNG, JPEG or PGM images") }
+                paths += inside
+                sawDirectory = true
+            } else {
+                paths.append(path)
             }
-            if json {
-                var predictions: [[String: Any]] = []
-                for s in 0..<classes.count {
-                    var entry: [String: Any] = [
-                        "index": s, "class": classes[s],
-                        "probabilities": outputs.sample(s).map { Double($0) },
-                        "top": ranked[s].map { ["class": $0.0, "probability": Double($0.1)] },
-                    ]
-                    if let l = batch.labels { entry["label"] = l[s] }
-                    predictions.append(entry)
-                }
-                var object: [String: Any] = ["model": model, "input": input, "predictions": predictions]
-                if let l = batch.labels { object["accuracy"] = Double(zip(classes, l).filter { $0 == $1 }.count) / Double(max(1, l.count)) }
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
-                return
+        }
+        let preprocess = MNISTPreprocessor()
+        let results = try paths.map { try preprocess(file: $0) }
+        let shape = file.model.inputShape
+        guard shape.reduce(1, *) == 28 * 28 else {
+            throw CLIError("\(model): the model takes inputs of shape \(shape); images are preprocessed to 28x28 MNIST digits")
+        }
+        let batch = Tensor(shape: [results.count] + shape, scalars: results.flatMap { $0.image.pixels })
+        let outputs = try file.model.predict(batch)
+        let classes = argmaxPerSample(outputs)
+        let ranked = rank(outputs)
+
+        if let showPreprocessed { try writePreprocessed(results, paths: paths, to: showPreprocessed) }
+        if let output {
+            try writeAtomically(classes.map(String.init).joined(separator: "\n") + "\n", to: output)
+        }
+        let csvText = makeCSV(paths: paths, outputs: outputs, classes: classes)
+        if let csv { try writeAtomically(csvText, to: csv) }
+
+        if json {
+            let predictions: [[String: Any]] = paths.indices.map { i in
+                ["file": paths[i], "class": classes[i], "inverted": results[i].inverted,
+                 "probabilities": outputs.sample(i).map { Double($0) },
+                 "top": ranked[i].map { ["class": $0.0, "probability": Double($0.1)] }]
             }
-            var headers = ["#", "class"]
-            if batch.labels != nil { headers.append("label") }
-            headers.append("top \(min(top, per)) (class: probability)")
-            var table = TextTable(headers: headers, rightAligned: [0, 1, 2])
-            for s in 0..<classes.count {
-                var row = [String(s), String(classes[s])]
-                if let l = batch.labels { row.append(String(l[s]) + (l[s] == classes[s] ? "" : " ✗")) }
-                row.append(ranked[s].map { "\($0.0): \(String(format: "%.4f", Double($0.1)))" }.joined(separator: "  "))
-                table.rows.append(row)
+            let data = try JSONSerialization.data(withJSONObject: ["model": model, "predictions": predictions], options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else if sawDirectory && csv == nil {
+            print(csvText, terminator: "")
+        } else {
+            if paths.count == 1 {
+                print("The 28x28 image the model saw\(results[0].inverted ? " (light background: inverted)" : ""):")
+                DigitArt.render(results[0].image.pixels, side: 28).forEach { print("  " + $0) }
+                print("")
+            }
+            var table = TextTable(headers: ["image", "digit", "top \(ranked.first?.count ?? 0) (class: probability)"], rightAligned: [1])
+            for i in paths.indices {
+                table.rows.append([paths[i], String(classes[i]),
+                                   ranked[i].map { "\($0.0): \(String(format: "%.4f", Double($0.1)))" }.joined(separator: "  ")])
             }
             print(table.render())
-            var summary = "\(classes.count) samples from \(batch.description)"
-            if let l = batch.labels {
-                let correct = zip(classes, l).filter { $0 == $1 }.count
-                summary += "; accuracy \(correct)/\(l.count) = \(percent(correct, l.count))"
-            }
-            print(summary)
         }
+    }
+
+    private func rank(_ outputs: Tensor) -> [[(Int, Float)]] {
+        (0..<outputs.batchCount).map { s in
+            Array(outputs.sample(s)).enumerated().sorted { $0.element > $1.element }
+                .prefix(min(top, outputs.sampleCount)).map { ($0.offset, $0.element) }
+        }
+    }
+
+    private func makeCSV(paths: [String], outputs: Tensor, classes: [Int]) -> String {
+        func quoted(_ s: String) -> String {
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        var lines = [(["file", "predicted", "confidence"] + (0..<outputs.sampleCount).map { "p\($0)" }).joined(separator: ",")]
+        for i in paths.indices {
+            let p = outputs.sample(i)
+            lines.append(([quoted(paths[i]), String(classes[i]), String(format: "%.6f", Double(p[p.startIndex + classes[i]]))]
+                          + p.map { String(format: "%.6f", Double($0)) }).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func writePreprocessed(_ results: [MNISTPreprocessor.Result], paths: [String], to target: String) throws {
+        func save(_ image: GrayImage, _ path: String) throws {
+            if path.lowercased().hasSuffix(".pgm") {
+                try AtomicFile.write(Data(PGMCodec.encode(image.pixelImage)), to: path)
+            } else {
+                try PNGCodec.write(image.pixelImage, to: path)
+            }
+        }
+        if results.count == 1 {
+            try save(results[0].image, target)
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        } catch {
+            throw CLIError("\(target): cannot create the directory for --show-preprocessed (\(error.localizedDescription))")
+        }
+        var used: Set<String> = []
+        for (result, path) in zip(results, paths) {
+            var name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            while used.contains(name) { name += "_" }
+            used.insert(name)
+            try save(result.image, (target as NSString).appendingPathComponent(name + ".png"))
+        }
+    }
+
+    private func writeAtomically(_ text: String, to path: String) throws {
+        try AtomicFile.write(Data(text.utf8), to: path)
+    }
+
+    // MARK: - Reference and IDX files
+
+    private func predictSamples(_ input: String) throws {
+        let file = try loadModel(model)
+        let batch = try InputBatch.load(input, labelsPath: labels, sampleShape: file.model.inputShape, limit: limit)
+        let outputs = try file.model.predict(batch.inputs)
+        let classes = argmaxPerSample(outputs)
+        let per = outputs.sampleCount
+        let ranked = rank(outputs)
+        if let output { try writeAtomically(classes.map(String.init).joined(separator: "\n") + "\n", to: output) }
+        if json {
+            var predictions: [[String: Any]] = []
+            for s in 0..<classes.count {
+                var entry: [String: Any] = [
+                    "index": s, "class": classes[s],
+                    "probabilities": outputs.sample(s).map { Double($0) },
+                    "top": ranked[s].map { ["class": $0.0, "probability": Double($0.1)] },
+                ]
+                if let l = batch.labels { entry["label"] = l[s] }
+                predictions.append(entry)
+            }
+            var object: [String: Any] = ["model": model, "input": input, "predictions": predictions]
+            if let l = batch.labels { object["accuracy"] = Double(zip(classes, l).filter { $0 == $1 }.count) / Double(max(1, l.count)) }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        var headers = ["#", "class"]
+        if batch.labels != nil { headers.append("label") }
+        headers.append("top \(min(top, per)) (class: probability)")
+        var table = TextTable(headers: headers, rightAligned: [0, 1, 2])
+        for s in 0..<classes.count {
+            var row = [String(s), String(classes[s])]
+            if let l = batch.labels { row.append(String(l[s]) + (l[s] == classes[s] ? "" : " ✗")) }
+            row.append(ranked[s].map { "\($0.0): \(String(format: "%.4f", Double($0.1)))" }.joined(separator: "  "))
+            table.rows.append(row)
+        }
+        print(table.render())
+        var summary = "\(classes.count) samples from \(batch.description)"
+        if let l = batch.labels {
+            let correct = zip(classes, l).filter { $0 == $1 }.count
+            summary += "; accuracy \(correct)/\(l.count) = \(percent(correct, l.count))"
+        }
+        print(summary)
     }
 }
