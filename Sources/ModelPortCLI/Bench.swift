@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import ModelPortRuntime
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure a model's inference speed on this machine: batched throughput and single-image latency.",
+        discussion: """
+            Runs in-process on generated inputs of the model's input shape (values in [0, 1)), \
+            like onnxruntime's perf test: for each batch size, --repetitions timed passes over \
+            --images images after a warm-up pass (median and min-max reported), then --runs \
+            single-image predictions for latency percentiles. The model load time is reported too.
+
+            Examples:
+              modelport bench fixtures/mnist_digit_model.h5
+              modelport bench model.h5 --batch 1 --batch 128 --threads 1
+              modelport bench model.h5 --json | jq .images_per_second
+
+            For a side-by-side comparison with Keras and onnxruntime, see tools/bench/run.sh \
+            and docs/BENCHMARKS.md.
+            """)
+
+    @Argument(help: "A model file.")
+    var model: String
+
+    @Option(name: .customLong("batch"), help: "Batch size to measure (repeatable; default 1, 32, 128, 1024).")
+    var batches: [Int] = []
+
+    @Option(help: "Threads for batched inference (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Images per timed pass.")
+    var images: Int = 10_000
+
+    @Option(help: "Timed passes per batch size.")
+    var repetitions: Int = 5
+
+    @Option(help: "Single-image predictions timed for latency.")
+    var runs: Int = 1000
+
+    @Flag(help: "Print one JSON object: images_per_second (at batch 128, or the first --batch), latency_ms_p50, latency_ms_p99, and per-batch figures.")
+    var json = false
+
+    func validate() throws {
+        if batches.contains(where: { $0 < 1 }) { throw ValidationError("--batch must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if images < 1 || repetitions < 1 || runs < 1 { throw ValidationError("--images, --repetitions and --runs must be at least 1") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            if let threads { RuntimeThreads.count = threads }
+            let loadStart = Date()
+            let file = try loadModel(model)
+            let loadMs = Date().timeIntervalSince(loadStart) * 1000
+            let m = file.model
+            let sizes = batches.isEmpty ? [1, 32, 128, 1024] : batches
+            var results: [InferenceBenchmark.Throughput] = []
+            for size in sizes {
+                results.append(try InferenceBenchmark.throughput(m, batchSize: size, images: max(images, size), repetitions: repetitions))
+            }
+            let latency = try InferenceBenchmark.latency(m, runs: runs)
+            let headline = results.first { $0.batchSize == 128 } ?? results[0]
+            if json {
+                let object: [String: Any] = [
+                    "model": model, "threads": RuntimeThreads.count, "load_ms": loadMs,
+                    "images_per_second": headline.median, "batch_size": headline.batchSize,
+                    "latency_ms_p50": latency.p50, "latency_ms_p90": latency.p90, "latency_ms_p99": latency.p99,
+                    "latency_ms_mean": latency.mean,
+                    "throughput": results.map {
+                        ["batch_size": $0.batchSize, "images_per_second": $0.median, "min": $0.min, "max": $0.max,
+                         "repetitions": $0.samples.count] as [String: Any]
+                    },
+                ]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+                return
+            }
+            print("Model:   \(model) (\"\(m.name)\", \(grouped(m.parameterCount)) parameters, input \(kerasShape(m.inputShape)))")
+            print("Threads: \(RuntimeThreads.count)    load time: \(String(format: "%.1f", loadMs)) ms\n")
+            var table = TextTable(headers: ["batch", "images/s (median)", "min - max"], rightAligned: [0, 1, 2])
+            for r in results {
+                table.rows.append([String(r.batchSize), grouped(Int(r.median.rounded())),
+                                   "\(grouped(Int(r.min.rounded()))) - \(grouped(Int(r.max.rounded())))"])
+            }
+            print(table.render())
+            print(String(format: "Single-image latency over %d runs: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms",
+                         runs, latency.p50, latency.p90, latency.p99))
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+
+/// In-process inference measurements: batched throughput and single-sample
+/// latency on generated inputs, as onnxruntime's perf test and TensorFlow's
+/// benchmark tool report them.
+public enum InferenceBenchmark {
+    /// Throughput at one batch size over several repetitions.
+    public struct Throughput: Sendable {
+        public let batchSize: Int
+        /// Images per second in each repetition.
+        public let samples: [Double]
+        public var median: Double { InferenceBenchmark.percentile(samples, 50) }
+        public var min: Double { samples.min() ?? 0 }
+        public var max: Double { samples.max() ?? 0 }
+    }
+
+    /// Single-sample latency distribution, in milliseconds.
+    public struct Latency: Sendable {
+        public let milliseconds: [Double]
+        public var p50: Double { InferenceBenchmark.percentile(milliseconds, 50) }
+        public var p90: Double { InferenceBenchmark.percentile(milliseconds, 90) }
+        public var p99: Double { InferenceBenchmark.percentile(milliseconds, 99) }
+        public var mean: Double { milliseconds.reduce(0, +) / Double(Swift.max(1, milliseconds.count)) }
+    }
+
+    /// Deterministic inputs in [0, 1) shaped `[count] + sampleShape`.
+    public static func inputs(count: Int, sampleShape: [Int], seed: UInt64 = 42) -> Tensor {
+        var state = seed
+        let n = count * sampleShape.reduce(1, *)
+        var values = [Float](repeating: 0, count: n)
+        for i in 0..<n {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            values[i] = Float(state >> 40) / Float(1 << 24)
+        }
+        return Tensor(shape: [count] + sampleShape, scalars: values)
+    }
+
+    /// Runs `images` samples through `model` in batches of `batchSize`,
+    /// `repetitions` times (after one warm-up pass), timing each pass.
+    public static func throughput(_ model: any Model, batchSize: Int, images: Int, repetitions: Int) throws -> Throughput {
+        precondition(batchSize > 0 && images > 0 && repetitions > 0)
+        let batch = inputs(count: batchSize, sampleShape: model.inputShape)
+        let calls = Swift.max(1, images / batchSize)
+        _ = try model.predict(batch)
+        var rates: [Double] = []
+        for _ in 0..<repetitions {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<calls { _ = try model.predict(batch) }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            rates.append(Double(calls * batchSize) / seconds)
+        }
+        return Throughput(batchSize: batchSize, samples: rates)
+    }
+
+    /// Times `runs` single-sample forward passes (after `warmup` untimed ones).
+    public static func latency(_ model: any Model, runs: Int, warmup: Int = 20) throws -> Latency {
+        let one = inputs(count: 1, sampleShape: model.inputShape)
+        for _ in 0..<warmup { _ = try model.predict(one) }
+        var times: [Double] = []
+        times.reserveCapacity(runs)
+        for _ in 0..<runs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try model.predict(one)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        return Latency(milliseconds: times)
+    }
+
+    /// The `p`-th percentile (nearest rank) of `values`.
+    public static func percentile(_ values: [Double], _ p: Double) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        let rank = Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1
+        return sorted[Swift.min(Swift.max(rank, 0), sorted.count - 1)]
+    }
+}
