@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelPortData
 import ModelPortRuntime
 
 struct Bench: ParsableCommand {
@@ -29,6 +30,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Threads for batched inference (default: all cores).")
     var threads: Int?
 
+    @Option(help: "MNIST-style IDX image file (.gz or raw) to run on instead of generated inputs (pixels scaled to [0, 1]).")
+    var input: String?
+
     @Option(help: "Images per timed pass.")
     var images: Int = 10_000
 
@@ -55,15 +59,18 @@ struct Bench: ParsableCommand {
             let loadMs = Date().timeIntervalSince(loadStart) * 1000
             let m = file.model
             let sizes = batches.isEmpty ? [1, 32, 128, 1024] : batches
+            let data = try input.map { try MNIST.images(IDXFile(contentsOf: $0), sampleShape: m.inputShape) }
             var results: [InferenceBenchmark.Throughput] = []
             for size in sizes {
-                results.append(try InferenceBenchmark.throughput(m, batchSize: size, images: max(images, size), repetitions: repetitions))
+                results.append(try InferenceBenchmark.throughput(m, batchSize: size, images: max(images, size),
+                                                                 repetitions: repetitions, data: data))
             }
-            let latency = try InferenceBenchmark.latency(m, runs: runs)
+            let latency = try InferenceBenchmark.latency(m, runs: runs, data: data)
             let headline = results.first { $0.batchSize == 128 } ?? results[0]
             if json {
                 let object: [String: Any] = [
                     "model": model, "threads": RuntimeThreads.count, "load_ms": loadMs,
+                    "inputs": input ?? "generated",
                     "images_per_second": headline.median, "batch_size": headline.batchSize,
                     "latency_ms_p50": latency.p50, "latency_ms_p90": latency.p90, "latency_ms_p99": latency.p99,
                     "latency_ms_mean": latency.mean,

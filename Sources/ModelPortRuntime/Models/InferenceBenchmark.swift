@@ -37,15 +37,24 @@ public enum InferenceBenchmark {
 
     /// Runs `images` samples through `model` in batches of `batchSize`,
     /// `repetitions` times (after one warm-up pass), timing each pass.
-    public static func throughput(_ model: any Model, batchSize: Int, images: Int, repetitions: Int) throws -> Throughput {
+    /// - Parameter data: samples to cycle through (default: generated inputs).
+    public static func throughput(_ model: any Model, batchSize: Int, images: Int, repetitions: Int,
+                                  data: Tensor? = nil) throws -> Throughput {
         precondition(batchSize > 0 && images > 0 && repetitions > 0)
-        let batch = inputs(count: batchSize, sampleShape: model.inputShape)
+        let source = data ?? inputs(count: batchSize, sampleShape: model.inputShape)
+        // Consecutive batches of the source, wrapping around, prepared before timing.
         let calls = Swift.max(1, images / batchSize)
-        _ = try model.predict(batch)
+        let distinct = Swift.min(calls, Swift.max(1, source.batchCount / batchSize))
+        let batches = (0..<distinct).map { k -> Tensor in
+            if source.batchCount >= batchSize { return source.batch((k * batchSize)..<((k + 1) * batchSize)) }
+            let picked = (0..<batchSize).flatMap { source.sample($0 % source.batchCount) }
+            return Tensor(shape: [batchSize] + source.sampleShape, scalars: picked)
+        }
+        _ = try model.predict(batches[0])
         var rates: [Double] = []
         for _ in 0..<repetitions {
             let start = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<calls { _ = try model.predict(batch) }
+            for c in 0..<calls { _ = try model.predict(batches[c % distinct]) }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             rates.append(Double(calls * batchSize) / seconds)
         }
@@ -53,8 +62,8 @@ public enum InferenceBenchmark {
     }
 
     /// Times `runs` single-sample forward passes (after `warmup` untimed ones).
-    public static func latency(_ model: any Model, runs: Int, warmup: Int = 20) throws -> Latency {
-        let one = inputs(count: 1, sampleShape: model.inputShape)
+    public static func latency(_ model: any Model, runs: Int, warmup: Int = 20, data: Tensor? = nil) throws -> Latency {
+        let one = data.map { $0.batch(0..<1) } ?? inputs(count: 1, sampleShape: model.inputShape)
         for _ in 0..<warmup { _ = try model.predict(one) }
         var times: [Double] = []
         times.reserveCapacity(runs)
