@@ -61,3 +61,48 @@ public final class AveragePooling2D: Layer, @unchecked Sendable {
         return output
     }
 }
+
+// MARK: - Training
+
+extension AveragePooling2D: TrainableLayer {
+    /// Only the input shape: each output's gradient is spread evenly over
+    /// the in-image positions of its window.
+    public struct Cache: LayerCache { public let inputShape: [Int] }
+
+    public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        (forward(input), Cache(inputShape: input.shape))
+    }
+
+    public func backward(_ outputGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        let shape = (cache as! Cache).inputShape
+        let g = try! geometry(for: Array(shape.dropFirst()))
+        let n = shape[0], c = shape[3]
+        precondition(outputGradient.shape == [n, g.outHeight, g.outWidth, c], "\(name): gradient shape \(outputGradient.shape)")
+        var dx = Tensor(zeros: shape)
+        outputGradient.scalars.withUnsafeBufferPointer { dy in
+            dx.scalars.withUnsafeMutableBufferPointer { d in
+                var src = dy.baseAddress!
+                for b in 0..<n {
+                    let image = d.baseAddress! + b * g.inHeight * g.inWidth * c
+                    for oy in 0..<g.outHeight {
+                        let y0 = oy * g.strideY - g.padTop
+                        let yRange = max(0, y0)..<min(g.inHeight, y0 + g.kernelHeight)
+                        for ox in 0..<g.outWidth {
+                            let x0 = ox * g.strideX - g.padLeft
+                            let xRange = max(0, x0)..<min(g.inWidth, x0 + g.kernelWidth)
+                            let inv = 1 / Float(yRange.count * xRange.count)
+                            for iy in yRange {
+                                for ix in xRange {
+                                    let dst = image + (iy * g.inWidth + ix) * c
+                                    for ch in 0..<c { dst[ch] += src[ch] * inv }
+                                }
+                            }
+                            src += c
+                        }
+                    }
+                }
+            }
+        }
+        return dx
+    }
+}

@@ -64,3 +64,90 @@ public final class BatchNormalization: Layer, @unchecked Sendable {
         return output
     }
 }
+
+// MARK: - Training
+
+extension BatchNormalization: TrainableLayer {
+    /// The normalised input `xhat = (x - mean) / sqrt(var + eps)` and the
+    /// batch's `1 / sqrt(var + eps)` per channel; empty `xhat` for an
+    /// inference-mode pass (moving statistics, a plain affine map).
+    public struct Cache: LayerCache {
+        public let normalized: Tensor
+        public let inverseStd: [Float]
+    }
+
+    /// Whole-batch statistics: a batch is never split across threads.
+    public var needsWholeBatch: Bool { true }
+
+    /// Training mode, as Keras 3: normalise with the batch mean and biased
+    /// variance over every axis but the last, and update
+    /// `moving = moving * momentum + batch * (1 - momentum)`.
+    public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        guard context.training else {
+            let (scale, _) = affine()
+            return (forward(input), Cache(normalized: Tensor(zeros: [0]), inverseStd: scale))
+        }
+        let c = channels
+        let rows = input.count / c
+        precondition(rows > 0 && input.shape.last == c, "\(name): input shape \(input.shape)")
+        var mean = [Double](repeating: 0, count: c), variance = [Double](repeating: 0, count: c)
+        input.scalars.withUnsafeBufferPointer { x in
+            for r in 0..<rows { for k in 0..<c { mean[k] += Double(x[r * c + k]) } }
+            for k in 0..<c { mean[k] /= Double(rows) }
+            for r in 0..<rows { for k in 0..<c { let d = Double(x[r * c + k]) - mean[k]; variance[k] += d * d } }
+            for k in 0..<c { variance[k] /= Double(rows) }
+        }
+        let inverseStd = (0..<c).map { 1 / (Float(variance[$0]) + epsilon).squareRoot() }
+        var normalized = input
+        var output = input
+        for r in 0..<rows {
+            for k in 0..<c {
+                let i = r * c + k
+                let xhat = (input.scalars[i] - Float(mean[k])) * inverseStd[k]
+                normalized.scalars[i] = xhat
+                output.scalars[i] = xhat * (gamma?.value.scalars[k] ?? 1) + (beta?.value.scalars[k] ?? 0)
+            }
+        }
+        let m = momentum
+        for k in 0..<c {
+            movingMean.value.scalars[k] = movingMean.value.scalars[k] * m + Float(mean[k]) * (1 - m)
+            movingVariance.value.scalars[k] = movingVariance.value.scalars[k] * m + Float(variance[k]) * (1 - m)
+        }
+        return (output, Cache(normalized: normalized, inverseStd: inverseStd))
+    }
+
+    /// dGamma += sum(dY * xhat), dBeta += sum(dY), and
+    /// dX = gamma * invStd / N * (N * dY - sum(dY) - xhat * sum(dY * xhat)),
+    /// sums per channel over the N = batch * spatial positions.
+    public func backward(_ outputGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        let cache = cache as! Cache
+        let c = channels
+        var dx = outputGradient
+        guard cache.normalized.count > 0 else {
+            // Inference mode: y = x * scale + shift.
+            for i in 0..<dx.count { dx.scalars[i] *= cache.inverseStd[i % c] }
+            return dx
+        }
+        precondition(outputGradient.count == cache.normalized.count, "\(name): gradient shape \(outputGradient.shape)")
+        let rows = dx.count / c
+        var sumDy = [Float](repeating: 0, count: c), sumDyXhat = [Float](repeating: 0, count: c)
+        for r in 0..<rows {
+            for k in 0..<c {
+                let dy = outputGradient.scalars[r * c + k]
+                sumDy[k] += dy
+                sumDyXhat[k] += dy * cache.normalized.scalars[r * c + k]
+            }
+        }
+        if let gamma { gradients.accumulate(gamma) { g in for k in 0..<c { g[k] += sumDyXhat[k] } } }
+        if let beta { gradients.accumulate(beta) { g in for k in 0..<c { g[k] += sumDy[k] } } }
+        let count = Float(rows)
+        for r in 0..<rows {
+            for k in 0..<c {
+                let i = r * c + k
+                let factor = (gamma?.value.scalars[k] ?? 1) * cache.inverseStd[k] / count
+                dx.scalars[i] = factor * (count * outputGradient.scalars[i] - sumDy[k] - cache.normalized.scalars[i] * sumDyXhat[k])
+            }
+        }
+        return dx
+    }
+}

@@ -91,3 +91,81 @@ public final class Merge: MergeLayer, @unchecked Sendable {
         return Tensor(shape: [n] + out, scalars: scalars)
     }
 }
+
+// MARK: - Training
+
+extension Merge: TrainableMergeLayer {
+    /// The inputs (Multiply needs the others' values; Maximum/Minimum which
+    /// input won) and their sample shapes (Concatenate splits the gradient).
+    public struct Cache: LayerCache {
+        public let inputs: [Tensor]
+        public let batch: Int
+    }
+
+    public func forward(inputs: [Tensor], context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        // Only Multiply, Maximum and Minimum need the values; the others
+        // need the count and the shapes (an empty batch of the sample shape).
+        let keep = operation == .multiply || operation == .maximum || operation == .minimum
+        let kept = keep ? inputs : inputs.map { Tensor(zeros: [0] + $0.sampleShape) }
+        return (forward(inputs: inputs), Cache(inputs: kept, batch: inputs[0].batchCount))
+    }
+
+    /// Add: dY to each input; Subtract: dY, -dY; Average: dY / n; Multiply:
+    /// dY times the product of the other inputs; Maximum/Minimum: dY to the
+    /// input that won each element (ties to the earlier input, as TensorFlow's
+    /// pairwise maximum/minimum gradients do); Concatenate: dY split back.
+    public func backward(inputsGradient dy: Tensor, cache: any LayerCache, gradients: Gradients) -> [Tensor] {
+        let inputs = (cache as! Cache).inputs
+        let n = inputs.count
+        precondition(dy.batchCount == (cache as! Cache).batch, "\(name): gradient shape \(dy.shape)")
+        switch operation {
+        case .add:
+            return Array(repeating: dy, count: n)
+        case .subtract:
+            var negative = dy
+            for i in 0..<negative.count { negative.scalars[i] = -negative.scalars[i] }
+            return [dy, negative]
+        case .average:
+            var share = dy
+            for i in 0..<share.count { share.scalars[i] /= Float(n) }
+            return Array(repeating: share, count: n)
+        case .multiply:
+            return (0..<n).map { k in
+                var g = dy
+                for (j, x) in inputs.enumerated() where j != k {
+                    for i in 0..<g.count { g.scalars[i] *= x.scalars[i] }
+                }
+                return g
+            }
+        case .maximum, .minimum:
+            var grads = inputs.map { Tensor(zeros: $0.shape) }
+            for i in 0..<dy.count {
+                var winner = 0
+                var best = inputs[0].scalars[i]
+                for j in 1..<n {
+                    let v = inputs[j].scalars[i]
+                    if operation == .maximum ? v > best : v < best { best = v; winner = j }
+                }
+                grads[winner].scalars[i] = dy.scalars[i]
+            }
+            return grads
+        case .concatenate:
+            let batch = dy.batchCount
+            let shapes = inputs.map(\.sampleShape)
+            let out = dy.sampleShape
+            let a = concatenationAxis(rank: out.count)
+            let inner = out[(a + 1)...].reduce(1, *)
+            let outer = batch * out[..<a].reduce(1, *)
+            var parts = shapes.map { [Float](repeating: 0, count: batch * $0.reduce(1, *)) }
+            var src = 0
+            for o in 0..<outer {
+                for (k, s) in shapes.enumerated() {
+                    let block = s[a] * inner
+                    parts[k].replaceSubrange((o * block)..<((o + 1) * block), with: dy.scalars[src..<(src + block)])
+                    src += block
+                }
+            }
+            return zip(parts, shapes).map { Tensor(shape: [batch] + $1, scalars: $0) }
+        }
+    }
+}

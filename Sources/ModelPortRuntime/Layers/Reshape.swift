@@ -31,3 +31,18 @@ public final class Reshape: Layer, @unchecked Sendable {
         input.reshaped([input.batchCount] + (try! outputShape(for: input.sampleShape)))
     }
 }
+
+// MARK: - Training
+
+extension Reshape: TrainableLayer {
+    /// Only the input shape: the gradient is reshaped back.
+    public struct Cache: LayerCache { public let inputShape: [Int] }
+
+    public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        (forward(input), Cache(inputShape: input.shape))
+    }
+
+    public func backward(_ outputGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        outputGradient.reshaped((cache as! Cache).inputShape)
+    }
+}

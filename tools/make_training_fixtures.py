@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""Reference numbers for ModelPort's trainer, computed by real TensorFlow/Keras 3.
+
+Every expected value in Tests/ModelPortTrainingTests comes from here; nothing
+is typed in by hand. Outputs, in fixtures/training/ (small: a few models and
+batches of a handful of MNIST images):
+
+  <model>.h5             a Keras 3 model saved with its *initial* weights
+                         (Keras's own glorot_uniform draws, seeded)
+  <model>.gradients.h5   x, y (a batch of MNIST training images), `loss` (the
+                         batch-mean loss Keras computes on model(x,
+                         training=True)), and `gradients/<layer>/<variable>`
+                         from tf.GradientTape; for BatchNormalization also
+                         `moving/<layer>/<variable>` after Keras's update
+                         (momentum 0.99) from that training-mode call.
+      models: mnist_digit_model (the tutorial CNN), mnist_mlp (the tutorial
+      MLP) and mixed (a small functional graph: Conv2D branches, Add,
+      BatchNormalization, AveragePooling2D, MaxPooling2D, Concatenate,
+      Reshape, Dense).
+  optimizers.h5          for a tiny CNN (tiny_cnn.h5): two batches; for each
+                         optimizer configuration (attribute `config`, JSON)
+                         the loss before each step and the weights after step
+                         1 and step 2 (`<opt>/step1/<layer>/<var>`), each
+                         step computing gradients with GradientTape and
+                         applying them with optimizer.apply_gradients.
+  losses.h5              per loss: inputs, targets, the batch-mean loss and
+                         its gradient with respect to the input, from
+                         keras.losses.* under GradientTape.
+  schedules.h5           learning-rate schedule values at steps 0..11.
+
+Usage (from the repo root):  .venv/bin/python tools/make_training_fixtures.py [--data DIR]
+"""
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_fixtures as mf  # noqa: E402
+
+OUT = os.path.join(mf.REPO, "fixtures", "training")
+
+
+def var_key(v):
+    """'sequential/conv2d/kernel' -> 'conv2d/kernel' (layer/variable)."""
+    parts = v.path.split("/")
+    return "/".join(parts[-2:])
+
+
+def write_h5(path, fill):
+    import h5py
+    tmp = path + ".tmp"
+    with h5py.File(tmp, "w") as f:
+        fill(f)
+    os.replace(tmp, path)
+
+
+def save_model(model, path):
+    tmp = path[:-3] + ".tmp.h5"
+    model.save(tmp, include_optimizer=False)
+    os.replace(tmp, path)
+
+
+def mixed_model(keras):
+    L = keras.layers
+    inp = keras.Input(shape=(8, 8, 2), name="input")
+    a = L.Conv2D(4, 3, padding="same", activation="relu", name="conv_a")(inp)
+    b = L.Conv2D(4, 1, activation="tanh", name="conv_b")(inp)
+    s = L.Add(name="add")([a, b])
+    n = L.BatchNormalization(name="bn")(s)
+    p = L.AveragePooling2D(2, name="avg")(n)
+    q = L.MaxPooling2D(2, name="max")(s)
+    c = L.Concatenate(name="concat")([p, q])
+    r = L.Reshape((4 * 4 * 8,), name="reshape")(c)
+    out = L.Dense(10, activation="softmax", name="dense")(r)
+    return keras.Model(inp, out, name="mixed")
+
+
+def tiny_cnn(keras):
+    L = keras.layers
+    return keras.Sequential([keras.Input(shape=(28, 28, 1)),
+                             L.Conv2D(4, 3, activation="relu", name="conv2d"),
+                             L.MaxPooling2D(2, name="max_pooling2d"),
+                             L.Flatten(name="flatten"),
+                             L.Dense(10, activation="softmax", name="dense")], name="tiny_cnn")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default=os.environ.get("MNIST_DIR", mf.DEFAULT_DATA))
+    ap.add_argument("--out", default=OUT)
+    args = ap.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import numpy as np
+    import tensorflow as tf
+    import keras
+    os.makedirs(args.out, exist_ok=True)
+
+    x_train, y_train, _, _ = mf.load_mnist(args.data)
+    images = (x_train[:64].astype(np.float32) / 255.0)[..., None]
+    labels = y_train[:64].astype(np.int64)
+    onehot = np.eye(10, dtype=np.float32)[labels]
+    meta = {"generator": "tools/make_training_fixtures.py", "keras_version": keras.__version__,
+            "tensorflow_version": tf.__version__}
+
+    # --- Gradients of whole models -------------------------------------------------
+    def gradients_fixture(name, model, x, y, loss_fn):
+        save_model(model, os.path.join(args.out, name + ".h5"))
+        with tf.GradientTape() as tape:
+            pred = model(x, training=True)
+            loss = loss_fn(y, pred)
+        grads = tape.gradient(loss, model.trainable_variables)
+
+        def fill(f):
+            for k, v in meta.items():
+                f.attrs[k] = v
+            f.attrs["loss_name"] = loss_fn.name
+            f["x"], f["y"], f["loss"] = x, y, np.float32(loss.numpy())
+            f["outputs"] = pred.numpy()
+            for v, g in zip(model.trainable_variables, grads):
+                f["gradients/" + var_key(v)] = g.numpy()
+            for v in model.non_trainable_variables:
+                f["moving/" + var_key(v)] = v.numpy()
+        write_h5(os.path.join(args.out, name + ".gradients.h5"), fill)
+        print(f"{name}: loss {float(loss):.6f}, {len(grads)} gradients", flush=True)
+
+    keras.utils.set_random_seed(11)
+    gradients_fixture("mnist_digit_model", mf.build_model(keras, "mnist_digit_model", legacy=False),
+                      images[:8], onehot[:8], keras.losses.CategoricalCrossentropy())
+    keras.utils.set_random_seed(12)
+    gradients_fixture("mnist_mlp", mf.build_model(keras, "mnist_mlp", legacy=False),
+                      images[:8, :, :, 0], labels[:8], keras.losses.SparseCategoricalCrossentropy())
+    keras.utils.set_random_seed(13)
+    rng = np.random.default_rng(13)
+    xm = rng.normal(size=(6, 8, 8, 2)).astype(np.float32)
+    gradients_fixture("mixed", mixed_model(keras), xm, np.eye(10, dtype=np.float32)[rng.integers(0, 10, 6)],
+                      keras.losses.CategoricalCrossentropy())
+
+    # --- One and two optimizer steps -------------------------------------------------
+    S = keras.optimizers.schedules
+    optimizers = {
+        "adam": (lambda: keras.optimizers.Adam(), {"class": "Adam"}),
+        "adam_amsgrad": (lambda: keras.optimizers.Adam(amsgrad=True), {"class": "Adam", "amsgrad": True}),
+        "adam_clipnorm": (lambda: keras.optimizers.Adam(clipnorm=0.01), {"class": "Adam", "clipnorm": 0.01}),
+        "adam_global_clipnorm": (lambda: keras.optimizers.Adam(global_clipnorm=0.01),
+                                 {"class": "Adam", "global_clipnorm": 0.01}),
+        "adamw": (lambda: keras.optimizers.AdamW(learning_rate=0.01), {"class": "AdamW", "learning_rate": 0.01}),
+        "sgd": (lambda: keras.optimizers.SGD(learning_rate=0.1), {"class": "SGD", "learning_rate": 0.1}),
+        "sgd_momentum": (lambda: keras.optimizers.SGD(learning_rate=0.05, momentum=0.9),
+                         {"class": "SGD", "learning_rate": 0.05, "momentum": 0.9}),
+        "sgd_nesterov": (lambda: keras.optimizers.SGD(learning_rate=0.05, momentum=0.9, nesterov=True),
+                         {"class": "SGD", "learning_rate": 0.05, "momentum": 0.9, "nesterov": True}),
+        "rmsprop": (lambda: keras.optimizers.RMSprop(), {"class": "RMSprop"}),
+        "rmsprop_centered_momentum": (lambda: keras.optimizers.RMSprop(momentum=0.5, centered=True),
+                                      {"class": "RMSprop", "momentum": 0.5, "centered": True}),
+        "adam_exponential_decay": (
+            lambda: keras.optimizers.Adam(learning_rate=S.ExponentialDecay(0.01, decay_steps=1, decay_rate=0.5)),
+            {"class": "Adam", "schedule": "exponential", "initial": 0.01, "decay_steps": 1, "decay_rate": 0.5}),
+        "sgd_cosine_decay": (
+            lambda: keras.optimizers.SGD(learning_rate=S.CosineDecay(0.1, decay_steps=3, alpha=0.1)),
+            {"class": "SGD", "schedule": "cosine", "initial": 0.1, "decay_steps": 3, "alpha": 0.1}),
+    }
+    keras.utils.set_random_seed(21)
+    base = tiny_cnn(keras)
+    save_model(base, os.path.join(args.out, "tiny_cnn.h5"))
+    initial = [v.numpy() for v in base.weights]
+    batches = [(images[0:16], onehot[0:16]), (images[16:32], onehot[16:32])]
+    loss_fn = keras.losses.CategoricalCrossentropy()
+
+    def fill_optimizers(f):
+        for k, v in meta.items():
+            f.attrs[k] = v
+        for i, (x, y) in enumerate(batches):
+            f[f"batch{i + 1}/x"], f[f"batch{i + 1}/y"] = x, y
+        for name, (make, config) in optimizers.items():
+            for v, w in zip(base.weights, initial):
+                v.assign(w)
+            opt = make()
+            g = f.create_group(name)
+            g.attrs["config"] = json.dumps(config)
+            losses = []
+            for step, (x, y) in enumerate(batches, start=1):
+                with tf.GradientTape() as tape:
+                    loss = loss_fn(y, base(x, training=True))
+                grads = tape.gradient(loss, base.trainable_variables)
+                opt.apply_gradients(zip(grads, base.trainable_variables))
+                losses.append(float(loss))
+                for v in base.trainable_variables:
+                    g[f"step{step}/" + var_key(v)] = v.numpy()
+            g["losses"] = np.array(losses, dtype=np.float32)
+            print(f"optimizer {name}: losses {losses}", flush=True)
+    write_h5(os.path.join(args.out, "optimizers.h5"), fill_optimizers)
+
+    # --- Losses on their own ----------------------------------------------------------
+    rng = np.random.default_rng(5)
+    logits = (rng.normal(size=(6, 5)) * np.array([[1], [1], [4], [20], [20], [1]])).astype(np.float32)
+    probs = tf.nn.softmax(logits).numpy()  # a plain array: Keras cannot see logits behind it
+    labels5 = rng.integers(0, 5, size=6).astype(np.int64)
+    labels5[3] = np.argmin(logits[3])  # a confident wrong answer: clipping matters
+    onehot5 = np.eye(5, dtype=np.float32)[labels5]
+    binary = rng.integers(0, 2, size=(6, 5)).astype(np.float32)
+    sig = tf.sigmoid(logits).numpy()
+    soft_targets = tf.nn.softmax(rng.normal(size=(6, 5))).numpy().astype(np.float32)
+    L = keras.losses
+    cases = {
+        "categorical_probabilities": (L.CategoricalCrossentropy(), probs, onehot5),
+        "categorical_soft_targets": (L.CategoricalCrossentropy(), probs * 1.3, soft_targets),
+        "categorical_logits": (L.CategoricalCrossentropy(from_logits=True), logits, onehot5),
+        "sparse_probabilities": (L.SparseCategoricalCrossentropy(), probs, labels5),
+        "sparse_logits": (L.SparseCategoricalCrossentropy(from_logits=True), logits, labels5),
+        "binary_probabilities": (L.BinaryCrossentropy(), sig, binary),
+        "binary_logits": (L.BinaryCrossentropy(from_logits=True), logits, binary),
+        "mean_squared_error": (L.MeanSquaredError(), probs, onehot5),
+    }
+
+    def fill_losses(f):
+        for k, v in meta.items():
+            f.attrs[k] = v
+        for name, (fn, inp, target) in cases.items():
+            t = tf.constant(inp)
+            with tf.GradientTape() as tape:
+                tape.watch(t)
+                loss = fn(target, t)
+            g = f.create_group(name)
+            g["input"], g["target"] = inp, (target.astype(np.float32) if target.dtype != np.float32 else target)
+            g["loss"] = np.float32(loss.numpy())
+            g["gradient"] = tape.gradient(loss, t).numpy()
+    write_h5(os.path.join(args.out, "losses.h5"), fill_losses)
+
+    # --- Learning-rate schedules ------------------------------------------------------
+    schedules = {
+        "exponential": S.ExponentialDecay(0.1, decay_steps=3, decay_rate=0.5),
+        "exponential_staircase": S.ExponentialDecay(0.1, decay_steps=3, decay_rate=0.5, staircase=True),
+        "cosine": S.CosineDecay(0.1, decay_steps=5, alpha=0.1),
+        "cosine_warmup": S.CosineDecay(0.0, decay_steps=5, warmup_target=0.1, warmup_steps=3),
+    }
+
+    def fill_schedules(f):
+        for k, v in meta.items():
+            f.attrs[k] = v
+        for name, s in schedules.items():
+            f[name] = np.array([float(s(step)) for step in range(12)], dtype=np.float32)
+            f[name].attrs["config"] = json.dumps(s.get_config())
+    write_h5(os.path.join(args.out, "schedules.h5"), fill_schedules)
+
+
+if __name__ == "__main__":
+    main()
