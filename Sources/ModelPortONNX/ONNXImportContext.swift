@@ -1,0 +1,226 @@
+import Foundation
+import ModelPortRuntime
+
+/// A graph value the importer has turned into a runtime node.
+///
+/// Layout: the runtime may hold an ONNX tensor with its sample axes in
+/// another order (ONNX's NCHW images are held NHWC, so runtime convolutions
+/// apply directly). `perm[i]` is the ONNX sample axis held in runtime sample
+/// axis `i`; batch is axis 0 in both and never moves.
+struct ImportedValue {
+    let node: Int
+    /// ONNX sample shape (no batch axis).
+    let onnxShape: [Int]
+    let perm: [Int]
+    var runtimeShape: [Int] { perm.map { onnxShape[$0] } }
+    var isIdentityLayout: Bool { perm == Array(0..<perm.count) }
+}
+
+/// A constant tensor (an initializer, a Constant node, or folded shape
+/// arithmetic). Integers are exact in a Double up to 2^53.
+struct ConstantTensor {
+    let shape: [Int]
+    let values: [Double]
+    var isScalarLike: Bool { values.count == 1 }
+}
+
+/// An int64 vector computed from shapes, where the batch size is unknown
+/// until run time (tf2onnx's `Shape -> Gather -> Concat -> Reshape`).
+enum SymbolicInt: Equatable {
+    case known(Int64)
+    case batch
+}
+
+/// The importer's state while walking one graph.
+final class ONNXImportContext {
+    let file: String
+    let opset: Int
+    let graph: ONNXGraphProto
+    var constants: [String: ConstantTensor] = [:]
+    var symbolic: [String: [SymbolicInt]] = [:]
+    var values: [String: ImportedValue] = [:]
+    private(set) var nodes: [Functional.Node] = []
+    private(set) var nodeShapes: [[Int]] = []
+    /// ONNX node indices reading each value name.
+    var consumers: [String: [Int]] = [:]
+    /// ONNX nodes already handled by an earlier node (a bias Add fused into its Conv/MatMul).
+    var skipped: Set<Int> = []
+    private var nameCounts: [String: Int] = [:]
+    /// The ONNX node being imported, for error messages.
+    var current: ONNXNodeProto?
+
+    /// Largest tensor (elements) an initializer may declare.
+    static let maxTensorElements = 1 << 28
+
+    init(file: String, opset: Int, graph: ONNXGraphProto) {
+        self.file = file
+        self.opset = opset
+        self.graph = graph
+        for (i, node) in graph.nodes.enumerated() {
+            for input in node.inputs where !input.isEmpty { consumers[input, default: []].append(i) }
+        }
+    }
+
+    func error(_ message: String) -> ONNXError {
+        ONNXError(file: file, node: current?.name ?? current?.outputs.first, op: current?.opType, message: message)
+    }
+
+    // MARK: - Runtime nodes
+
+    /// A Keras-style unique layer name: `conv2d`, `conv2d_1`, ...
+    func layerName(_ typeName: String) -> String {
+        let base = snakeCase(typeName.replacingOccurrences(of: "ONNX:", with: "onnx_"))
+        let k = nameCounts[base, default: 0]
+        nameCounts[base] = k + 1
+        return k == 0 ? base : "\(base)_\(k)"
+    }
+
+    /// Adds a layer applied to `inputs` and returns its node index.
+    /// - Throws: `ONNXError` when the layer does not accept the input shapes.
+    func add(_ layer: any Layer, _ inputs: [ImportedValue]) throws -> Int {
+        let shape: [Int]
+        do {
+            if let input = layer as? InputLayer {
+                shape = input.sampleShape
+            } else if let merge = layer as? any MergeLayer {
+                shape = try merge.outputShape(forInputs: inputs.map(\.runtimeShape))
+            } else {
+                shape = try layer.outputShape(for: inputs[0].runtimeShape)
+            }
+        } catch let e as RuntimeError {
+            throw error("\(layer.typeName): \(e.message)")
+        }
+        nodes.append(Functional.Node(layer: layer, inputs: inputs.map(\.node)))
+        nodeShapes.append(shape)
+        return nodes.count - 1
+    }
+
+    func shape(ofNode index: Int) -> [Int] { nodeShapes[index] }
+
+    /// `v` with its runtime axes reordered to hold ONNX axes `target`,
+    /// adding a Permute layer when the layout differs.
+    func materialize(_ v: ImportedValue, _ target: [Int]) throws -> ImportedValue {
+        if v.perm == target { return v }
+        // Runtime output axis i holds ONNX axis target[i], found in input axis perm^-1(target[i]).
+        let dims = target.map { v.perm.firstIndex(of: $0)! + 1 }
+        let node = try add(Permute(name: layerName("Permute"), dims: dims), [v])
+        return ImportedValue(node: node, onnxShape: v.onnxShape, perm: target)
+    }
+
+    func identityLayout(_ v: ImportedValue) throws -> ImportedValue { try materialize(v, Array(0..<v.onnxShape.count)) }
+
+    /// For image values (C, H, W): runtime NHWC.
+    func channelsLast(_ v: ImportedValue) throws -> ImportedValue {
+        let r = v.onnxShape.count
+        return try materialize(v, Array(1..<max(r, 1)) + [0])
+    }
+
+    // MARK: - Looking up inputs
+
+    func isConstant(_ name: String) -> Bool { constants[name] != nil || symbolic[name] != nil }
+
+    /// A graph value (not a constant).
+    func value(_ name: String) throws -> ImportedValue {
+        if let v = values[name] { return v }
+        if isConstant(name) { throw error("input '\(name)' is a constant where ModelPort expects a computed tensor") }
+        throw error("input '\(name)' is not produced by any earlier node, initializer or graph input")
+    }
+
+    func constant(_ name: String) throws -> ConstantTensor {
+        if let c = constants[name] { return c }
+        if let s = symbolic[name], s.allSatisfy({ $0 != .batch }) {
+            return ConstantTensor(shape: [s.count], values: s.map { if case .known(let k) = $0 { return Double(k) }; return 0 })
+        }
+        throw error("input '\(name)' must be a constant (an initializer or Constant node)")
+    }
+
+    /// A constant or shape-derived integer vector.
+    func symbolicInts(_ name: String) throws -> [SymbolicInt] {
+        if let s = symbolic[name] { return s }
+        if let c = constants[name] { return c.values.map { .known(Int64($0)) } }
+        throw error("input '\(name)' must be a constant integer vector (or computed from shapes)")
+    }
+
+    func ints(_ name: String) throws -> [Int] {
+        try symbolicInts(name).map {
+            guard case .known(let k) = $0 else { throw error("input '\(name)' depends on the batch size where a fixed value is needed") }
+            return Int(k)
+        }
+    }
+
+    /// Reads a TensorProto into a constant, refusing absurd sizes, missing or
+    /// external data and unsupported element types.
+    func decode(_ t: ONNXTensorProto) throws -> ConstantTensor {
+        var count = 1
+        for d in t.dims {
+            guard d >= 0 else { throw error("tensor '\(t.name)' has a negative dimension in \(t.dims)") }
+            let (product, overflow) = count.multipliedReportingOverflow(by: Int(d))
+            guard !overflow, product <= ONNXImportContext.maxTensorElements else {
+                throw error("tensor '\(t.name)' of shape \(t.dims) is larger than ModelPort accepts (\(ONNXImportContext.maxTensorElements) elements)")
+            }
+            count = product
+        }
+        guard !t.isExternal else { throw error("tensor '\(t.name)' keeps its data in an external file, which ModelPort does not read") }
+        let shape = t.dims.map { Int($0) }
+        func raw<T>(_ type: T.Type, _ convert: (T) -> Double) throws -> [Double]? {
+            guard let bytes = t.rawData else { return nil }
+            guard bytes.count == count * MemoryLayout<T>.size else {
+                throw error("tensor '\(t.name)' has \(bytes.count) bytes of data for \(count) elements of \(MemoryLayout<T>.size) bytes")
+            }
+            return bytes.withUnsafeBytes { b in (0..<count).map { convert(b.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self)) } }
+        }
+        func typed<T>(_ data: [T], _ convert: (T) -> Double) throws -> [Double] {
+            guard data.count == count else {
+                throw error("tensor '\(t.name)' has \(data.count) values for shape \(t.dims)")
+            }
+            return data.map(convert)
+        }
+        let values: [Double]
+        switch t.dataType {
+        case 1: values = try raw(Float.self) { Double($0) } ?? typed(t.floatData) { Double($0) }
+        case 11: values = try raw(Double.self) { $0 } ?? typed(t.doubleData) { $0 }
+        case 7: values = try raw(Int64.self) { Double($0) } ?? typed(t.int64Data) { Double($0) }
+        case 6: values = try raw(Int32.self) { Double($0) } ?? typed(t.int32Data) { Double($0) }
+        case 3: values = try raw(Int8.self) { Double($0) } ?? typed(t.int32Data) { Double($0) }
+        case 2, 9: values = try raw(UInt8.self) { Double($0) } ?? typed(t.int32Data) { Double($0) }
+        default: throw error("tensor '\(t.name)' has element type \(t.dataType), which ModelPort does not read (float, double, int8/32/64, uint8, bool)")
+        }
+        return ConstantTensor(shape: shape, values: values)
+    }
+}
+
+/// Keras's snake_case of a class name: `MaxPooling2D` -> `max_pooling2d`, `ReLU` -> `re_lu`.
+func snakeCase(_ name: String) -> String {
+    func sub(_ s: String, _ pattern: String) -> String {
+        let re = try! NSRegularExpression(pattern: pattern)
+        return re.stringByReplacingMatches(in: s, range: NSRange(s.startIndex..., in: s), withTemplate: "$1_$2")
+    }
+    return sub(sub(name, "(.)([A-Z][a-z0-9]+)"), "([a-z])([A-Z])").lowercased()
+}
+
+/// A row-major constant broadcast (numpy rules, right-aligned) to `shape`.
+func broadcast(_ c: ConstantTensor, to shape: [Int]) -> [Float]? {
+    var cShape = c.shape
+    while cShape.count > shape.count, cShape.first == 1 { cShape.removeFirst() }
+    guard cShape.count <= shape.count else { return nil }
+    cShape = [Int](repeating: 1, count: shape.count - cShape.count) + cShape
+    guard zip(cShape, shape).allSatisfy({ $0 == $1 || $0 == 1 }) else { return nil }
+    let rank = shape.count
+    var strides = [Int](repeating: 0, count: rank)
+    var s = 1
+    for k in stride(from: rank - 1, through: 0, by: -1) {
+        strides[k] = cShape[k] == 1 ? 0 : s
+        s *= cShape[k]
+    }
+    let total = shape.reduce(1, *)
+    var out = [Float](repeating: 0, count: total)
+    var index = [Int](repeating: 0, count: rank)
+    for o in 0..<total {
+        var j = 0
+        for k in 0..<rank { j += index[k] * strides[k] }
+        out[o] = Float(c.values[j])
+        var k = rank - 1
+        while k >= 0 { index[k] += 1; if index[k] < shape[k] { break }; index[k] = 0; k -= 1 }
+    }
+    return out
+}

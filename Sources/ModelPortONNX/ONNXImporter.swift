@@ -1,0 +1,134 @@
+import ModelPortRuntime
+
+/// An ONNX model loaded into the runtime, with what the file says about itself.
+public struct ONNXModelFile: Sendable {
+    public let path: String
+    public let irVersion: Int64
+    /// The default-domain opset.
+    public let opset: Int64
+    public let producerName: String
+    public let producerVersion: String
+    public let docString: String
+    public let metadata: [String: String]
+    public let model: any Model
+}
+
+/// Reads ONNX files into runtime models: ModelPort's own exports and what
+/// converters such as tf2onnx produce.
+///
+/// ONNX is NCHW; the runtime is NHWC. The importer records for every value
+/// which ONNX axis each runtime axis holds, so transposes cost nothing and a
+/// Permute layer is added only where a layer needs another layout. Graph
+/// inputs and outputs keep the ONNX file's layout.
+public enum ONNXImporter {
+    /// Default-domain opsets whose operator semantics the importer follows.
+    public static let supportedOpsets: ClosedRange<Int64> = 13...21
+    /// Largest input sample (elements) accepted from a graph input's shape.
+    static let maxInputElements = 1 << 26
+
+    /// ONNX operators ModelPort imports, sorted.
+    public static var supportedOps: [String] { ONNXOpImporters.supportedOps }
+
+    /// Reads and imports an ONNX file.
+    /// - Throws: `ONNXError` naming the file and, for unsupported content,
+    ///   the node, operator, attribute or opset.
+    public static func load(_ path: String) throws -> ONNXModelFile {
+        let bytes = try ONNXFileIO.read(path)
+        let proto = try ONNXProtoAdapter.decode(bytes, file: path)
+        let model = try buildModel(proto, file: path)
+        return ONNXModelFile(path: path, irVersion: proto.irVersion, opset: proto.defaultOpset ?? 0, producerName: proto.producerName,
+                             producerVersion: proto.producerVersion, docString: proto.docString,
+                             metadata: Dictionary(proto.metadata.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
+                             model: model)
+    }
+
+    /// Parses serialized ONNX bytes (for callers that hold them in memory).
+    public static func decode(_ bytes: [UInt8], file: String = "<memory>") throws -> ONNXModelProto {
+        try ONNXProtoAdapter.decode(bytes, file: file)
+    }
+
+    /// Builds the runtime model of a parsed ONNX model.
+    public static func buildModel(_ proto: ONNXModelProto, file: String) throws -> any Model {
+        guard let opset = proto.defaultOpset else {
+            throw ONNXError(file: file, message: "the model imports no default-domain (ai.onnx) opset")
+        }
+        guard supportedOpsets.contains(opset) else {
+            throw ONNXError(file: file, message: "opset \(opset) is not supported (ModelPort imports opsets \(supportedOpsets.lowerBound) to \(supportedOpsets.upperBound)); convert it with onnx.version_converter first")
+        }
+        let graph = proto.graph
+        let c = ONNXImportContext(file: file, opset: Int(opset), graph: graph)
+        for tensor in graph.initializers { c.constants[tensor.name] = try c.decode(tensor) }
+        let graphInputs = graph.inputs.filter { c.constants[$0.name] == nil }
+        guard !graphInputs.isEmpty else { throw ONNXError(file: file, message: "the graph has no inputs") }
+        for input in graphInputs {
+            let shape = try sampleShape(input, file: file)
+            let node = try c.add(InputLayer(name: input.name.isEmpty ? c.layerName("InputLayer") : input.name, sampleShape: shape), [])
+            c.values[input.name] = ImportedValue(node: node, onnxShape: shape, perm: Array(0..<shape.count))
+        }
+        for (index, node) in graph.nodes.enumerated() where !c.skipped.contains(index) {
+            c.current = node
+            guard node.domain.isEmpty || node.domain == "ai.onnx" else {
+                throw c.error("operator domain '\(node.domain)' is not supported (only the default ai.onnx domain)")
+            }
+            guard let importer = ONNXOpImporters.table[node.opType] else {
+                throw c.error("operator '\(node.opType)' is not supported (ModelPort imports: \(supportedOps.joined(separator: ", ")))")
+            }
+            guard !node.outputs.isEmpty else { throw c.error("node has no outputs") }
+            try importer(node, index, c)
+        }
+        c.current = nil
+        var outputs: [Int] = []
+        for output in graph.outputs {
+            guard let v = c.values[output.name] else {
+                throw ONNXError(file: file, message: "graph output '\(output.name)' is a constant or is not computed by the graph")
+            }
+            // Outputs keep the ONNX file's layout.
+            outputs.append(try c.identityLayout(v).node)
+        }
+        guard !outputs.isEmpty else { throw ONNXError(file: file, message: "the graph has no outputs") }
+        return try assemble(c, name: graph.name.isEmpty ? "onnx_model" : graph.name, inputs: graphInputs.map { c.values[$0.name]!.node },
+                            outputs: outputs, file: file)
+    }
+
+    /// A Sequential model when the graph is a chain, otherwise Functional.
+    private static func assemble(_ c: ONNXImportContext, name: String, inputs: [Int], outputs: [Int], file: String) throws -> any Model {
+        let nodes = c.nodes
+        let isChain = inputs == [0] && outputs == [nodes.count - 1] && nodes.count > 1 &&
+            nodes.indices.dropFirst().allSatisfy { nodes[$0].inputs == [$0 - 1] && !(nodes[$0].layer is any MergeLayer) }
+        do {
+            if isChain {
+                return try Sequential(name: name, inputShape: c.shape(ofNode: 0), layers: nodes.dropFirst().map(\.layer))
+            }
+            return try Functional(name: name, nodes: nodes, inputNodes: inputs, outputNodes: outputs)
+        } catch let e as RuntimeError {
+            throw ONNXError(file: file, message: e.message)
+        }
+    }
+
+    /// `[batch, d1, ...]` -> `[d1, ...]`: a float32 tensor with a free first
+    /// axis and fixed, sane other axes.
+    private static func sampleShape(_ input: ONNXValueInfo, file: String) throws -> [Int] {
+        guard let type = input.elementType else {
+            throw ONNXError(file: file, message: "graph input '\(input.name)' is not a tensor")
+        }
+        guard type == 1 else {
+            throw ONNXError(file: file, message: "graph input '\(input.name)' has element type \(type); ModelPort takes float32 (1) inputs")
+        }
+        guard let dims = input.shape, dims.count >= 2 else {
+            throw ONNXError(file: file, message: "graph input '\(input.name)' needs a shape of at least (batch, features)")
+        }
+        var shape: [Int] = []
+        var total = 1
+        for d in dims.dropFirst() {
+            guard case .value(let v) = d, v >= 1, v <= Int64(maxInputElements) else {
+                throw ONNXError(file: file, message: "graph input '\(input.name)' has a dimension \(d) after the batch axis; ModelPort needs fixed positive sample sizes")
+            }
+            total *= Int(v)
+            guard total <= maxInputElements else {
+                throw ONNXError(file: file, message: "graph input '\(input.name)' is larger than ModelPort accepts (\(maxInputElements) elements per sample)")
+            }
+            shape.append(Int(v))
+        }
+        return shape
+    }
+}

@@ -1,1 +1,0 @@
-// placeholder: this module's sources are being written
