@@ -10,6 +10,7 @@ cd "$repo"
 command -v swift >/dev/null 2>&1 || export PATH="/opt/swift/usr/bin:$PATH"
 
 bash tools/setup.sh
+export TF_CPP_MIN_LOG_LEVEL=3
 venv="${MODELPORT_VENV:-$repo/.venv}"
 
 echo "== Keras reference check (the committed fixtures' outputs, recomputed by Keras)"

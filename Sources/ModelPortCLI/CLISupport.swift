@@ -70,7 +70,8 @@ struct TextTable {
     }
 }
 
-/// Loads a model file, turning any failure into an error that names it.
-func loadModel(_ path: String) throws -> KerasModelFile {
-    try ModelLoader.load(path)
+/// Loads a model file of any supported format (Keras .h5/.keras, ONNX .onnx),
+/// turning any failure into an error that names it.
+func loadModel(_ path: String) throws -> AnyModelFile {
+    try AnyModelFile.load(path)
 }

@@ -13,9 +13,10 @@ struct Inspect: ParsableCommand {
             Example:
               modelport inspect fixtures/mnist_digit_model.h5
               modelport inspect model.h5 --json | jq .total_parameters
+              modelport inspect model.onnx
             """)
 
-    @Argument(help: "A Keras model file (.h5).")
+    @Argument(help: "A model file: Keras .h5, .keras, .weights.h5 (with --config), or ONNX .onnx.")
     var model: String
 
     @Option(help: "A model config JSON, for a weights-only file (.weights.h5).")
@@ -26,16 +27,17 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let file = try config.map { try ModelLoader.load(model, configPath: $0) } ?? loadModel(model)
+            let file = try config.map { try AnyModelFile.load(model, configPath: $0) } ?? loadModel(model)
             if json { try printJSON(file) } else { printTable(file) }
         }
     }
 
-    private func printTable(_ file: KerasModelFile) {
+    private func printTable(_ file: AnyModelFile) {
         let m = file.model
         print("File:      \(file.path)")
         print("Format:    \(file.format.rawValue)" + (file.kerasGeneration.map { ", written by \($0)" } ?? ""))
         if let v = file.kerasVersion { print("Keras:     \(v)" + (file.backend.map { " (backend: \($0))" } ?? "")) }
+        if let producer = file.producer { print("Producer:  \(producer)") }
         if let training = file.trainingConfig {
             let loss = training["loss"]?.string ?? training["loss"]?.compactText ?? "?"
             // .h5 training_config: optimizer_config; .keras compile_config: optimizer.
@@ -57,13 +59,14 @@ struct Inspect: ParsableCommand {
         print("Total params: \(grouped(m.parameterCount)) (\(String(format: "%.2f", Double(bytes) / 1024)) KB)")
     }
 
-    private func printJSON(_ file: KerasModelFile) throws {
+    private func printJSON(_ file: AnyModelFile) throws {
         let m = file.model
         let object: [String: Any] = [
             "file": file.path,
             "format": file.format.rawValue,
             "keras_version": file.kerasVersion as Any,
             "backend": file.backend as Any,
+            "producer": file.producer as Any,
             "model_name": m.name,
             "model_class": m is Functional ? "Functional" : "Sequential",
             "input_shape": m.inputShape,

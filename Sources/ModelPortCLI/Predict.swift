@@ -33,7 +33,7 @@ struct Predict: ParsableCommand {
               modelport predict model.h5 --input ../shared/data/mnist/t10k-images-idx3-ubyte.gz --top 3
             """)
 
-    @Argument(help: ArgumentHelp("A Keras model file (.h5).", valueName: "model"))
+    @Argument(help: ArgumentHelp("A model file: Keras .h5 or .keras, or ONNX .onnx.", valueName: "model"))
     var model: String
 
     @Argument(help: ArgumentHelp("Image files (.png, .jpg, .pgm) or directories of them.", valueName: "image"))

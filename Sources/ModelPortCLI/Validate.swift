@@ -22,7 +22,7 @@ struct Validate: ParsableCommand {
               modelport validate fixtures/mnist_digit_model.h5 --reference fixtures/mnist_digit_model.reference.h5
             """)
 
-    @Argument(help: "A Keras model file (.h5).")
+    @Argument(help: "A model file: Keras .h5 or .keras, or ONNX .onnx.")
     var model: String
 
     @Option(name: .shortAndLong, help: "The reference file (HDF5 with inputs, outputs, optional labels).")

@@ -1,0 +1,57 @@
+import Foundation
+import ModelPortKeras
+import ModelPortONNX
+import ModelPortRuntime
+
+/// A model file of any format the command line reads: Keras `.h5`,
+/// `.keras`, `.weights.h5` (with a config) or ONNX `.onnx`, with what the
+/// file says about itself. Keras-specific fields are nil for ONNX files.
+struct AnyModelFile {
+    /// The format's name, for messages (`format.rawValue`).
+    struct Format: Sendable {
+        let rawValue: String
+    }
+
+    let path: String
+    let model: any Model
+    let keras: KerasModelFile?
+    let onnx: ONNXModelFile?
+
+    init(keras file: KerasModelFile) {
+        path = file.path
+        model = file.model
+        keras = file
+        onnx = nil
+    }
+
+    init(onnx file: ONNXModelFile) {
+        path = file.path
+        model = file.model
+        keras = nil
+        onnx = file
+    }
+
+    var format: Format {
+        if let keras { return Format(rawValue: keras.format.rawValue) }
+        return Format(rawValue: "ONNX (.onnx), opset \(onnx?.opset ?? 0), IR version \(onnx?.irVersion ?? 0)")
+    }
+    var kerasVersion: String? { keras?.kerasVersion }
+    var backend: String? { keras?.backend }
+    var trainingConfig: JSONValue? { keras?.trainingConfig }
+    var kerasGeneration: String? { keras?.kerasGeneration }
+    /// Who wrote an ONNX file ("tf2onnx 1.17.0", "ModelPort 0.4.0").
+    var producer: String? {
+        guard let onnx, !onnx.producerName.isEmpty else { return nil }
+        return onnx.producerName + (onnx.producerVersion.isEmpty ? "" : " " + onnx.producerVersion)
+    }
+
+    /// Whether `path` names an ONNX file (by extension; ONNX has no signature bytes).
+    static func isONNX(_ path: String) -> Bool { path.lowercased().hasSuffix(".onnx") }
+
+    /// Loads `path` with the reader its format needs.
+    /// - Throws: the reader's error, naming the file and the problem.
+    static func load(_ path: String, configPath: String? = nil) throws -> AnyModelFile {
+        if isONNX(path) { return AnyModelFile(onnx: try ONNXImporter.load(path)) }
+        return AnyModelFile(keras: try ModelLoader.load(path, configPath: configPath))
+    }
+}

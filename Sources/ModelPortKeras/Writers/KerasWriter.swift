@@ -1,0 +1,185 @@
+import Foundation
+import ModelPortHDF5
+import ModelPortRuntime
+
+/// Writes runtime models as Keras files: legacy `.h5` (Keras 2 or Keras 3
+/// layout), `.keras` archives and `.weights.h5` weight stores.
+///
+/// Every write goes to a temporary file beside the destination that is
+/// renamed into place only when complete, so a failure (an unwritable
+/// directory, a layer Keras cannot describe) never leaves a half-written
+/// file and never touches an existing one.
+///
+/// ```swift
+/// // A model built or trained in Swift, saved compiled with its Adam state:
+/// var options = KerasSaveOptions(generation: .keras3)
+/// options.trainingConfig = trainingConfig          // loss, metrics, optimizer_config
+/// options.optimizerWeights = adamState              // [KerasOptimizerWeight], Keras 3 names and order
+/// try KerasWriter.write(model, to: "model.h5", options: options)
+///
+/// // A Keras file written back in the other generation's layout:
+/// let file = try ModelLoader.load("model_keras2.h5")
+/// try KerasWriter.write(file.model, to: "model_k3.h5", options: .preserving(file, for: .keras3))
+/// ```
+public enum KerasWriter {
+    /// The container a path's extension asks for.
+    public enum Container: String, Sendable {
+        case legacyH5 = ".h5", archive = ".keras", weights = ".weights.h5"
+
+        /// `.weights.h5` (checked first), `.h5`/`.hdf5`, `.keras`; nil otherwise.
+        public init?(path: String) {
+            let lower = path.lowercased()
+            if lower.hasSuffix(".weights.h5") { self = .weights }
+            else if lower.hasSuffix(".h5") || lower.hasSuffix(".hdf5") { self = .legacyH5 }
+            else if lower.hasSuffix(".keras") { self = .archive }
+            else { return nil }
+        }
+    }
+
+    /// Writes `model` in the container `path`'s extension names.
+    /// - Throws: `KerasExportError` naming the file (and the layer, for a
+    ///   layer Keras cannot describe); `HDF5Error` for HDF5 failures.
+    public static func write(_ model: any Model, to path: String, options: KerasSaveOptions = KerasSaveOptions()) throws {
+        guard let container = Container(path: path) else {
+            throw KerasExportError(file: path, message: "unknown Keras file extension (use .h5, .keras or .weights.h5)")
+        }
+        switch container {
+        case .legacyH5: try writeLegacyH5(model, to: path, options: options)
+        case .archive: try writeArchive(model, to: path, options: options)
+        case .weights: try writeWeights(model, to: path, options: options)
+        }
+    }
+
+    /// A legacy HDF5 model file, in `options.generation`'s layout.
+    public static func writeLegacyH5(_ model: any Model, to path: String, options: KerasSaveOptions = KerasSaveOptions()) throws {
+        // Generate (and so validate) the config before creating any file.
+        var options = options
+        if options.modelConfig == nil {
+            options.modelConfig = try KerasModelConfigWriter.config(for: model, dialect: options.generation == .keras3 ? .legacyKeras3 : .legacyKeras2, file: path)
+        }
+        let written = options
+        try replaceAtomically(path) { temporary in
+            let file = try HDF5File(creatingAt: temporary)
+            try KerasH5Writer.write(model, to: file, options: written, path: path)
+            try file.flush()
+        }
+    }
+
+    /// A Keras 3 `.keras` archive (always the Keras 3 layout).
+    public static func writeArchive(_ model: any Model, to path: String, options: KerasSaveOptions = KerasSaveOptions()) throws {
+        var options = options
+        if options.modelConfig?["module"] == nil {
+            options.modelConfig = try KerasModelConfigWriter.config(for: model, dialect: .archive, file: path)
+        }
+        let written = options
+        try replaceAtomically(path) { temporary in
+            try KerasArchiveWriter.writeArchive(model, to: temporary, options: written, destination: path)
+        }
+    }
+
+    /// The weights alone, as `model.save_weights("x.weights.h5")` writes them
+    /// (load them into a model of the same architecture with `load_weights`).
+    public static func writeWeights(_ model: any Model, to path: String, options: KerasSaveOptions = KerasSaveOptions()) throws {
+        try replaceAtomically(path) { temporary in
+            let file = try HDF5File(creatingAt: temporary)
+            try KerasArchiveWriter.writeWeightsStore(model, to: file, optimizer: nil, optimizerName: "optimizer", path: path)
+            try file.flush()
+        }
+    }
+
+    /// The `.keras`-style model config (`config.json`) of `model`: what
+    /// `ModelLoader.load(_:configPath:)` needs beside a `.weights.h5` file.
+    /// - Throws: `KerasExportError` naming a layer Keras cannot describe.
+    public static func archiveConfig(for model: any Model) throws -> JSONValue {
+        try KerasModelConfigWriter.config(for: model, dialect: .archive, file: model.name)
+    }
+
+    /// JSON text of a config, as Keras's own `json.dumps` output reads back.
+    public static func jsonText(_ value: JSONValue) throws -> String { try KerasAttributeWriter.json(value) }
+
+    /// Runs `write` on a temporary path beside `path`, then renames it into place.
+    static func replaceAtomically(_ path: String, _ write: (String) throws -> Void) throws {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw KerasExportError(file: path, message: "cannot write: directory '\(directory)' does not exist")
+        }
+        guard access(directory, W_OK) == 0 else {
+            throw KerasExportError(file: path, message: "cannot write: directory '\(directory)' is not writable")
+        }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw KerasExportError(file: path, message: "cannot write: it is a directory")
+        }
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(UInt32.random(in: 0...UInt32.max))").path
+        do {
+            try write(temporary)
+        } catch {
+            unlink(temporary)
+            if let e = error as? KerasExportError, e.file.isEmpty || e.file == temporary {
+                throw KerasExportError(file: path, layer: e.layer, className: e.className, message: e.message)
+            }
+            throw error
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw KerasExportError(file: path, message: "cannot move the finished file into place: \(reason)")
+        }
+    }
+}
+
+extension KerasSaveOptions {
+    /// Options that keep what a Keras file says about itself when its model
+    /// is written back: its model config, `keras_version`, `training_config`
+    /// and optimizer state — as long as they are in the dialect being
+    /// written. A config, training config or optimizer state from the other
+    /// Keras generation cannot be read by the target Keras, so then the config
+    /// is generated from the runtime model and the training state is left out.
+    ///
+    /// - Parameter container: the kind of file being written (`.keras`
+    ///   archives always use the Keras 3 archive config dialect).
+    public static func preserving(_ file: KerasModelFile, for generation: KerasGeneration,
+                                  container: KerasWriter.Container = .legacyH5) throws -> KerasSaveOptions {
+        var options = KerasSaveOptions(generation: container == .archive ? .keras3 : generation)
+        let source = KerasGeneration(kerasVersion: file.kerasVersion)
+        let sourceIsArchive = file.modelConfig["module"] != nil
+        let sameGeneration = source == options.generation
+        switch container {
+        case .legacyH5: if sameGeneration && !sourceIsArchive { options.modelConfig = file.modelConfig }
+        case .archive: if sourceIsArchive { options.modelConfig = file.modelConfig }
+        case .weights: break
+        }
+        if sameGeneration {
+            options.kerasVersion = file.kerasVersion
+            options.trainingConfig = file.trainingConfig
+            if file.trainingConfig != nil, HDF5File.isHDF5(file.path) {
+                options.optimizerWeights = try KerasOptimizerWeights.read(legacyH5: file.path)
+            }
+        }
+        if let backend = file.backend { options.backend = backend }
+        return options
+    }
+}
+
+/// Reading optimizer state back from a legacy `.h5`, to write it again.
+public enum KerasOptimizerWeights {
+    /// The `/optimizer_weights` variables of a legacy `.h5`, in stored order,
+    /// or nil when the file has none.
+    public static func read(legacyH5 path: String) throws -> [KerasOptimizerWeight]? {
+        let file = try HDF5File(openingAt: path)
+        guard file.root.isGroup("optimizer_weights") else { return nil }
+        let group = try file.root.group("optimizer_weights")
+        guard let names = try KerasH5Reader.readChunkedStrings(group, "weight_names") else { return nil }
+        return try names.map { name in
+            let dataset = try group.dataset(name)
+            let shape = try dataset.shape()
+            switch try dataset.elementType() {
+            case .int64, .int32, .uint64, .uint32, .int16, .int8, .uint8, .uint16:
+                return KerasOptimizerWeight(name: name, shape: shape, values: .int64(try dataset.read(as: Int64.self)))
+            default:
+                return KerasOptimizerWeight(name: name, shape: shape, values: .float32(try dataset.read(as: Float.self)))
+            }
+        }
+    }
+}
