@@ -27,6 +27,10 @@ batches of a handful of MNIST images):
                          its gradient with respect to the input, from
                          keras.losses.* under GradientTape.
   schedules.h5           learning-rate schedule values at steps 0..11.
+  continue.h5            Keras continuing to train fixtures/mnist_digit_model.h5
+                         (saved with its Adam state at iteration 4690): one
+                         train_on_batch on 16 images; the loss and every
+                         weight afterwards (`after/<layer>/<variable>`).
 
 Usage (from the repo root):  .venv/bin/python tools/make_training_fixtures.py [--data DIR]
 """
@@ -242,6 +246,34 @@ def main():
             f[name] = np.array([float(s(step)) for step in range(12)], dtype=np.float32)
             f[name].attrs["config"] = json.dumps(s.get_config())
     write_h5(os.path.join(args.out, "schedules.h5"), fill_schedules)
+
+    # --- Continuing a Keras-saved model with its optimizer state -----------------------
+    # Keras 3.15's own legacy-.h5 loader builds the optimizer on variables the
+    # model later replaces (train_on_batch then fails with "Unknown variable"),
+    # so do what it means to do: the saved weights, a fresh Adam built on the
+    # model's variables, and the saved optimizer variables set in order.
+    import h5py
+    source = os.path.join(mf.REPO, "fixtures", "mnist_digit_model.h5")
+    saved = keras.models.load_model(source, compile=False)
+    saved.compile(optimizer=keras.optimizers.Adam(), loss="categorical_crossentropy", metrics=["accuracy"])
+    saved.optimizer.build(saved.trainable_variables)
+    with h5py.File(source, "r") as f:
+        group = f["optimizer_weights"]
+        names = [n.decode() if isinstance(n, bytes) else n for n in group.attrs["weight_names"]]
+        saved.optimizer.set_weights([group[n][()] for n in names])
+    iterations = int(saved.optimizer.iterations.numpy())
+    loss = saved.train_on_batch(images[32:48], onehot[32:48])
+    loss = loss[0] if isinstance(loss, (list, tuple)) else loss
+
+    def fill_continue(f):
+        for k, v in meta.items():
+            f.attrs[k] = v
+        f.attrs["iterations_before"] = iterations
+        f["x"], f["y"], f["loss"] = images[32:48], onehot[32:48], np.float32(loss)
+        for v in saved.trainable_variables:
+            f["after/" + var_key(v)] = v.numpy()
+    write_h5(os.path.join(args.out, "continue.h5"), fill_continue)
+    print(f"continue: iteration {iterations} -> {int(saved.optimizer.iterations.numpy())}, loss {float(loss):.6f}")
 
 
 if __name__ == "__main__":
