@@ -1,0 +1,275 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import ModelPortData
+import ModelPortKeras
+import ModelPortReports
+import ModelPortRuntime
+
+/// `modelport train`: trains a model natively, with Keras's semantics.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train (or fine-tune) a model on MNIST-format IDX data, natively in Swift.",
+        discussion: """
+            The model is one of the built-in MNIST tutorial architectures (--arch), or a saved \
+            Keras model to fine-tune (MODEL). Data is a directory of MNIST IDX files \
+            (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], and t10k-* for the \
+            final test); pixels are scaled to [0, 1] as the tutorials do.
+
+            Training follows Keras's fit: glorot_uniform kernels and zero biases (seeded), \
+            Keras's optimizers and defaults, shuffling every epoch, a validation split taken \
+            from the end of the training data. On a terminal a progress bar shows steps, ETA \
+            and the running loss/accuracy; otherwise one line per epoch. Ctrl-C stops after \
+            the current batch and still writes the history and checkpoint.
+
+            Examples:
+              modelport train --arch mnist_digit_model
+              modelport train --arch mnist_mlp --epochs 3 --optimizer sgd --lr 0.05 --history-out mlp.json
+              modelport train fixtures/mnist_digit_model.h5 --epochs 1
+
+            Fine-tuning a Keras .h5 saved with its optimizer (model.save(..., include_optimizer=True)) \
+            continues that optimizer — its class and settings from training_config, its step count \
+            and moment estimates from /optimizer_weights — unless --optimizer is given.
+            """)
+
+    @Argument(help: "A saved Keras model (.h5/.keras) to fine-tune (instead of --arch).")
+    var model: String?
+
+    @Option(help: "Built-in architecture: \(TutorialArchitecture.all.map(\.name).joined(separator: ", ")).")
+    var arch: String?
+
+    @Option(help: "Directory of MNIST IDX files (default: ../shared/data/mnist when present, else $MNIST_DIR).")
+    var data: String?
+
+    @Option(help: "Epochs (default: the architecture's tutorial setting, else 1).")
+    var epochs: Int?
+
+    @Option(help: "Batch size (default: the architecture's tutorial setting, else 32).")
+    var batchSize: Int?
+
+    @Option(help: "Optimizer: adam, adamw, sgd, rmsprop (Keras defaults; default adam, or the saved model's own).")
+    var optimizer: String?
+
+    @Option(help: "Learning rate (default: the optimizer's Keras default).")
+    var lr: Float?
+
+    @Option(help: "Loss: categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy, mean_squared_error (default: the architecture's).")
+    var loss: String?
+
+    @Option(help: "Fraction of the training data, from its end, held out for validation (default: the architecture's).")
+    var validationSplit: Double?
+
+    @Option(help: "Seed for the initial weights, shuffling and dropout.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Threads per batch (default: the core count). The same seed and thread count give identical weights.")
+    var threads: Int?
+
+    @Option(help: "Train on only the first N training images (quick runs).")
+    var limit: Int?
+
+    @Option(help: "Stop when val_loss (or loss without validation) has not improved for N epochs, restoring the best weights.")
+    var earlyStopping: Int?
+
+    @Option(help: "Save the trained model here: .h5, .keras or .onnx.")
+    var out: String?
+
+    @Option(help: "Write the per-epoch history as JSON here (default: beside --out as NAME.history.json). A .csv is written beside it.")
+    var historyOut: String?
+
+    @Option(help: "Write a JSON summary (settings, history, test loss and accuracy, seconds) here.")
+    var results: String?
+
+    @Option(help: "Write a training report (report.html and one SVG chart per metric) into this directory.")
+    var report: String?
+
+    func validate() throws {
+        if (model == nil) == (arch == nil) { throw ValidationError("give either a MODEL to fine-tune or --arch NAME") }
+        if let arch, TutorialArchitecture.named(arch) == nil {
+            throw ValidationError("unknown --arch '\(arch)'; choose one of \(TutorialArchitecture.all.map(\.name).joined(separator: ", "))")
+        }
+        if let epochs, epochs < 0 { throw ValidationError("--epochs must be at least 0") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let v = validationSplit, !(v >= 0 && v < 1) { throw ValidationError("--validation-split must be in [0, 1)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
+        if let optimizer, !["adam", "adamw", "sgd", "rmsprop"].contains(optimizer.lowercased()) {
+            throw ValidationError("unknown --optimizer '\(optimizer)'; choose adam, adamw, sgd or rmsprop")
+        }
+        if let loss, Loss(kerasName: loss) == nil { throw ValidationError("unknown --loss '\(loss)'") }
+        if let out, !["h5", "keras", "onnx"].contains(URL(fileURLWithPath: out).pathExtension.lowercased()) {
+            throw ValidationError("--out must end in .h5, .keras or .onnx")
+        }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let started = Date()
+            // The model and its defaults.
+            let net: any Model
+            var defaults = (loss: Loss.categoricalCrossentropy(), epochs: 1, batchSize: 32, validationSplit: 0.0)
+            var optimizer = makeOptimizer()
+            if let arch, let a = TutorialArchitecture.named(arch) {
+                net = a.makeModel()
+                Initializers.initialize(net, seed: seed)
+                defaults = (a.loss, a.epochs, a.batchSize, a.validationSplit)
+            } else {
+                let file = try loadModel(model!)
+                net = file.model
+                if let name = file.trainingConfig?["loss"]?.string, let l = Loss(kerasName: name) { defaults.loss = l }
+                // Continue the saved optimizer where Keras left it, unless told otherwise.
+                if self.optimizer == nil, let training = file.trainingConfig {
+                    optimizer = try KerasOptimizerState.optimizer(fromTrainingConfig: training, file: file.path)
+                    if let lr { optimizer.learningRate = .constant(lr) }
+                    if file.keras?.format == .legacyH5 {
+                        do {
+                            try KerasOptimizerState.restore(optimizer, model: net, fromH5: file.path)
+                            printFlushed("Continuing \(optimizer.kerasClassName) from step \(optimizer.iterations) (state from \(file.path))")
+                        } catch let e as KerasImportError where e.message.hasPrefix("no /optimizer_weights") {
+                            printFlushed("\(file.path) has no optimizer state: \(optimizer.kerasClassName) starts fresh")
+                        }
+                    }
+                }
+            }
+            let lossFunction = loss.flatMap { Loss(kerasName: $0) } ?? defaults.loss
+            let trainer = try Trainer(model: net, loss: lossFunction, optimizer: optimizer,
+                                      threads: threads ?? RuntimeThreads.count)
+
+            // The data.
+            let dir = try dataDirectory()
+            let (x, y) = try loadSplit(dir, stem: "train", model: net, loss: lossFunction, limit: limit)
+            let test = try? loadSplit(dir, stem: "t10k", model: net, loss: lossFunction, limit: nil)
+
+            var options = FitOptions()
+            options.epochs = epochs ?? defaults.epochs
+            options.batchSize = batchSize ?? defaults.batchSize
+            options.validationSplit = validationSplit ?? defaults.validationSplit
+            options.seed = seed
+            printFlushed("Training \(net.name) (\(grouped(net.parameterCount)) parameters) on \(grouped(x.batchCount)) images from \(dir): "
+                  + "\(options.epochs) epochs, batch \(options.batchSize), \(optimizer.kerasClassName) lr \(optimizer.currentLearningRate), "
+                  + "\(lossFunction.kerasName), validation split \(options.validationSplit), seed \(seed), \(trainer.threads) threads")
+
+            var callbacks: [any TrainingCallback] = [ProgressLogger(epochs: options.epochs)]
+            if let patience = earlyStopping {
+                callbacks.append(EarlyStopping(monitor: options.validationSplit > 0 ? "val_loss" : "loss",
+                                               patience: patience, restoreBestWeights: true))
+            }
+            if let out {
+                callbacks.append(ModelCheckpoint(path: out, monitor: "loss") { tmp in
+                    try saveTrainedModel(net, optimizer: optimizer, loss: lossFunction, to: tmp)
+                })
+            }
+            // Ctrl-C: finish the current batch, then stop and still write everything.
+            signal(SIGINT, SIG_IGN)
+            let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+            let stop = trainer.stopRequest
+            interrupt.setEventHandler {
+                if stop.isRequested { Foundation.exit(130) }  // a second Ctrl-C quits at once
+                stop.request()
+            }
+            interrupt.resume()
+            defer { interrupt.cancel(); signal(SIGINT, SIG_DFL) }
+
+            let history = try trainer.fit(x: x, y: y, options: options, callbacks: callbacks)
+
+            var summary: [String: Any] = [
+                "model": net.name, "seed": seed, "threads": trainer.threads, "epochs": options.epochs,
+                "batch_size": options.batchSize, "optimizer": optimizer.kerasClassName, "loss": lossFunction.kerasName,
+                "validation_split": options.validationSplit, "train_samples": x.batchCount,
+                "interrupted": history.interrupted,
+            ]
+            if let test {
+                let result = trainer.evaluate(x: test.x, y: test.y, batchSize: 32)
+                printFlushed(String(format: "Test loss %.4f, test accuracy %.4f (%@ images)", result.loss, result.accuracy, grouped(test.x.batchCount)))
+                summary["test_loss"] = result.loss
+                summary["test_accuracy"] = result.accuracy
+            }
+            summary["seconds"] = Date().timeIntervalSince(started)
+            summary["history"] = Dictionary(uniqueKeysWithValues: history.keys.map { ($0, history.values[$0]!) })
+
+            if let historyPath = historyOut ?? out.map({ URL(fileURLWithPath: $0).deletingPathExtension().path + ".history.json" }) {
+                try writeText(history.jsonText, to: historyPath)
+                let csv = URL(fileURLWithPath: historyPath).deletingPathExtension().path + ".csv"
+                try writeText(history.csvText, to: csv)
+                printFlushed("History: \(historyPath), \(csv)")
+            }
+            if let report {
+                let series = Dictionary(uniqueKeysWithValues: history.keys.map { ($0, history.values[$0]!) })
+                if series.values.allSatisfy({ !$0.isEmpty }) && !series.isEmpty {
+                    let files = try ReportWriter(title: "Training \(net.name)", details: [("Optimizer", optimizer.kerasClassName), ("Seed", String(seed))])
+                        .write(evaluation: nil, history: series, to: URL(fileURLWithPath: report))
+                    printFlushed("Report: \(files[0].path)")
+                }
+            }
+            if let results {
+                let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
+                try writeText(String(decoding: data, as: UTF8.self) + "\n", to: results)
+            }
+            if let out { printFlushed("Saved \(out)") }
+            if history.interrupted { throw ExitCode(130) }
+        }
+    }
+
+    func makeOptimizer() -> Optimizer {
+        let rate = lr.map { LearningRateSchedule.constant($0) }
+        switch (optimizer ?? "adam").lowercased() {
+        case "sgd": return .sgd(learningRate: rate ?? .constant(0.01))
+        case "rmsprop": return .rmsprop(learningRate: rate ?? .constant(0.001))
+        case "adamw": return .adamW(learningRate: rate ?? .constant(0.001))
+        default: return .adam(learningRate: rate ?? .constant(0.001))
+        }
+    }
+
+    func dataDirectory() throws -> String {
+        if let data { return data }
+        let shared = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            .deletingLastPathComponent().appendingPathComponent("shared/data/mnist").path
+        if FileManager.default.fileExists(atPath: shared) { return shared }
+        if let env = ProcessInfo.processInfo.environment["MNIST_DIR"], !env.isEmpty { return env }
+        throw CLIError("no MNIST data: give --data DIR (neither ../shared/data/mnist nor $MNIST_DIR exists)")
+    }
+
+    /// Images scaled to [0, 1] in the model's sample shape, and targets for the loss.
+    func loadSplit(_ dir: String, stem: String, model: any Model, loss: Loss, limit: Int?) throws -> (x: Tensor, y: Tensor) {
+        func find(_ name: String) throws -> String {
+            for candidate in [name + ".gz", name] {
+                let path = URL(fileURLWithPath: dir).appendingPathComponent(candidate).path
+                if FileManager.default.fileExists(atPath: path) { return path }
+            }
+            throw CLIError("\(dir): no \(name)[.gz]")
+        }
+        let x = try MNIST.images(IDXFile(contentsOf: try find("\(stem)-images-idx3-ubyte")), sampleShape: model.inputShape, limit: limit)
+        let labels = try MNIST.labels(IDXFile(contentsOf: try find("\(stem)-labels-idx1-ubyte")), limit: limit)
+        guard labels.count == x.batchCount else {
+            throw CLIError("\(dir): \(x.batchCount) \(stem) images but \(labels.count) labels")
+        }
+        let classes = model.outputShape.last ?? 1
+        if case .sparseCategoricalCrossentropy = loss {
+            return (x, Tensor(shape: [labels.count], scalars: labels.map(Float.init)))
+        }
+        var onehot = [Float](repeating: 0, count: labels.count * classes)
+        for (i, l) in labels.enumerated() where l < classes { onehot[i * classes + l] = 1 }
+        return (x, Tensor(shape: [labels.count, classes], scalars: onehot))
+    }
+}
+
+/// Writes text atomically (temporary file, then rename).
+func writeText(_ text: String, to path: String) throws {
+    try atomicWrite(to: path) { tmp in
+        do { try Data(text.utf8).write(to: URL(fileURLWithPath: tmp)) } catch {
+            throw CLIError("\(path): cannot write: \(error.localizedDescription)")
+        }
+    }
+}
+
+/// Saves a trained model with its training config and optimizer state.
+func saveTrainedModel(_ model: any Model, optimizer: Optimizer, loss: Loss, to path: String) throws {
+    // The Keras writers (issue 4) have not landed; until they do, saving is refused clearly.
+    throw CLIError("\(path): saving trained models needs the Keras writers (Sources/ModelPortKeras/Writers, issue 4), which are not in this build yet")
+}
+
+/// `print`, flushed at once so it stays in order with the progress output.
+func printFlushed(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
