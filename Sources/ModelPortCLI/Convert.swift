@@ -132,7 +132,8 @@ struct Convert: ParsableCommand {
             // Weights alone: read them into the source's architecture.
             let configPath = FileManager.default.temporaryDirectory.appendingPathComponent("modelport-convert-\(UUID().uuidString).json").path
             defer { unlink(configPath) }
-            try Data(try KerasWriter.jsonText(try KerasWriter.archiveConfig(for: source.model)).utf8).write(to: URL(fileURLWithPath: configPath))
+            let config = try source.keras?.modelConfig ?? KerasWriter.archiveConfig(for: source.model)
+            try Data(try KerasWriter.jsonText(config).utf8).write(to: URL(fileURLWithPath: configPath))
             return try AnyModelFile.load(output, configPath: configPath).model
         }
         return try AnyModelFile.load(output).model

@@ -38,6 +38,9 @@ final class ONNXImportContext {
     let graph: ONNXGraphProto
     var constants: [String: ConstantTensor] = [:]
     var symbolic: [String: [SymbolicInt]] = [:]
+    /// Boolean masks `x >= t` (value name, t), consumed by `Where`.
+    var masks: [String: (String, Float)] = [:]
+    private var producers: [String: Int] = [:]
     var values: [String: ImportedValue] = [:]
     private(set) var nodes: [Functional.Node] = []
     private(set) var nodeShapes: [[Int]] = []
@@ -58,8 +61,12 @@ final class ONNXImportContext {
         self.graph = graph
         for (i, node) in graph.nodes.enumerated() {
             for input in node.inputs where !input.isEmpty { consumers[input, default: []].append(i) }
+            for output in node.outputs where !output.isEmpty { producers[output] = i }
         }
     }
+
+    /// The ONNX node computing `name`, if any.
+    func producer(of name: String) -> ONNXNodeProto? { producers[name].map { graph.nodes[$0] } }
 
     func error(_ message: String) -> ONNXError {
         ONNXError(file: file, node: current?.name ?? current?.outputs.first, op: current?.opType, message: message)
@@ -118,6 +125,24 @@ final class ONNXImportContext {
     // MARK: - Looking up inputs
 
     func isConstant(_ name: String) -> Bool { constants[name] != nil || symbolic[name] != nil }
+
+    /// Drops runtime nodes no output depends on (what a fused pattern left
+    /// behind), renumbering the rest. Returns the kept nodes and the new
+    /// index of every kept old index.
+    func pruned(keeping roots: [Int]) -> (nodes: [Functional.Node], shapes: [[Int]], index: [Int: Int]) {
+        var needed = Set<Int>()
+        var stack = roots
+        while let i = stack.popLast() { if needed.insert(i).inserted { stack += nodes[i].inputs } }
+        var index: [Int: Int] = [:]
+        var kept: [Functional.Node] = []
+        var shapes: [[Int]] = []
+        for i in nodes.indices where needed.contains(i) {
+            index[i] = kept.count
+            kept.append(Functional.Node(layer: nodes[i].layer, inputs: nodes[i].inputs.map { index[$0]! }))
+            shapes.append(nodeShapes[i])
+        }
+        return (kept, shapes, index)
+    }
 
     /// A graph value (not a constant).
     func value(_ name: String) throws -> ImportedValue {

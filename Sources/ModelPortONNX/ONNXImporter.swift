@@ -90,14 +90,16 @@ public enum ONNXImporter {
                             outputs: outputs, file: file)
     }
 
-    /// A Sequential model when the graph is a chain, otherwise Functional.
+    /// A Sequential model when the graph is a chain, otherwise Functional;
+    /// nodes no output needs (left behind by fused patterns) are dropped.
     private static func assemble(_ c: ONNXImportContext, name: String, inputs: [Int], outputs: [Int], file: String) throws -> any Model {
-        let nodes = c.nodes
+        let (nodes, shapes, index) = c.pruned(keeping: outputs + inputs)
+        let inputs = inputs.map { index[$0]! }, outputs = outputs.map { index[$0]! }
         let isChain = inputs == [0] && outputs == [nodes.count - 1] && nodes.count > 1 &&
             nodes.indices.dropFirst().allSatisfy { nodes[$0].inputs == [$0 - 1] && !(nodes[$0].layer is any MergeLayer) }
         do {
             if isChain {
-                return try Sequential(name: name, inputShape: c.shape(ofNode: 0), layers: nodes.dropFirst().map(\.layer))
+                return try Sequential(name: name, inputShape: shapes[0], layers: nodes.dropFirst().map(\.layer))
             }
             return try Functional(name: name, nodes: nodes, inputNodes: inputs, outputNodes: outputs)
         } catch let e as RuntimeError {

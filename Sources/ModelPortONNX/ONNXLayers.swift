@@ -11,7 +11,7 @@ import ModelPortRuntime
 
 /// `x op c` (or `c op x`) with a constant already broadcast to the sample shape.
 public final class ONNXConstantOp: Layer, @unchecked Sendable {
-    public enum Operation: String, Sendable { case add = "Add", sub = "Sub", mul = "Mul", div = "Div", pow = "Pow" }
+    public enum Operation: String, Sendable { case add = "Add", sub = "Sub", mul = "Mul", div = "Div", pow = "Pow", min = "Min", max = "Max" }
     public let name: String
     public let operation: Operation
     /// True for `c op x` (matters for Sub, Div and Pow).
@@ -45,6 +45,8 @@ public final class ONNXConstantOp: Layer, @unchecked Sendable {
             case .mul: output.scalars[i] = a * b
             case .div: output.scalars[i] = a / b
             case .pow: output.scalars[i] = Foundation.pow(a, b)
+            case .min: output.scalars[i] = Swift.min(a, b)
+            case .max: output.scalars[i] = Swift.max(a, b)
             }
         }
         return output

@@ -27,6 +27,7 @@ enum ONNXOpImporters {
         "Erf": importUnary, "Sqrt": importUnary, "Reciprocal": importUnary, "Neg": importUnary, "Abs": importUnary,
         "Log": importUnary, "Floor": importUnary, "Ceil": importUnary,
         "Pad": importPad, "Resize": importResize,
+        "GreaterOrEqual": importGreaterOrEqual, "Where": importWhere, "Tile": importTile,
     ]
 
     static var supportedOps: [String] { table.keys.sorted() }
@@ -153,6 +154,7 @@ private func alias(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws 
     }
     let input = n.inputs[0]
     if let v = c.values[input] { c.values[n.outputs[0]] = v }
+    else if let m = c.masks[input] { c.masks[n.outputs[0]] = m }
     else if let k = c.constants[input] { c.constants[n.outputs[0]] = k }
     else if let s = c.symbolic[input] { c.symbolic[n.outputs[0]] = s }
     else { _ = try c.value(input) }
@@ -260,7 +262,22 @@ private func importSlice(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) t
 private func importUnsqueeze(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
     var a = Attributes(n, c, ignoring: ["axes"])
     try a.finish()
-    guard c.isConstant(n.inputs[0]) else { throw c.error("Unsqueeze of a computed tensor is not supported") }
+    if !c.isConstant(n.inputs[0]) {
+        // Inserting size-1 axes: a Reshape in ONNX order.
+        let x = try c.identityLayout(try c.value(n.inputs[0]))
+        guard n.inputs.count > 1 else { throw c.error("Unsqueeze needs its axes input (opset 13 and later)") }
+        let rank = x.onnxShape.count + 1
+        var axes = try c.ints(n.inputs[1]).map { $0 < 0 ? $0 + rank + 1 : $0 }.sorted()
+        guard !axes.contains(0), axes.allSatisfy({ $0 >= 1 && $0 <= rank + axes.count - 1 }) else {
+            throw c.error("Unsqueeze on axes \(axes) (the batch axis or out of range) is not supported")
+        }
+        var shape = x.onnxShape
+        for a in axes { shape.insert(1, at: a - 1) }
+        axes.removeAll()
+        let node = try c.add(Reshape(name: c.layerName("Reshape"), targetShape: shape), [x])
+        output(n, c, ImportedValue(node: node, onnxShape: shape, perm: Array(0..<shape.count)))
+        return
+    }
     let data = try c.symbolicInts(n.inputs[0])
     guard data.count == 1 else { throw c.error("Unsqueeze is only supported on scalars (shape arithmetic)") }
     c.symbolic[n.outputs[0]] = data
@@ -663,6 +680,15 @@ private func importArithmetic(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportConte
 
 private func importVariadic(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
     try Attributes(n, c).finish()
+    if (n.opType == "Min" || n.opType == "Max"), n.inputs.count == 2, let k = n.inputs.firstIndex(where: { c.isConstant($0) }) {
+        // A clamp by a constant (a ReLU's max_value).
+        let x = try c.value(n.inputs[1 - k])
+        guard let full = broadcast(try c.constant(n.inputs[k]), to: x.onnxShape) else { throw c.error("constant does not broadcast to \(x.onnxShape)") }
+        let layer = ONNXConstantOp(name: c.layerName("ONNX:" + n.opType), operation: n.opType == "Min" ? .min : .max,
+                                   constant: Tensor(shape: x.runtimeShape, scalars: permuteAxes(full, shape: x.onnxShape, perm: x.perm)))
+        output(n, c, ImportedValue(node: try c.add(layer, [x]), onnxShape: x.onnxShape, perm: x.perm))
+        return
+    }
     let inputs = try n.inputs.map { try c.value($0) }
     let first = inputs[0]
     if inputs.count == 1 { output(n, c, first); return }
@@ -772,4 +798,44 @@ private func importUnary(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) t
     let x = try c.value(n.inputs[0])
     let op = ONNXUnaryOp.Operation(rawValue: n.opType)!
     output(n, c, ImportedValue(node: try c.add(ONNXUnaryOp(name: c.layerName("ONNX:" + n.opType), operation: op), [x]), onnxShape: x.onnxShape, perm: x.perm))
+}
+
+// MARK: - Keras ReLU with a threshold, RepeatVector
+
+/// `x >= t` with a constant t: remembered for the `Where` that selects with it.
+private func importGreaterOrEqual(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+    try Attributes(n, c).finish()
+    _ = try c.value(n.inputs[0])
+    let t = try c.constant(n.inputs[1])
+    guard t.isScalarLike else { throw c.error("GreaterOrEqual is supported against a scalar constant only (a thresholded ReLU)") }
+    c.masks[n.outputs[0]] = (n.inputs[0], Float(t.values[0]))
+}
+
+/// `Where(x >= t, x, slope * (x - t))`: Keras's ReLU with a threshold.
+private func importWhere(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+    try Attributes(n, c).finish()
+    let unsupported = "Where is supported as Keras's thresholded ReLU only: Where(x >= t, x, slope * (x - t))"
+    guard let (xName, t) = c.masks[n.inputs[0]], n.inputs[1] == xName,
+          let mul = c.producer(of: n.inputs[2]), mul.opType == "Mul", mul.inputs.count == 2 else { throw c.error(unsupported) }
+    let (subName, slopeName) = c.isConstant(mul.inputs[1]) ? (mul.inputs[0], mul.inputs[1]) : (mul.inputs[1], mul.inputs[0])
+    guard let sub = c.producer(of: subName), sub.opType == "Sub", sub.inputs.count == 2, sub.inputs[0] == xName,
+          let shift = c.constants[sub.inputs[1]], shift.isScalarLike, Float(shift.values[0]) == t,
+          let slope = c.constants[slopeName], slope.isScalarLike else { throw c.error(unsupported) }
+    let x = try c.value(xName)
+    let node = try c.add(ReLU(name: c.layerName("ReLU"), negativeSlope: Float(slope.values[0]), threshold: t), [x])
+    output(n, c, ImportedValue(node: node, onnxShape: x.onnxShape, perm: x.perm))
+}
+
+/// `Tile` of (N, 1, F) by (1, n, 1): Keras's RepeatVector.
+private func importTile(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+    try Attributes(n, c).finish()
+    let x = try c.identityLayout(try c.value(n.inputs[0]))
+    let repeats = try c.ints(n.inputs[1])
+    guard x.onnxShape.count == 2, x.onnxShape[0] == 1, repeats.count == 3, repeats[0] == 1, repeats[2] == 1, repeats[1] >= 1 else {
+        throw c.error("Tile is supported as Keras RepeatVector only: (N, 1, F) repeated (1, n, 1), got \(x.onnxShape) by \(repeats)")
+    }
+    let flat = try c.add(Reshape(name: c.layerName("Reshape"), targetShape: [x.onnxShape[1]]), [x])
+    let node = try c.add(RepeatVector(name: c.layerName("RepeatVector"), count: repeats[1]),
+                         [ImportedValue(node: flat, onnxShape: [x.onnxShape[1]], perm: [0])])
+    output(n, c, ImportedValue(node: node, onnxShape: [repeats[1], x.onnxShape[1]], perm: [0, 1]))
 }

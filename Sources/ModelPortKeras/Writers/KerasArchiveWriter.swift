@@ -40,8 +40,8 @@ enum KerasArchiveWriter {
             let vars = try layerGroup.createGroup("vars")
             try vars.writeAttribute("name", string: layer.name)
             if layer is ModelLayer { continue }
-            for (i, parameter) in layer.parameters.enumerated() {
-                _ = try vars.createDataset("\(i)", shape: parameter.shape, values: parameter.value.scalars)
+            for (i, (_, owner, parameter)) in KerasWeightNaming.owned(layer, path: "").enumerated() {
+                try vars.createWeight("\(i)", KerasWeightNaming.Weight(name: "\(i)", parameter: parameter, owner: owner))
             }
         }
     }

@@ -16,16 +16,16 @@ public enum KerasConfigWriters {
         "MaxPooling2D": pooling, "AveragePooling2D": pooling,
         "GlobalAveragePooling2D": globalPooling, "GlobalMaxPooling2D": globalPooling,
         "Flatten": { _, _ in ["data_format": .string("channels_last")] },
-        "Dropout": { l, _ in ["rate": .number(Double((l as! Dropout).rate)), "noise_shape": .null, "seed": .null] },
-        "SpatialDropout1D": rate, "SpatialDropout2D": rate, "SpatialDropout3D": rate,
+        "Dropout": { l, _ in ["rate": num((l as! Dropout).rate), "noise_shape": .null, "seed": .null] },
+        "SpatialDropout1D": spatialDropout, "SpatialDropout2D": spatialDropout, "SpatialDropout3D": spatialDropout,
         "GaussianDropout": rate, "AlphaDropout": rate,
-        "GaussianNoise": { l, _ in ["stddev": .number(Double((l as! InferenceIdentity).rate)), "seed": .null] },
+        "GaussianNoise": { l, _ in ["stddev": num((l as! InferenceIdentity).rate), "seed": .null] },
         "Activation": { l, g in ["activation": try activationName((l as! ActivationLayer).activation, g, l)] },
         "BatchNormalization": batchNormalization, "LayerNormalization": layerNormalization,
         "Normalization": { _, _ in ["axis": .array([.number(-1)]), "mean": .null, "variance": .null, "invert": .bool(false)] },
-        "Rescaling": { l, _ in let r = l as! Rescaling; return ["scale": .number(Double(r.scale)), "offset": .number(Double(r.offset))] },
+        "Rescaling": { l, _ in let r = l as! Rescaling; return ["scale": num(r.scale), "offset": num(r.offset)] },
         "ReLU": relu, "LeakyReLU": relu,
-        "ELU": { l, _ in ["alpha": .number(Double((l as! ELU).alpha))] },
+        "ELU": { l, _ in ["alpha": num((l as! ELU).alpha)] },
         "PReLU": { l, _ in let p = l as! PReLU; return ["shared_axes": p.sharedAxes.isEmpty ? .null : ints(p.sharedAxes)] },
         "Softmax": { l, _ in ["axis": .number(Double((l as! Softmax).axis + 1))] },
         "ZeroPadding2D": padding2D, "Cropping2D": padding2D,
@@ -43,6 +43,10 @@ public enum KerasConfigWriters {
 }
 
 func ints(_ values: [Int]) -> JSONValue { .array(values.map { .number(Double($0)) }) }
+
+/// A float32 argument as the shortest decimal that reads back as the same
+/// float (0.1, not 0.10000000149011612), as Keras wrote it.
+func num(_ value: Float) -> JSONValue { .number(Double("\(value)") ?? Double(value)) }
 private func pair(_ a: Int, _ b: Int) -> JSONValue { ints([a, b]) }
 
 private func unsupported(_ layer: any Layer, _ message: String) -> KerasExportError {
@@ -64,8 +68,18 @@ func activationName(_ a: Activation, _ g: KerasGeneration, _ layer: any Layer) t
     }
 }
 
+/// Keras 3's SpatialDropout layers take no `trainable` argument (Keras 3 writes none).
+private func spatialDropout(_ l: any Layer, _ g: KerasGeneration) throws -> [String: JSONValue] {
+    var config: [String: JSONValue] = ["rate": num((l as! InferenceIdentity).rate), "seed": .null]
+    if g == .keras3 {
+        config["trainable"] = .null
+        if l.typeName != "SpatialDropout1D" { config["data_format"] = .string("channels_last") }
+    }
+    return config
+}
+
 private func rate(_ l: any Layer, _ g: KerasGeneration) throws -> [String: JSONValue] {
-    ["rate": .number(Double((l as! InferenceIdentity).rate)), "seed": .null]
+    ["rate": num((l as! InferenceIdentity).rate), "seed": .null]
 }
 
 private func conv2D(_ l: any Layer, _ g: KerasGeneration) throws -> [String: JSONValue] {
@@ -121,23 +135,23 @@ private func globalPooling(_ l: any Layer, _ g: KerasGeneration) throws -> [Stri
 
 private func batchNormalization(_ l: any Layer, _ g: KerasGeneration) throws -> [String: JSONValue] {
     let b = l as! BatchNormalization
-    return ["axis": .number(-1), "momentum": .number(Double(b.momentum)), "epsilon": .number(Double(b.epsilon)),
+    return ["axis": .number(-1), "momentum": num(b.momentum), "epsilon": num(b.epsilon),
             "center": .bool(b.beta != nil), "scale": .bool(b.gamma != nil)]
 }
 
 private func layerNormalization(_ l: any Layer, _ g: KerasGeneration) throws -> [String: JSONValue] {
     let n = l as! LayerNormalization
-    return ["axis": .number(-1), "epsilon": .number(Double(n.epsilon)), "center": .bool(n.beta != nil), "scale": .bool(n.gamma != nil)]
+    return ["axis": .number(-1), "epsilon": num(n.epsilon), "center": .bool(n.beta != nil), "scale": .bool(n.gamma != nil)]
 }
 
 private func relu(_ l: any Layer, _ g: KerasGeneration) throws -> [String: JSONValue] {
     let r = l as! ReLU
     if r.typeName == "LeakyReLU" {
         guard r.maxValue == nil, r.threshold == 0 else { throw unsupported(l, "a LeakyReLU with a maximum or threshold has no Keras config") }
-        return [g == .keras3 ? "negative_slope" : "alpha": .number(Double(r.negativeSlope))]
+        return [g == .keras3 ? "negative_slope" : "alpha": num(r.negativeSlope)]
     }
-    return ["max_value": r.maxValue.map { .number(Double($0)) } ?? .null, "negative_slope": .number(Double(r.negativeSlope)),
-            "threshold": .number(Double(r.threshold))]
+    return ["max_value": r.maxValue.map { num($0) } ?? .null, "negative_slope": num(r.negativeSlope),
+            "threshold": num(r.threshold)]
 }
 
 private func padding2D(_ l: any Layer, _ g: KerasGeneration) throws -> [String: JSONValue] {

@@ -41,9 +41,7 @@ enum KerasH5Writer {
             let layerGroup = try group.createGroup(layer.name)
             let weights = KerasWeightNaming.weights(of: layer, in: model, generation: generation)
             try KerasAttributeWriter.writeStrings(layerGroup, "weight_names", weights.map(\.name))
-            for (name, parameter) in weights {
-                _ = try layerGroup.createDataset(name, shape: parameter.shape, values: parameter.value.scalars)
-            }
+            for weight in weights { try layerGroup.createWeight(weight.name, weight) }
         }
         let top = try group.createGroup("top_level_model_weights")
         try KerasAttributeWriter.writeStrings(top, "weight_names", [])

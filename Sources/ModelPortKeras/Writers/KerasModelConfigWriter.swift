@@ -69,7 +69,8 @@ enum KerasModelConfigWriter {
             throw KerasExportError(file: "", layer: layer.name, className: layer.typeName, message: e.message)
         }
         config["name"] = .string(layer.name)
-        config["trainable"] = .bool(true)
+        // A writer returns `"trainable": null` for layers whose Keras class takes no such argument.
+        config["trainable"] = config["trainable"] == .null ? nil : .bool(true)
         config["dtype"] = dtype(d)
         return entry(layer.typeName, config, inputShapes: inputShapes, d)
     }

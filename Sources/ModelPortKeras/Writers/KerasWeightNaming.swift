@@ -1,3 +1,4 @@
+import ModelPortHDF5
 import ModelPortRuntime
 
 /// Every weight of a top-level layer with the name Keras gives it in a
@@ -5,18 +6,41 @@ import ModelPortRuntime
 /// `<model>/conv2d/kernel` in a Sequential model, `conv2d/kernel` in a
 /// functional one. Nested models list their inner layers' weights.
 enum KerasWeightNaming {
-    static func weights(of layer: any Layer, in model: any Model, generation: KerasGeneration) -> [(name: String, parameter: Parameter)] {
+    struct Weight {
+        let name: String
+        let parameter: Parameter
+        /// The layer that owns it (the inner layer, for a nested model).
+        let owner: any Layer
+        /// Keras keeps a few counters as int64 (Normalization's `count`);
+        /// they are written back in that type so files stay bit-identical.
+        var isInt64: Bool { owner.typeName == "Normalization" && parameter.name == "count" }
+    }
+
+    static func weights(of layer: any Layer, in model: any Model, generation: KerasGeneration) -> [Weight] {
         let prefix = generation == .keras3 && model is Sequential ? model.name + "/" : ""
-        return owned(layer).map { owner, parameter in
-            generation == .keras2 ? (owner + "/" + parameter.name + ":0", parameter) : (prefix + owner + "/" + parameter.name, parameter)
+        return owned(layer, path: "").map { path, owner, parameter in
+            Weight(name: generation == .keras2 ? path + owner.name + "/" + parameter.name + ":0"
+                                               : prefix + path + owner.name + "/" + parameter.name,
+                   parameter: parameter, owner: owner)
         }
     }
 
-    /// (innermost owning layer name, parameter) in the layer's weight order.
-    private static func owned(_ layer: any Layer) -> [(String, Parameter)] {
+    /// (path of enclosing nested models, owning layer, parameter) in the layer's weight order.
+    static func owned(_ layer: any Layer, path: String) -> [(String, any Layer, Parameter)] {
         if let nested = layer as? ModelLayer {
-            return nested.model.layers.flatMap { owned($0) }.map { (nested.model.name + "/" + $0.0, $0.1) }
+            return nested.model.layers.flatMap { owned($0, path: path + nested.model.name + "/") }
         }
-        return layer.parameters.map { (layer.name, $0) }
+        return layer.parameters.map { (path, layer, $0) }
+    }
+}
+
+extension HDF5Group {
+    /// A weight dataset in the type Keras stores it in.
+    func createWeight(_ name: String, _ weight: KerasWeightNaming.Weight) throws {
+        if weight.isInt64 {
+            _ = try createDataset(name, shape: weight.parameter.shape, values: weight.parameter.value.scalars.map { Int64($0) })
+        } else {
+            _ = try createDataset(name, shape: weight.parameter.shape, values: weight.parameter.value.scalars)
+        }
     }
 }

@@ -79,10 +79,14 @@ public enum KerasWriter {
 
     /// The weights alone, as `model.save_weights("x.weights.h5")` writes them
     /// (load them into a model of the same architecture with `load_weights`).
+    /// When `options.kerasVersion` is set it is recorded as a root
+    /// `keras_version` attribute (Keras ignores it), so a reader pairing the
+    /// weights with a Keras 2 config knows which activations it means.
     public static func writeWeights(_ model: any Model, to path: String, options: KerasSaveOptions = KerasSaveOptions()) throws {
         try replaceAtomically(path) { temporary in
             let file = try HDF5File(creatingAt: temporary)
             try KerasArchiveWriter.writeWeightsStore(model, to: file, optimizer: nil, optimizerName: "optimizer", path: path)
+            if let version = options.kerasVersion { try file.root.writeAttribute("keras_version", string: version) }
             try file.flush()
         }
     }
