@@ -58,6 +58,16 @@ public enum Activation: String, Sendable, CaseIterable {
                 }
                 row += rowLength
             }
+        // One loop per function (not a switch per element), so the simple
+        // ones vectorise.
+        case .relu:
+            for i in 0..<count { x[i] = Swift.max(x[i], 0) }  // NaN stays NaN, as in TensorFlow
+        case .relu6:
+            for i in 0..<count { x[i] = Swift.min(Swift.max(x[i], 0), 6) }
+        case .sigmoid:
+            for i in 0..<count { x[i] = 1 / (1 + Foundation.exp(-x[i])) }
+        case .tanh:
+            for i in 0..<count { x[i] = Foundation.tanh(x[i]) }
         default:
             for i in 0..<count { x[i] = value(x[i]) }
         }

@@ -18,6 +18,14 @@ public struct Tensor: Sendable, Equatable {
         self.scalars = scalars
     }
 
+    /// A tensor whose elements the caller will overwrite, every one, before
+    /// reading any (skips zero-filling buffers on the hot path).
+    public init(uninitialized shape: [Int]) {
+        let n = shape.reduce(1, *)
+        self.shape = shape
+        self.scalars = [Float](unsafeUninitializedCapacity: n) { _, count in count = n }
+    }
+
     /// A tensor of zeros.
     public init(zeros shape: [Int]) {
         self.init(shape: shape, scalars: [Float](repeating: 0, count: shape.reduce(1, *)))

@@ -52,28 +52,39 @@ func im2col(_ input: UnsafePointer<Float>, count: Int, channels: Int,
             geometry g: WindowGeometry, into out: UnsafeMutablePointer<Float>) {
     let rowLength = g.patchLength(channels: channels)
     let imageSize = g.inHeight * g.inWidth * channels
+    let windowRow = g.kernelWidth * channels
     var row = out
     for n in 0..<count {
         let image = input + n * imageSize
         for oy in 0..<g.outHeight {
             for ox in 0..<g.outWidth {
                 var dst = row
+                let x0 = ox * g.strideX - g.padLeft
                 for ky in 0..<g.kernelHeight {
                     let iy = oy * g.strideY - g.padTop + ky * g.dilationY
                     if iy < 0 || iy >= g.inHeight {
-                        dst.update(repeating: 0, count: g.kernelWidth * channels)
-                        dst += g.kernelWidth * channels
-                        continue
-                    }
-                    for kx in 0..<g.kernelWidth {
-                        let ix = ox * g.strideX - g.padLeft + kx * g.dilationX
-                        if ix < 0 || ix >= g.inWidth {
-                            dst.update(repeating: 0, count: channels)
-                        } else {
-                            dst.update(from: image + (iy * g.inWidth + ix) * channels, count: channels)
+                        dst.update(repeating: 0, count: windowRow)
+                    } else if g.dilationX == 1 {
+                        // The window's row is one contiguous run of the input
+                        // between the left and right padding: copy it at once.
+                        let first = max(0, x0), last = min(g.inWidth, x0 + g.kernelWidth)
+                        let before = (first - x0) * channels
+                        let inside = max(0, last - first) * channels
+                        if before > 0 { dst.update(repeating: 0, count: before) }
+                        if inside > 0 { (dst + before).update(from: image + (iy * g.inWidth + first) * channels, count: inside) }
+                        let after = windowRow - before - inside
+                        if after > 0 { (dst + before + inside).update(repeating: 0, count: after) }
+                    } else {
+                        for kx in 0..<g.kernelWidth {
+                            let ix = x0 + kx * g.dilationX
+                            if ix < 0 || ix >= g.inWidth {
+                                (dst + kx * channels).update(repeating: 0, count: channels)
+                            } else {
+                                (dst + kx * channels).update(from: image + (iy * g.inWidth + ix) * channels, count: channels)
+                            }
                         }
-                        dst += channels
                     }
+                    dst += windowRow
                 }
                 row += rowLength
             }

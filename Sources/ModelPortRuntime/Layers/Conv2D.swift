@@ -77,9 +77,12 @@ public final class Conv2D: Layer, @unchecked Sendable {
         let n = input.batchCount
         let rows = n * g.outHeight * g.outWidth
         let patch = g.patchLength(channels: inputChannels)
-        var output = Tensor(zeros: [n, g.outHeight, g.outWidth, filters])
+        // Both are overwritten in full (sgemm with beta 0; im2col writes
+        // every element, padding included): no zero-filling.
+        var output = Tensor(uninitialized: [n, g.outHeight, g.outWidth, filters])
         let direct = isDirect(g)
-        var columns = [Float](repeating: 0, count: direct ? 0 : rows * patch)
+        let columnCount = direct ? 0 : rows * patch
+        var columns = [Float](unsafeUninitializedCapacity: columnCount) { _, count in count = columnCount }
         input.scalars.withUnsafeBufferPointer { x in
             kernel.value.scalars.withUnsafeBufferPointer { w in
                 output.scalars.withUnsafeMutableBufferPointer { y in
@@ -177,14 +180,25 @@ func addColumnSums(_ m: UnsafePointer<Float>, rows: Int, columns: Int, into sums
 /// activation across each row. Shared by Conv2D and Dense.
 func addBiasAndActivate(_ y: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
                         bias: Parameter?, activation: Activation) {
-    if let bias {
-        bias.value.scalars.withUnsafeBufferPointer { b in
-            var row = y
+    guard let bias else {
+        activation.apply(y, count: rows * columns, rowLength: columns)
+        return
+    }
+    bias.value.scalars.withUnsafeBufferPointer { b in
+        let b = b.baseAddress!
+        var row = y
+        // Bias and ReLU in one pass over the output (the common CNN case).
+        if activation == .relu {
             for _ in 0..<rows {
-                for j in 0..<columns { row[j] += b[j] }
+                for j in 0..<columns { row[j] = Swift.max(row[j] + b[j], 0) }
                 row += columns
             }
+            return
         }
+        for _ in 0..<rows {
+            for j in 0..<columns { row[j] += b[j] }
+            row += columns
+        }
+        activation.apply(y, count: rows * columns, rowLength: columns)
     }
-    activation.apply(y, count: rows * columns, rowLength: columns)
 }

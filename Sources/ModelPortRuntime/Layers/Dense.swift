@@ -30,7 +30,7 @@ public final class Dense: Layer, @unchecked Sendable {
 
     public func forward(_ input: Tensor) -> Tensor {
         let rows = input.count / inputUnits
-        var output = Tensor(zeros: input.shape.dropLast() + [units])
+        var output = Tensor(uninitialized: input.shape.dropLast() + [units])  // sgemm (beta 0) writes it all
         input.scalars.withUnsafeBufferPointer { x in
             kernel.value.scalars.withUnsafeBufferPointer { w in
                 output.scalars.withUnsafeMutableBufferPointer { y in

@@ -32,7 +32,8 @@ public final class MaxPooling2D: Layer, @unchecked Sendable {
     public func forward(_ input: Tensor) -> Tensor {
         let g = try! geometry(for: input.sampleShape)
         let n = input.batchCount, c = input.shape[3]
-        var output = Tensor(zeros: [n, g.outHeight, g.outWidth, c])
+        // Every element is set (to -inf, then the window maximum).
+        var output = Tensor(uninitialized: [n, g.outHeight, g.outWidth, c])
         input.scalars.withUnsafeBufferPointer { x in
             output.scalars.withUnsafeMutableBufferPointer { y in
                 var dst = y.baseAddress!
@@ -48,7 +49,11 @@ public final class MaxPooling2D: Layer, @unchecked Sendable {
                             for iy in yRange {
                                 for ix in xRange {
                                     let src = image + (iy * g.inWidth + ix) * c
-                                    for ch in 0..<c where src[ch] > dst[ch] || src[ch].isNaN { dst[ch] = src[ch] }
+                                    // A select rather than a branch, so it vectorises; NaN wins as in TensorFlow.
+                                    for ch in 0..<c {
+                                        let v = src[ch], d = dst[ch]
+                                        dst[ch] = (v > d || v != v) ? v : d
+                                    }
                                 }
                             }
                             dst += c
