@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import ModelPortData
 import ModelPortKeras
+import ModelPortONNX
 import ModelPortReports
 import ModelPortRuntime
 
@@ -263,10 +264,19 @@ func writeText(_ text: String, to path: String) throws {
     }
 }
 
-/// Saves a trained model with its training config and optimizer state.
+/// Saves a trained model: `.h5`/`.keras` with Keras 3's `training_config`
+/// and the optimizer state in Keras's layout (so Keras can compile and
+/// continue it), `.onnx` for inference. The writers write the path they are
+/// given; atomicity comes from the caller (`atomicWrite`, `ModelCheckpoint`).
 func saveTrainedModel(_ model: any Model, optimizer: Optimizer, loss: Loss, to path: String) throws {
-    // The Keras writers (issue 4) have not landed; until they do, saving is refused clearly.
-    throw CLIError("\(path): saving trained models needs the Keras writers (Sources/ModelPortKeras/Writers, issue 4), which are not in this build yet")
+    if path.lowercased().hasSuffix(".onnx") {
+        try ONNXExporter.write(model, to: path, options: ONNXExportOptions())
+        return
+    }
+    let options = KerasSaveOptions(generation: .keras3,
+                                   trainingConfig: KerasOptimizerState.trainingConfig(optimizer: optimizer, loss: loss),
+                                   optimizerWeights: KerasOptimizerState.kerasWeights(of: optimizer, model: model))
+    try KerasWriter.write(model, to: path, options: options)
 }
 
 /// `print`, flushed at once so it stays in order with the progress output.
