@@ -52,7 +52,7 @@ struct Validate: ParsableCommand {
     func run() throws {
         var passed = false
         try runReportingErrors {
-            let file = try ModelLoader.load(model, configPath: config)
+            let file = try AnyModelFile.load(model, configPath: config)
             let ref = try ReferenceData.read(reference)
             let outputs = try file.model.predict(ref.inputs)
             let result = try Comparison(actual: outputs, expected: ref.outputs, labels: ref.labels, atol: atol, rtol: rtol)

@@ -89,9 +89,11 @@ public final class ONNXUnaryOp: Layer, @unchecked Sendable {
     }
 }
 
-/// `a / b` or `a ^ b` for two tensors of the same shape (Keras has no Divide layer).
+/// Arithmetic between two tensors: of the same shape, or with the second
+/// of size 1 on the last axis, broadcast along it (`x - mean(x)`).
+/// Add/Sub/Mul of equal shapes import as Keras merges instead.
 public final class ONNXBinaryOp: MergeLayer, @unchecked Sendable {
-    public enum Operation: String, Sendable { case div = "Div", pow = "Pow" }
+    public enum Operation: String, Sendable { case add = "Add", sub = "Sub", mul = "Mul", div = "Div", pow = "Pow" }
     public let name: String
     public let operation: Operation
     public var typeName: String { "ONNX:" + operation.rawValue }
@@ -102,18 +104,53 @@ public final class ONNXBinaryOp: MergeLayer, @unchecked Sendable {
     }
 
     public func outputShape(forInputs shapes: [[Int]]) throws -> [Int] {
-        guard shapes.count == 2, shapes[0] == shapes[1] else {
-            throw RuntimeError("\(operation.rawValue) needs two inputs of the same shape, got \(shapes)")
+        guard shapes.count == 2, shapes[0] == shapes[1] || (shapes[1] == shapes[0].dropLast() + [1] && !shapes[0].isEmpty) else {
+            throw RuntimeError("\(operation.rawValue) needs two inputs of the same shape (or the second of size 1 on the last axis), got \(shapes)")
         }
         return shapes[0]
     }
 
     public func forward(inputs: [Tensor]) -> Tensor {
         var output = inputs[0]
+        let b = inputs[1]
+        let row = output.shape.last ?? 1
+        let broadcast = b.count != output.count
         for i in 0..<output.count {
-            output.scalars[i] = operation == .div ? output.scalars[i] / inputs[1].scalars[i]
-                                                  : Foundation.pow(output.scalars[i], inputs[1].scalars[i])
+            let a = output.scalars[i], y = b.scalars[broadcast ? i / row : i]
+            switch operation {
+            case .add: output.scalars[i] = a + y
+            case .sub: output.scalars[i] = a - y
+            case .mul: output.scalars[i] = a * y
+            case .div: output.scalars[i] = a / y
+            case .pow: output.scalars[i] = Foundation.pow(a, y)
+            }
         }
         return output
+    }
+}
+
+/// The mean over the last axis, keeping it with size 1 (ONNX `ReduceMean`
+/// with `axes = [-1]`, `keepdims = 1`, as in a decomposed layer normalization).
+public final class ONNXReduceMean: Layer, @unchecked Sendable {
+    public let name: String
+    public var typeName: String { "ONNX:ReduceMean" }
+
+    public init(name: String) { self.name = name }
+
+    public func outputShape(for inputShape: [Int]) throws -> [Int] {
+        guard !inputShape.isEmpty else { throw RuntimeError("ReduceMean needs an axis to reduce") }
+        return inputShape.dropLast() + [1]
+    }
+
+    public func forward(_ input: Tensor) -> Tensor {
+        let row = input.shape.last!
+        let rows = input.count / row
+        var out = [Float](repeating: 0, count: rows)
+        for r in 0..<rows {
+            var sum: Float = 0
+            for k in 0..<row { sum += input.scalars[r * row + k] }
+            out[r] = sum / Float(row)
+        }
+        return Tensor(shape: input.shape.dropLast() + [1], scalars: out)
     }
 }

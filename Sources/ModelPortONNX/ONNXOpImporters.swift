@@ -27,7 +27,7 @@ enum ONNXOpImporters {
         "Erf": importUnary, "Sqrt": importUnary, "Reciprocal": importUnary, "Neg": importUnary, "Abs": importUnary,
         "Log": importUnary, "Floor": importUnary, "Ceil": importUnary,
         "Pad": importPad, "Resize": importResize,
-        "GreaterOrEqual": importGreaterOrEqual, "Where": importWhere, "Tile": importTile,
+        "GreaterOrEqual": importGreaterOrEqual, "Where": importWhere, "Tile": importTile, "ReduceMean": importReduceMean,
     ]
 
     static var supportedOps: [String] { table.keys.sorted() }
@@ -637,16 +637,27 @@ private func importArithmetic(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportConte
     let (lhs, rhs) = (n.inputs[0], n.inputs[1])
     if c.isConstant(lhs) && c.isConstant(rhs) { throw c.error("arithmetic on two constants (constant folding) is not supported") }
     if !c.isConstant(lhs) && !c.isConstant(rhs) {
-        let x = try c.value(lhs)
-        let y = try c.materialize(try c.value(rhs), x.perm)
-        guard x.onnxShape == y.onnxShape else { throw c.error("broadcasting between computed tensors \(x.onnxShape) and \(y.onnxShape) is not supported") }
+        var x = try c.value(lhs)
+        var y = try c.value(rhs)
+        let operation = ONNXBinaryOp.Operation(rawValue: n.opType)!
+        if x.onnxShape != y.onnxShape {
+            // Broadcast of a size-1 last axis (x - mean(x)), in ONNX order.
+            guard !x.onnxShape.isEmpty, y.onnxShape == Array(x.onnxShape.dropLast()) + [1] else {
+                throw c.error("broadcasting between computed tensors \(x.onnxShape) and \(y.onnxShape) is not supported")
+            }
+            x = try c.identityLayout(x)
+            y = try c.identityLayout(y)
+            let node = try c.add(ONNXBinaryOp(name: c.layerName("ONNX:" + n.opType), operation: operation), [x, y])
+            output(n, c, ImportedValue(node: node, onnxShape: x.onnxShape, perm: x.perm))
+            return
+        }
+        y = try c.materialize(y, x.perm)
         let layer: any Layer
         switch n.opType {
         case "Add": layer = Merge(name: c.layerName("Add"), operation: .add)
         case "Sub": layer = Merge(name: c.layerName("Subtract"), operation: .subtract)
         case "Mul": layer = Merge(name: c.layerName("Multiply"), operation: .multiply)
-        case "Div": layer = ONNXBinaryOp(name: c.layerName("ONNX:Div"), operation: .div)
-        default: layer = ONNXBinaryOp(name: c.layerName("ONNX:Pow"), operation: .pow)
+        default: layer = ONNXBinaryOp(name: c.layerName("ONNX:" + n.opType), operation: operation)
         }
         output(n, c, ImportedValue(node: try c.add(layer, [x, y]), onnxShape: x.onnxShape, perm: x.perm))
         return
@@ -838,4 +849,21 @@ private func importTile(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) th
     let node = try c.add(RepeatVector(name: c.layerName("RepeatVector"), count: repeats[1]),
                          [ImportedValue(node: flat, onnxShape: [x.onnxShape[1]], perm: [0])])
     output(n, c, ImportedValue(node: node, onnxShape: [repeats[1], x.onnxShape[1]], perm: [0, 1]))
+}
+
+/// `ReduceMean` over the last axis, keeping it (a decomposed layer normalization).
+private func importReduceMean(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+    var a = Attributes(n, c)
+    let x = try c.value(n.inputs[0])
+    let rank = x.onnxShape.count + 1
+    let axes = try n.inputs.count > 1 && !n.inputs[1].isEmpty ? c.ints(n.inputs[1]) : a.ints("axes", nil)
+    let keep = try a.int("keepdims", 1)
+    try a.require("noop_with_empty_axes", int: 0)
+    try a.finish()
+    guard let axes, axes.count == 1, axes[0] == -1 || axes[0] == rank - 1, keep == 1 else {
+        throw c.error("ReduceMean is supported over the last axis with keepdims=1 only, got axes \(String(describing: axes)), keepdims \(keep)")
+    }
+    let input = try c.identityLayout(x)
+    let node = try c.add(ONNXReduceMean(name: c.layerName("ONNX:ReduceMean")), [input])
+    output(n, c, ImportedValue(node: node, onnxShape: x.onnxShape.dropLast() + [1], perm: input.perm))
 }
