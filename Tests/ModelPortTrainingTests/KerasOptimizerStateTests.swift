@@ -67,4 +67,29 @@ import TestSupport
             try KerasOptimizerState.optimizer(fromTrainingConfig: .object(["optimizer_config": .object(["class_name": .string("Nadam")])]), file: "x.h5")
         }
     }
+
+    @Test func swiftSavedStateRoundTripsThroughAKerasFile() throws {
+        // Train a step, save with the Keras writer, restore into a fresh optimizer.
+        let path = TestPaths.fixture("mnist_digit_model.h5")
+        let file = try ModelLoader.load(path)
+        let optimizer = Optimizer.adam(amsgrad: true)
+        let trainer = try Trainer(model: file.model, loss: .categoricalCrossentropy(), optimizer: optimizer, threads: 1)
+        let fixture = try TrainingFixture("continue.h5")
+        trainer.trainStep(try fixture.tensor("x"), try fixture.tensor("y"))
+        let weights = KerasOptimizerState.kerasWeights(of: optimizer, model: file.model)
+        #expect(weights.map(\.name).prefix(4) == ["adam/iteration", "adam/learning_rate",
+                                                  "adam/mnist_digit_model_conv2d_kernel_momentum", "adam/mnist_digit_model_conv2d_kernel_velocity"])
+        #expect(weights.count == 2 + 3 * optimizer.parameters.count)
+        let out = TestPaths.temporaryDirectory("optimizer-state").appendingPathComponent("saved.h5").path
+        try KerasWriter.write(file.model, to: out, options: KerasSaveOptions(
+            trainingConfig: KerasOptimizerState.trainingConfig(optimizer: optimizer, loss: .categoricalCrossentropy()),
+            optimizerWeights: weights))
+        let reloaded = try ModelLoader.load(out)
+        let back = try KerasOptimizerState.optimizer(fromTrainingConfig: try #require(reloaded.trainingConfig), file: out)
+        try KerasOptimizerState.restore(back, model: reloaded.model, fromH5: out)
+        #expect(back.iterations == 1 && back.rule.slotNames == optimizer.rule.slotNames)
+        for p in 0..<optimizer.parameters.count {
+            for s in 0..<3 { #expect(back.slot(s, of: p) == optimizer.slot(s, of: p)) }
+        }
+    }
 }
