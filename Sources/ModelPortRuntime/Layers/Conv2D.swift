@@ -56,11 +56,8 @@ public final class Conv2D: Layer, @unchecked Sendable {
     }
 
     public func forward(_ input: Tensor) -> Tensor {
-        var output = linearForward(input, keepColumns: false).output
-        output.scalars.withUnsafeMutableBufferPointer { y in
-            activation.apply(y.baseAddress!, count: y.count, rowLength: filters)
-        }
-        return output
+        // Inference: the activation is fused into the bias pass.
+        linearForward(input, keepColumns: false, activation: activation).output
     }
 
     /// Whether the convolution is a plain matrix product of the input (1x1,
@@ -72,7 +69,9 @@ public final class Conv2D: Layer, @unchecked Sendable {
     /// `im2col(x) · kernel + bias`, before the activation. With
     /// `keepColumns` the unfolded input is returned for the backward pass
     /// (for a direct convolution the input itself is the column matrix).
-    func linearForward(_ input: Tensor, keepColumns: Bool) -> (output: Tensor, columns: [Float]) {
+    /// - Parameter activation: applied in the same pass as the bias (inference);
+    ///   training passes `.linear` and keeps the pre-activation.
+    func linearForward(_ input: Tensor, keepColumns: Bool, activation: Activation = .linear) -> (output: Tensor, columns: [Float]) {
         let g = try! geometry(for: input.sampleShape)
         let n = input.batchCount
         let rows = n * g.outHeight * g.outWidth
@@ -96,7 +95,7 @@ public final class Conv2D: Layer, @unchecked Sendable {
                                   b: w.baseAddress!, ldb: filters, c: y.baseAddress!, ldc: filters)
                         }
                     }
-                    addBiasAndActivate(y.baseAddress!, rows: rows, columns: filters, bias: bias, activation: .linear)
+                    addBiasAndActivate(y.baseAddress!, rows: rows, columns: filters, bias: bias, activation: activation)
                 }
             }
         }
