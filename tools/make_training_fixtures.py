@@ -16,7 +16,14 @@ batches of a handful of MNIST images):
       models: mnist_digit_model (the tutorial CNN), mnist_mlp (the tutorial
       MLP) and mixed (a small functional graph: Conv2D branches, Add,
       BatchNormalization, AveragePooling2D, MaxPooling2D, Concatenate,
-      Reshape, Dense).
+      Reshape, Dense); layers_cnn (every other image layer: Rescaling,
+      adapted Normalization, ZeroPadding2D, DepthwiseConv2D, PReLU with
+      shared axes, SeparableConv2D, Conv2DTranspose, Cropping2D,
+      UpSampling2D, LayerNormalization, ReLU with max_value/negative_slope/
+      threshold, Global{Average,Max}Pooling2D (keepdims), Concatenate,
+      RepeatVector, Permute, Dense on a 3-D input, Softmax(axis=1), a nested
+      Sequential with LeakyReLU and ELU) and layers_activations (a Dense
+      stack through every other Keras activation).
   optimizers.h5          for a tiny CNN (tiny_cnn.h5): two batches; for each
                          optimizer configuration (attribute `config`, JSON)
                          the loss before each step and the weights after step
@@ -80,6 +87,49 @@ def mixed_model(keras):
     return keras.Model(inp, out, name="mixed")
 
 
+def layers_cnn(keras, adapt_data):
+    L = keras.layers
+    inp = keras.Input(shape=(8, 8, 2), name="input")
+    x = L.Rescaling(0.5, offset=0.1, name="rescale")(inp)
+    norm = L.Normalization(name="norm")
+    norm.adapt(adapt_data * 0.5 + 0.1)
+    x = norm(x)
+    x = L.ZeroPadding2D(((1, 0), (0, 1)), name="pad")(x)                                    # 9x9x2
+    x = L.DepthwiseConv2D(3, depth_multiplier=2, activation="elu", name="depthwise")(x)     # 7x7x4
+    x = L.PReLU(shared_axes=[1, 2], alpha_initializer=keras.initializers.Constant(0.2), name="prelu")(x)
+    x = L.SeparableConv2D(4, 3, strides=2, padding="same", activation="swish", name="separable")(x)  # 4x4x4
+    x = L.Conv2DTranspose(3, 3, strides=2, padding="same", activation="gelu", name="transpose")(x)    # 8x8x3
+    x = L.Cropping2D(((1, 1), (2, 0)), name="crop")(x)                                      # 6x6x3
+    x = L.UpSampling2D((1, 2), name="up")(x)                                                 # 6x12x3
+    x = L.LayerNormalization(name="ln")(x)
+    x = L.ReLU(max_value=1.0, negative_slope=0.1, threshold=0.2, name="relu")(x)
+    a = L.GlobalAveragePooling2D(name="gap")(x)                                              # 3
+    b = L.GlobalMaxPooling2D(keepdims=True, name="gmp")(x)                                   # 1x1x3
+    b = L.Reshape((3,), name="gmp_flat")(b)
+    x = L.Concatenate(name="concat")([a, b])                                                 # 6
+    x = L.RepeatVector(4, name="repeat")(x)                                                  # 4x6
+    x = L.Permute((2, 1), name="permute")(x)                                                 # 6x4
+    x = L.Dense(5, activation="selu", name="dense3d")(x)                                     # 6x5
+    x = L.Softmax(axis=1, name="softmax_axis1")(x)
+    x = L.Flatten(name="flatten")(x)                                                         # 30
+    nested = keras.Sequential([keras.Input(shape=(30,)), L.Dense(8, activation="softplus", name="inner_dense"),
+                               L.LeakyReLU(negative_slope=0.2, name="leaky"), L.ELU(alpha=0.7, name="elu")],
+                              name="nested")
+    x = nested(x)
+    out = L.Dense(10, activation="softmax", name="out")(x)
+    return keras.Model(inp, out, name="layers_cnn")
+
+
+def layers_activations(keras):
+    L = keras.layers
+    names = ["relu6", "hard_sigmoid", "hard_silu", "softsign", "exponential", "sigmoid", "log_softmax",
+             "gelu", "silu", "tanh", "selu", "elu", "softplus", "relu", "linear"]
+    layers = [keras.Input(shape=(12,))]
+    layers += [L.Dense(8, activation=a, name=f"dense_{a}") for a in names]
+    layers += [L.Dense(4, name="logits"), L.Activation("softmax", name="softmax")]
+    return keras.Sequential(layers, name="layers_activations")
+
+
 def tiny_cnn(keras):
     L = keras.layers
     return keras.Sequential([keras.Input(shape=(28, 28, 1)),
@@ -93,6 +143,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=os.environ.get("MNIST_DIR", mf.DEFAULT_DATA))
     ap.add_argument("--out", default=OUT)
+    ap.add_argument("--only-layers", action="store_true",
+                    help="write only the layers_cnn and layers_activations gradient fixtures")
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import numpy as np
@@ -127,6 +179,18 @@ def main():
                 f["moving/" + var_key(v)] = v.numpy()
         write_h5(os.path.join(args.out, name + ".gradients.h5"), fill)
         print(f"{name}: loss {float(loss):.6f}, {len(grads)} gradients", flush=True)
+
+    keras.utils.set_random_seed(14)
+    rng = np.random.default_rng(14)
+    xl = rng.normal(size=(4, 8, 8, 2)).astype(np.float32)
+    gradients_fixture("layers_cnn", layers_cnn(keras, rng.normal(size=(32, 8, 8, 2)).astype(np.float32)), xl,
+                      np.eye(10, dtype=np.float32)[rng.integers(0, 10, 4)], keras.losses.CategoricalCrossentropy())
+    keras.utils.set_random_seed(15)
+    xa = rng.normal(size=(6, 12)).astype(np.float32)
+    gradients_fixture("layers_activations", layers_activations(keras), xa, rng.integers(0, 4, 6).astype(np.int64),
+                      keras.losses.SparseCategoricalCrossentropy())
+    if args.only_layers:
+        return
 
     keras.utils.set_random_seed(11)
     gradients_fixture("mnist_digit_model", mf.build_model(keras, "mnist_digit_model", legacy=False),

@@ -5,7 +5,7 @@ import TestSupport
 /// Loss and every parameter gradient of whole models against TensorFlow's
 /// `tf.GradientTape` on the same weights and batch (fixtures/training/*.gradients.h5).
 @Suite struct ModelGradientTests {
-    @Test(arguments: ["mnist_digit_model", "mnist_mlp", "mixed"])
+    @Test(arguments: ["mnist_digit_model", "mnist_mlp", "mixed", "layers_cnn", "layers_activations"])
     func gradientsMatchTensorFlow(name: String) throws {
         let fixture = try TrainingFixture(name + ".gradients.h5")
         let model = try TrainingFixture.model(name)

@@ -33,9 +33,14 @@ struct TrainingFixture {
     }
 }
 
-/// `layer/variable` for every parameter of a model, in layer order.
+/// `layer/variable` for every parameter of a model, in layer order; the
+/// layers of nested models are named by themselves, as Keras 3's variable
+/// paths name them.
 func namedParameters(_ model: any Model) -> [(key: String, parameter: Parameter)] {
-    model.layers.flatMap { layer in layer.parameters.map { ("\(layer.name)/\($0.name)", $0) } }
+    model.layers.flatMap { layer -> [(key: String, parameter: Parameter)] in
+        if let nested = layer as? ModelLayer { return namedParameters(nested.model) }
+        return layer.parameters.map { ("\(layer.name)/\($0.name)", $0) }
+    }
 }
 
 /// Largest |a - b| relative to the largest |b| (or 1, whichever is larger).

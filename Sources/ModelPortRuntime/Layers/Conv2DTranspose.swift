@@ -90,3 +90,85 @@ public final class Conv2DTranspose: Layer, @unchecked Sendable {
         return output
     }
 }
+
+// MARK: - Training
+
+extension Conv2DTranspose: ActivatedLayer {
+    /// The input (for the kernel gradient), the output and, for a
+    /// non-linear activation, the pre-activation.
+    public struct Cache: ActivatedCache {
+        public let input: Tensor
+        public let output: Tensor
+        public let preActivation: Tensor?
+    }
+
+    public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        // The inference forward with the activation split off.
+        var output: Tensor
+        if activation == .linear {
+            output = forward(input)
+        } else {
+            let linear = Conv2DTranspose(name: name, inputChannels: inputChannels, filters: filters, kernelSize: kernelSize,
+                                         strides: strides, padding: padding, activation: .linear, useBias: bias != nil)
+            linear.kernel.value = kernel.value
+            if let bias { linear.bias!.value = bias.value }
+            output = linear.forward(input)
+        }
+        let pre = activation == .linear ? nil : output
+        activation.apply(to: &output)
+        return (output, Cache(input: input, output: output, preActivation: pre))
+    }
+
+    /// The forward scatters `contributions = x · Wᵀ` (one `[kh·kw·filters]`
+    /// row per input pixel) into the output; backward gathers dZ into
+    /// dContributions, then dX = dContributions · W and dW += xᵀ · dContributions.
+    public func backward(preActivationGradient dz: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        let input = (cache as! Cache).input
+        let (n, h, w, c) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+        let (kh, kw, f) = (kernelSize.0, kernelSize.1, filters)
+        let (oh, padTop) = extent(h, kernel: kh, stride: strides.y)
+        let (ow, padLeft) = extent(w, kernel: kw, stride: strides.x)
+        precondition(dz.shape == [n, oh, ow, f], "\(name): gradient shape \(dz.shape)")
+        let rows = n * h * w, cols = kh * kw * f
+        var dContributions = [Float](repeating: 0, count: rows * cols)
+        dz.scalars.withUnsafeBufferPointer { dy in
+            dContributions.withUnsafeMutableBufferPointer { dc in
+                for b in 0..<n { for iy in 0..<h { for ix in 0..<w {
+                    let row = dc.baseAddress! + ((b * h + iy) * w + ix) * cols
+                    for ky in 0..<kh {
+                        let oy = iy * strides.y - padTop + ky
+                        guard oy >= 0, oy < oh else { continue }
+                        for kx in 0..<kw {
+                            let ox = ix * strides.x - padLeft + kx
+                            guard ox >= 0, ox < ow else { continue }
+                            let src = dy.baseAddress! + ((b * oh + oy) * ow + ox) * f
+                            (row + (ky * kw + kx) * f).update(from: src, count: f)
+                        }
+                    }
+                } } }
+            }
+            if let bias {
+                gradients.accumulate(bias) { db in addColumnSums(dy.baseAddress!, rows: n * oh * ow, columns: f, into: db.baseAddress!) }
+            }
+        }
+        // Keras's kernel (kh, kw, f, c) is already a [kh·kw·f, c] matrix W,
+        // and the forward used Wᵀ: dX[rows, c] = dC[rows, cols] · W.
+        var dx = Tensor(zeros: input.shape)
+        dContributions.withUnsafeBufferPointer { dc in
+            kernel.value.scalars.withUnsafeBufferPointer { wp in
+                dx.scalars.withUnsafeMutableBufferPointer { dxp in
+                    sgemm(m: rows, n: c, k: cols, a: dc.baseAddress!, lda: cols, b: wp.baseAddress!, ldb: c,
+                          c: dxp.baseAddress!, ldc: c)
+                }
+            }
+            input.scalars.withUnsafeBufferPointer { x in
+                // dW[cols, c] += dCᵀ[cols, rows] · x[rows, c].
+                gradients.accumulate(kernel) { dw in
+                    sgemm(transA: true, transB: false, m: cols, n: c, k: rows, a: dc.baseAddress!, lda: cols,
+                          b: x.baseAddress!, ldb: c, c: dw.baseAddress!, ldc: c, beta: 1)
+                }
+            }
+        }
+        return dx
+    }
+}

@@ -90,3 +90,94 @@ func depthwiseConvolution(_ input: Tensor, kernel: Tensor, bias: Tensor?, activa
     }
     return output
 }
+
+// MARK: - Training
+
+extension DepthwiseConv2D: ActivatedLayer {
+    /// The input (for the kernel gradient), the output and, for a
+    /// non-linear activation, the pre-activation.
+    public struct Cache: ActivatedCache {
+        public let input: Tensor
+        public let output: Tensor
+        public let preActivation: Tensor?
+    }
+
+    public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        var output = depthwiseConvolution(input, kernel: kernel.value, bias: bias?.value, activation: .linear,
+                                          geometry: try! geometry(for: input.sampleShape))
+        let pre = activation == .linear ? nil : output
+        activation.apply(to: &output)
+        return (output, Cache(input: input, output: output, preActivation: pre))
+    }
+
+    /// dKernel, dBias (column sums of dZ) and dX; see `depthwiseBackward`.
+    public func backward(preActivationGradient dz: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        let cache = cache as! Cache
+        let g = try! geometry(for: cache.input.sampleShape)
+        precondition(dz.shape == [cache.input.batchCount, g.outHeight, g.outWidth, inputChannels * depthMultiplier],
+                     "\(name): gradient shape \(dz.shape)")
+        if let bias {
+            dz.scalars.withUnsafeBufferPointer { dzp in
+                gradients.accumulate(bias) { db in
+                    addColumnSums(dzp.baseAddress!, rows: dz.count / db.count, columns: db.count, into: db.baseAddress!)
+                }
+            }
+        }
+        return depthwiseBackward(dz, input: cache.input, kernel: kernel, geometry: g, gradients: gradients)
+    }
+}
+
+/// Backward of `depthwiseConvolution` (without bias or activation), shared
+/// with SeparableConv2D: for every output pixel, window position and
+/// channel, dKernel[ky, kx, c, m] += x · dz and dX[iy, ix, c] += w · dz.
+/// - Parameter dz: NHWC `[n, outH, outW, c * depthMultiplier]`.
+/// - Returns: dX, the shape of `input`.
+func depthwiseBackward(_ dz: Tensor, input: Tensor, kernel: Parameter, geometry g: WindowGeometry,
+                       gradients: Gradients) -> Tensor {
+    let n = input.batchCount, c = kernel.shape[2], dm = kernel.shape[3]
+    let outC = c * dm
+    var dx = Tensor(zeros: input.shape)
+    var dw = [Float](repeating: 0, count: kernel.value.count)
+    input.scalars.withUnsafeBufferPointer { x in
+        kernel.value.scalars.withUnsafeBufferPointer { w in
+            dz.scalars.withUnsafeBufferPointer { dy in
+                dx.scalars.withUnsafeMutableBufferPointer { dxp in
+                    dw.withUnsafeMutableBufferPointer { dwp in
+                        for b in 0..<n {
+                            let image = x.baseAddress! + b * g.inHeight * g.inWidth * c
+                            let dImage = dxp.baseAddress! + b * g.inHeight * g.inWidth * c
+                            for oy in 0..<g.outHeight {
+                                for ox in 0..<g.outWidth {
+                                    let src = dy.baseAddress! + ((b * g.outHeight + oy) * g.outWidth + ox) * outC
+                                    for ky in 0..<g.kernelHeight {
+                                        let iy = oy * g.strideY - g.padTop + ky * g.dilationY
+                                        guard iy >= 0, iy < g.inHeight else { continue }
+                                        for kx in 0..<g.kernelWidth {
+                                            let ix = ox * g.strideX - g.padLeft + kx * g.dilationX
+                                            guard ix >= 0, ix < g.inWidth else { continue }
+                                            let offset = (iy * g.inWidth + ix) * c
+                                            let wk = w.baseAddress! + (ky * g.kernelWidth + kx) * outC
+                                            let dwk = dwp.baseAddress! + (ky * g.kernelWidth + kx) * outC
+                                            for ch in 0..<c {
+                                                let v = image[offset + ch]
+                                                var sum: Float = 0
+                                                for m in 0..<dm {
+                                                    let d = src[ch * dm + m]
+                                                    dwk[ch * dm + m] += v * d
+                                                    sum += wk[ch * dm + m] * d
+                                                }
+                                                dImage[offset + ch] += sum
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    gradients.accumulate(kernel) { d in for i in 0..<d.count { d[i] += dw[i] } }
+    return dx
+}

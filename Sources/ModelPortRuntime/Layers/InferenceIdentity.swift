@@ -1,3 +1,5 @@
+import Foundation
+
 /// Layers that only act while training and are the identity at inference:
 /// `SpatialDropout2D`, `GaussianNoise`, `GaussianDropout`,
 /// `ActivityRegularization`, `AlphaDropout`. The Keras class name is kept
@@ -16,4 +18,88 @@ public final class InferenceIdentity: Layer, @unchecked Sendable {
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] { inputShape }
     public func forward(_ input: Tensor) -> Tensor { input }
+}
+
+// MARK: - Training
+
+extension InferenceIdentity: TrainableLayer {
+    /// The per-element factor the forward multiplied by (SpatialDropout2D,
+    /// GaussianDropout, AlphaDropout); empty when the pass was the identity
+    /// or only added noise (GaussianNoise), whose gradient is the identity.
+    public struct Cache: LayerCache { public let factor: [Float] }
+
+    /// Why training through this layer would be wrong, or nil.
+    /// `ActivityRegularization`'s l1/l2 penalty belongs in the loss, and the
+    /// layer keeps neither factor, so it is refused rather than ignored.
+    public var trainingRefusal: String? {
+        switch typeName {
+        case "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "AlphaDropout": return nil
+        case "ActivityRegularization":
+            return "its l1/l2 activity penalty would have to be added to the loss, which ModelPort's trainer does not do; remove the layer to train"
+        default: return "ModelPort does not know its training-time behaviour"
+        }
+    }
+
+    /// Training-time behaviour as Keras 3's layers (the identity at inference):
+    /// - SpatialDropout2D: whole channels of each sample dropped with
+    ///   probability `rate`, the rest scaled by 1/(1 - rate);
+    /// - GaussianNoise: adds N(0, stddev²) noise (`rate` holds stddev);
+    /// - GaussianDropout: multiplies by N(1, rate/(1 - rate)) noise;
+    /// - AlphaDropout: dropped elements set to -alpha·scale of SELU, then
+    ///   the affine correction `a·x + b` that keeps mean and variance.
+    /// Draws are keyed by (seed, step, layer, sample), as Dropout's.
+    public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        guard context.training, rate > 0, trainingRefusal == nil else { return (input, Cache(factor: [])) }
+        let per = input.sampleCount
+        var output = input
+        var factor = [Float](repeating: 0, count: typeName == "GaussianNoise" ? 0 : input.count)
+        for b in 0..<input.batchCount {
+            let key = context.randomKey(layer: name, sample: b)
+            let base = b * per
+            switch typeName {
+            case "SpatialDropout2D":
+                let c = input.shape.last!
+                let scale = 1 / (1 - rate)
+                for ch in 0..<c where SplitMix64.uniform(key: key, index: ch) >= rate {
+                    for p in stride(from: ch, to: per, by: c) { factor[base + p] = scale }
+                }
+                for j in 0..<per { output.scalars[base + j] *= factor[base + j] }
+            case "GaussianNoise":
+                for j in 0..<per { output.scalars[base + j] += rate * Self.normal(key: key, index: j) }
+            case "GaussianDropout":
+                let stddev = (rate / (1 - rate)).squareRoot()
+                for j in 0..<per {
+                    factor[base + j] = 1 + stddev * Self.normal(key: key, index: j)
+                    output.scalars[base + j] *= factor[base + j]
+                }
+            default:  // AlphaDropout
+                let alphaP: Float = -1.6732632423543772 * 1.0507009873554805
+                let a = 1 / ((1 - rate) * (1 + rate * alphaP * alphaP)).squareRoot()
+                let shift = -a * alphaP * rate
+                for j in 0..<per {
+                    let kept = SplitMix64.uniform(key: key, index: j) >= rate
+                    factor[base + j] = kept ? a : 0
+                    output.scalars[base + j] = (kept ? output.scalars[base + j] : alphaP) * a + shift
+                }
+            }
+        }
+        return (output, Cache(factor: factor))
+    }
+
+    public func backward(_ outputGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        let factor = (cache as! Cache).factor
+        guard !factor.isEmpty else { return outputGradient }
+        precondition(factor.count == outputGradient.count, "\(name): gradient shape \(outputGradient.shape)")
+        var dx = outputGradient
+        for i in 0..<dx.count { dx.scalars[i] *= factor[i] }
+        return dx
+    }
+
+    /// A standard normal draw (Box-Muller on two uniforms of the stream).
+    @inline(__always)
+    static func normal(key: UInt64, index: Int) -> Float {
+        let u1 = max(SplitMix64.uniform(key: key, index: 2 * index), 0x1p-25)
+        let u2 = SplitMix64.uniform(key: key, index: 2 * index + 1)
+        return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Float.pi * u2)
+    }
 }

@@ -56,3 +56,70 @@ public final class LayerNormalization: Layer, @unchecked Sendable {
         return output
     }
 }
+
+// MARK: - Training
+
+extension LayerNormalization: TrainableLayer {
+    /// The normalised input `xhat = (x - mean) * invStd` and each row's
+    /// `invStd = 1 / sqrt(variance + epsilon)`.
+    public struct Cache: LayerCache {
+        public let normalized: [Float]
+        public let invStd: [Float]
+    }
+
+    public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        let f = features
+        let rows = input.count / f
+        var normalized = input.scalars
+        var invStd = [Float](repeating: 0, count: rows)
+        for r in 0..<rows {
+            let start = r * f
+            var mean = 0.0
+            for k in 0..<f { mean += Double(normalized[start + k]) }
+            mean /= Double(f)
+            var variance = 0.0
+            for k in 0..<f { let d = Double(normalized[start + k]) - mean; variance += d * d }
+            variance /= Double(f)
+            let inv = Float(1 / (variance + Double(epsilon)).squareRoot())
+            invStd[r] = inv
+            for k in 0..<f { normalized[start + k] = (normalized[start + k] - Float(mean)) * inv }
+        }
+        return (forward(input), Cache(normalized: normalized, invStd: invStd))
+    }
+
+    /// dgamma += Σ dy·xhat, dbeta += Σ dy over rows; with g = dy·gamma,
+    /// dx = invStd · (g - mean(g) - xhat · mean(g·xhat)) per row.
+    public func backward(_ outputGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        let cache = cache as! Cache
+        let f = features
+        precondition(outputGradient.count == cache.normalized.count, "\(name): gradient shape \(outputGradient.shape)")
+        let rows = cache.invStd.count
+        let dy = outputGradient.scalars, xhat = cache.normalized
+        if let gamma {
+            gradients.accumulate(gamma) { dg in
+                for r in 0..<rows { for k in 0..<f { dg[k] += dy[r * f + k] * xhat[r * f + k] } }
+            }
+        }
+        if let beta {
+            gradients.accumulate(beta) { db in
+                for r in 0..<rows { for k in 0..<f { db[k] += dy[r * f + k] } }
+            }
+        }
+        var dx = outputGradient
+        let scale = gamma?.value.scalars
+        var g = [Float](repeating: 0, count: f)
+        for r in 0..<rows {
+            let start = r * f
+            var meanG: Float = 0, meanGX: Float = 0
+            for k in 0..<f {
+                g[k] = dy[start + k] * (scale?[k] ?? 1)
+                meanG += g[k]
+                meanGX += g[k] * xhat[start + k]
+            }
+            meanG /= Float(f)
+            meanGX /= Float(f)
+            for k in 0..<f { dx.scalars[start + k] = cache.invStd[r] * (g[k] - meanG - xhat[start + k] * meanGX) }
+        }
+        return dx
+    }
+}

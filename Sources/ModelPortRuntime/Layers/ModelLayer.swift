@@ -24,3 +24,31 @@ public final class ModelLayer: Layer, @unchecked Sendable {
 
     public func forward(_ input: Tensor) -> Tensor { model.forward(input) }
 }
+
+// MARK: - Training
+
+extension ModelLayer: TrainableLayer {
+    /// The inner model's training graph and its forward trace.
+    public struct Cache: LayerCache {
+        let graph: TrainingGraph
+        let trace: TrainingGraph.Trace
+    }
+
+    /// The nested model as a training graph (checked when the outer graph is built).
+    var trainingGraph: TrainingGraph { try! TrainingGraph(model) }
+
+    public var needsWholeBatch: Bool { trainingGraph.needsWholeBatch }
+
+    public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        let graph = trainingGraph
+        let trace = graph.forward([input], context: context)
+        return (trace.outputs[0], Cache(graph: graph, trace: trace))
+    }
+
+    /// Backward through the inner graph: its parameters' gradients are
+    /// added into `gradients` (they are the outer model's too).
+    public func backward(_ outputGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        let cache = cache as! Cache
+        return cache.graph.backward(cache.trace, outputGradients: [.output(outputGradient)], gradients: gradients)[0]
+    }
+}

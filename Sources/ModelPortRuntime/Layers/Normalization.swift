@@ -40,3 +40,23 @@ public final class Normalization: Layer, @unchecked Sendable {
         return output
     }
 }
+
+// MARK: - Training
+
+extension Normalization: TrainableLayer {
+    /// Nothing: the statistics are constants (not trained), so
+    /// dx = dy / max(sqrt(variance), epsilon) per feature.
+    public struct Cache: LayerCache {}
+
+    public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        (forward(input), Cache())
+    }
+
+    public func backward(_ outputGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        let f = features
+        let denominators = variance.value.scalars.map { max($0.squareRoot(), epsilon) }
+        var dx = outputGradient
+        for i in 0..<dx.count { dx.scalars[i] /= denominators[f == 1 ? 0 : i % f] }
+        return dx
+    }
+}

@@ -45,3 +45,38 @@ public final class Padding2D: Layer, @unchecked Sendable {
         return output
     }
 }
+
+// MARK: - Training
+
+extension Padding2D: TrainableLayer {
+    /// Only the input shape: the gradient is the output gradient cropped
+    /// back (zero padding) or padded back with zeros (cropping).
+    public struct Cache: LayerCache { public let inputShape: [Int] }
+
+    public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        (forward(input), Cache(inputShape: input.shape))
+    }
+
+    public func backward(_ outputGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        let shape = (cache as! Cache).inputShape
+        let (n, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
+        let out = try! outputShape(for: [h, w, c])
+        let (oh, ow) = (out[0], out[1])
+        precondition(outputGradient.shape == [n] + out, "\(name): gradient shape \(outputGradient.shape)")
+        let dy = kind == .zeroPad ? -top : top, dxOff = kind == .zeroPad ? -left : left
+        var dx = Tensor(zeros: shape)
+        for b in 0..<n {
+            for oy in 0..<oh {
+                let iy = oy + dy
+                guard iy >= 0, iy < h else { continue }
+                for ox in 0..<ow {
+                    let ix = ox + dxOff
+                    guard ix >= 0, ix < w else { continue }
+                    let src = ((b * oh + oy) * ow + ox) * c, dst = ((b * h + iy) * w + ix) * c
+                    for ch in 0..<c { dx.scalars[dst + ch] = outputGradient.scalars[src + ch] }
+                }
+            }
+        }
+        return dx
+    }
+}

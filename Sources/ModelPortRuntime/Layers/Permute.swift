@@ -49,3 +49,25 @@ public final class Permute: Layer, @unchecked Sendable {
         return output
     }
 }
+
+// MARK: - Training
+
+extension Permute: TrainableLayer {
+    /// Only the input shape: the gradient is permuted back by the inverse permutation.
+    public struct Cache: LayerCache { public let inputShape: [Int] }
+
+    public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        (forward(input), Cache(inputShape: input.shape))
+    }
+
+    public func backward(_ outputGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        let shape = (cache as! Cache).inputShape
+        // Output axis k came from input axis dims[k] - 1, so input axis
+        // dims[k] - 1 comes back from gradient axis k.
+        var inverse = [Int](repeating: 0, count: dims.count)
+        for (k, d) in dims.enumerated() { inverse[d - 1] = k + 1 }
+        let back = Permute(name: name, dims: inverse).forward(outputGradient)
+        precondition(back.shape == shape, "\(name): gradient shape \(outputGradient.shape)")
+        return back
+    }
+}

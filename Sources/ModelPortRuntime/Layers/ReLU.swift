@@ -31,3 +31,36 @@ public final class ReLU: Layer, @unchecked Sendable {
         return output
     }
 }
+
+// MARK: - Training
+
+extension ReLU: TrainableLayer {
+    /// The input: the slope depends on where x lies.
+    public struct Cache: LayerCache { public let input: Tensor }
+
+    public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        (forward(input), Cache(input: input))
+    }
+
+    /// Slope 1 for threshold <= x (0 above `maxValue`), `negativeSlope`
+    /// below the threshold. At the kinks TensorFlow's choices: 0 at
+    /// x == threshold == 0 for a plain ReLU, 1 at x == maxValue (clip_by_value).
+    @inline(__always)
+    func slope(_ x: Float) -> Float {
+        if x > threshold || (x == threshold && threshold != 0) {
+            if let maxValue, x > maxValue { return 0 }
+            return 1
+        }
+        if x == threshold { return negativeSlope != 0 && maxValue == nil ? negativeSlope : 0 }
+        if let maxValue, negativeSlope * (x - threshold) > maxValue { return 0 }
+        return negativeSlope
+    }
+
+    public func backward(_ outputGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        let x = (cache as! Cache).input
+        precondition(outputGradient.shape == x.shape, "\(name): gradient shape \(outputGradient.shape)")
+        var dx = outputGradient
+        for i in 0..<dx.count { dx.scalars[i] *= slope(x.scalars[i]) }
+        return dx
+    }
+}

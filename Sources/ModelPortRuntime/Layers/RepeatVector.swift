@@ -26,3 +26,27 @@ public final class RepeatVector: Layer, @unchecked Sendable {
         return Tensor(shape: [input.batchCount, count, f], scalars: scalars)
     }
 }
+
+// MARK: - Training
+
+extension RepeatVector: TrainableLayer {
+    /// Nothing: the gradient of a vector is the sum over its `count` copies.
+    public struct Cache: LayerCache {}
+
+    public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        (forward(input), Cache())
+    }
+
+    public func backward(_ outputGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        let n = outputGradient.shape[0], f = outputGradient.shape[2]
+        precondition(outputGradient.shape == [n, count, f], "\(name): gradient shape \(outputGradient.shape)")
+        var dx = Tensor(zeros: [n, f])
+        for b in 0..<n {
+            for r in 0..<count {
+                let src = (b * count + r) * f
+                for j in 0..<f { dx.scalars[b * f + j] += outputGradient.scalars[src + j] }
+            }
+        }
+        return dx
+    }
+}

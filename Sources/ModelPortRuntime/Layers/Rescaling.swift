@@ -19,3 +19,20 @@ public final class Rescaling: Layer, @unchecked Sendable {
         return output
     }
 }
+
+// MARK: - Training
+
+extension Rescaling: TrainableLayer {
+    /// Nothing: dx = dy * scale.
+    public struct Cache: LayerCache {}
+
+    public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        (forward(input), Cache())
+    }
+
+    public func backward(_ outputGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        var dx = outputGradient
+        for i in 0..<dx.count { dx.scalars[i] *= scale }
+        return dx
+    }
+}

@@ -64,3 +64,64 @@ public final class SeparableConv2D: Layer, @unchecked Sendable {
         return output
     }
 }
+
+// MARK: - Training
+
+extension SeparableConv2D: ActivatedLayer {
+    /// The input, the depthwise result (the pointwise step's input), the
+    /// output and, for a non-linear activation, the pre-activation.
+    public struct Cache: ActivatedCache {
+        public let input: Tensor
+        public let depthwise: Tensor
+        public let output: Tensor
+        public let preActivation: Tensor?
+    }
+
+    public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        let depthwise = depthwiseConvolution(input, kernel: depthwiseKernel.value, bias: nil, activation: .linear,
+                                             geometry: try! geometry(for: input.sampleShape))
+        let k = pointwiseKernel.shape[2], f = filters
+        let rows = depthwise.count / k
+        var output = Tensor(zeros: Array(depthwise.shape.dropLast()) + [f])
+        depthwise.scalars.withUnsafeBufferPointer { x in
+            pointwiseKernel.value.scalars.withUnsafeBufferPointer { w in
+                output.scalars.withUnsafeMutableBufferPointer { y in
+                    sgemm(m: rows, n: f, k: k, a: x.baseAddress!, lda: k, b: w.baseAddress!, ldb: f, c: y.baseAddress!, ldc: f)
+                    addBiasAndActivate(y.baseAddress!, rows: rows, columns: f, bias: bias, activation: .linear)
+                }
+            }
+        }
+        let pre = activation == .linear ? nil : output
+        activation.apply(to: &output)
+        return (output, Cache(input: input, depthwise: depthwise, output: output, preActivation: pre))
+    }
+
+    /// Pointwise: dPointwise += Dᵀ·dZ, dBias += column sums, dD = dZ·Pᵀ;
+    /// then the depthwise backward of dD.
+    public func backward(preActivationGradient dz: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        let cache = cache as! Cache
+        let k = pointwiseKernel.shape[2], f = filters
+        let rows = cache.depthwise.count / k
+        precondition(dz.count == rows * f, "\(name): gradient shape \(dz.shape)")
+        var dd = Tensor(zeros: cache.depthwise.shape)
+        dz.scalars.withUnsafeBufferPointer { dzp in
+            cache.depthwise.scalars.withUnsafeBufferPointer { d in
+                gradients.accumulate(pointwiseKernel) { dw in
+                    sgemm(transA: true, transB: false, m: k, n: f, k: rows, a: d.baseAddress!, lda: k,
+                          b: dzp.baseAddress!, ldb: f, c: dw.baseAddress!, ldc: f, beta: 1)
+                }
+            }
+            if let bias {
+                gradients.accumulate(bias) { db in addColumnSums(dzp.baseAddress!, rows: rows, columns: f, into: db.baseAddress!) }
+            }
+            pointwiseKernel.value.scalars.withUnsafeBufferPointer { w in
+                dd.scalars.withUnsafeMutableBufferPointer { ddp in
+                    sgemm(transA: false, transB: true, m: rows, n: k, k: f, a: dzp.baseAddress!, lda: f,
+                          b: w.baseAddress!, ldb: f, c: ddp.baseAddress!, ldc: k)
+                }
+            }
+        }
+        return depthwiseBackward(dd, input: cache.input, kernel: depthwiseKernel,
+                                 geometry: try! geometry(for: cache.input.sampleShape), gradients: gradients)
+    }
+}

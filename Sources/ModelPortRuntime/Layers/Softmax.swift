@@ -42,3 +42,37 @@ public final class Softmax: Layer, @unchecked Sendable {
         return output
     }
 }
+
+// MARK: - Training
+
+extension Softmax: TrainableLayer {
+    /// The output: along the axis, dx = y · (dy - Σ dy·y).
+    public struct Cache: LayerCache { public let output: Tensor }
+
+    public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        let output = forward(input)
+        return (output, Cache(output: output))
+    }
+
+    public func backward(_ outputGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        let y = (cache as! Cache).output
+        precondition(outputGradient.shape == y.shape, "\(name): gradient shape \(outputGradient.shape)")
+        let shape = y.sampleShape
+        let length = shape[axis]
+        let inner = shape[(axis + 1)...].reduce(1, *)
+        let outer = y.count / (length * inner)
+        var dx = outputGradient
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let base = o * length * inner + i
+                var dot: Float = 0
+                for k in 0..<length { dot += outputGradient.scalars[base + k * inner] * y.scalars[base + k * inner] }
+                for k in 0..<length {
+                    let j = base + k * inner
+                    dx.scalars[j] = y.scalars[j] * (outputGradient.scalars[j] - dot)
+                }
+            }
+        }
+        return dx
+    }
+}

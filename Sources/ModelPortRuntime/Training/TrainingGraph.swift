@@ -58,6 +58,14 @@ public final class TrainingGraph: @unchecked Sendable {
         if let a = t as? any ActivatedLayer, !a.activation.isDifferentiable {
             throw RuntimeError("layer '\(layer.name)' (\(layer.typeName)): activation '\(a.activation.rawValue)' has no derivative in ModelPort yet")
         }
+        if let identity = t as? InferenceIdentity, let refusal = identity.trainingRefusal {
+            throw RuntimeError("layer '\(layer.name)' (\(layer.typeName)) cannot be trained through: \(refusal)")
+        }
+        if let nested = t as? ModelLayer {
+            do { _ = try TrainingGraph(nested.model) } catch let error as RuntimeError {
+                throw RuntimeError("nested model '\(layer.name)': \(error.message)")
+            }
+        }
         return t
     }
 
@@ -108,7 +116,10 @@ public final class TrainingGraph: @unchecked Sendable {
     }
 
     /// Backward through every node, adding parameter gradients into `gradients`.
-    public func backward(_ trace: Trace, outputGradients: [OutputGradient], gradients: Gradients) {
+    /// - Returns: dLoss/dInput for each model input (zeros when an input does
+    ///   not reach the loss), for a model nested in another.
+    @discardableResult
+    public func backward(_ trace: Trace, outputGradients: [OutputGradient], gradients: Gradients) -> [Tensor] {
         precondition(outputGradients.count == outputs.count)
         var pending = [Tensor?](repeating: nil, count: inputCount + nodes.count)
         var logitsGradient = [Int: Tensor]()
@@ -150,9 +161,12 @@ public final class TrainingGraph: @unchecked Sendable {
                 continue  // this node does not reach the loss
             }
             pending[v] = nil
-            for (input, g) in zip(node.inputs, inputGradients) where input >= inputCount {
+            for (input, g) in zip(node.inputs, inputGradients) {
                 add(g, to: input)
             }
+        }
+        return (0..<inputCount).map { k in
+            pending[k] ?? Tensor(zeros: [trace.outputs[0].batchCount] + model.inputShapes[k])
         }
     }
 }
