@@ -63,6 +63,12 @@ struct Predict: ParsableCommand {
     @Option(help: ArgumentHelp("Write the predictions as CSV to this file.", valueName: "file"))
     var csv: String?
 
+    @Option(help: ArgumentHelp("Write this layer's activations for every sample to --dump-file (HDF5 dataset layers/<layer>, as in reference files).", valueName: "layer"))
+    var dump: String?
+
+    @Option(help: ArgumentHelp("Where --dump writes (default: <layer>.activations.h5).", valueName: "file"))
+    var dumpFile: String?
+
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if top < 1 { throw ValidationError("--top must be at least 1") }
@@ -104,6 +110,7 @@ struct Predict: ParsableCommand {
         }
         let batch = Tensor(shape: [results.count] + shape, scalars: results.flatMap { $0.image.pixels })
         let outputs = try file.model.predict(batch)
+        if let dump { try writeDump(file.model, batch, dump) }
         let classes = argmaxPerSample(outputs)
         let ranked = rank(outputs)
 
@@ -189,12 +196,19 @@ struct Predict: ParsableCommand {
         try AtomicFile.write(Data(text.utf8), to: path)
     }
 
+    private func writeDump(_ model: any Model, _ inputs: Tensor, _ layer: String) throws {
+        let path = dumpFile ?? "\(layer).activations.h5"
+        try LayerDump.write(model: model, inputs: inputs, layer: layer, to: path)
+        printError("wrote \(layer)'s activations for \(inputs.batchCount) samples to \(path)")
+    }
+
     // MARK: - Reference and IDX files
 
     private func predictSamples(_ input: String) throws {
         let file = try loadModel(model)
         let batch = try InputBatch.load(input, labelsPath: labels, sampleShape: file.model.inputShape, limit: limit)
         let outputs = try file.model.predict(batch.inputs)
+        if let dump { try writeDump(file.model, batch.inputs, dump) }
         let classes = argmaxPerSample(outputs)
         let per = outputs.sampleCount
         let ranked = rank(outputs)

@@ -1,6 +1,7 @@
 import Foundation
 import ModelPortHDF5
 import ModelPortKeras
+import ModelPortRuntime
 import ModelPortValidation
 import Testing
 import TestSupport
@@ -50,5 +51,30 @@ struct DivergenceTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         #expect(object["first_divergence"] is NSNull)
         #expect((object["layers"] as? [Any])?.count == 14)
+    }
+
+    /// `predict --dump LAYER` writes that layer's activations: the same
+    /// numbers Keras's per-layer extractor produced for the reference.
+    @Test func dumpWritesKerasMatchingActivations() throws {
+        let stem = "cov_merge"
+        let out = TestPaths.temporaryDirectory("dump").appendingPathComponent("shared.h5").path
+        let reference = try ReferenceData.read(Self.directory.appendingPathComponent(stem + ".reference.h5").path)
+        let r = try TestPaths.runModelPort(["predict", Self.directory.appendingPathComponent(stem + ".h5").path,
+                                            "--input", reference.path, "--limit", "8",
+                                            "--dump", "shared", "--dump-file", out, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let file = try HDF5File(openingAt: out)
+        let dataset = try file.root.dataset("layers/shared")
+        let dumped = try Tensor(shape: dataset.shape(), scalars: dataset.read(as: Float.self))
+        let expected = try #require(reference.layerOutputs["shared"])
+        #expect(dumped.shape == expected.shape)
+        #expect(maxAbsDifference(dumped, expected) <= 1e-5)
+
+        let bad = try TestPaths.runModelPort(["predict", Self.directory.appendingPathComponent(stem + ".h5").path,
+                                              "--input", reference.path, "--dump", "no_such_layer", "--dump-file", out])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("no layer 'no_such_layer'"))
+        // The earlier dump is untouched by the failed one.
+        #expect(try HDF5File(openingAt: out).root.dataset("layers/shared").shape() == expected.shape)
     }
 }

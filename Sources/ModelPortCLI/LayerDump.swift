@@ -1,0 +1,48 @@
+import Foundation
+import ModelPortHDF5
+import ModelPortRuntime
+
+/// `predict --dump LAYER`: one layer's activations for every sample, written
+/// as an HDF5 dataset `layers/<layer name>` (N x the layer's output shape) —
+/// the same layout reference files use for per-layer outputs.
+enum LayerDump {
+    /// Samples run per pass, so a big input never holds every layer's output at once.
+    static let chunk = 256
+
+    static func write(model: any Model, inputs: Tensor, layer: String, to path: String) throws {
+        let names = model.layers.map(\.name)
+        guard names.contains(layer) else {
+            throw CLIError("the model has no layer '\(layer)' (layers: \(names.joined(separator: ", ")))")
+        }
+        var scalars: [Float] = []
+        var sampleShape: [Int] = []
+        var start = 0
+        while start < inputs.batchCount {
+            let end = min(inputs.batchCount, start + chunk)
+            let outputs = model.layerOutputs(inputs: [inputs.batch(start..<end)])
+            guard let output = outputs.first(where: { $0.layer == layer })?.output else {
+                throw CLIError("layer '\(layer)' produced no output")
+            }
+            sampleShape = output.sampleShape
+            scalars += output.scalars
+            start = end
+        }
+        // Write beside the destination, then rename: a failed dump leaves nothing half-written.
+        let temporary = path + ".tmp-\(UInt32.random(in: 0...UInt32.max))"
+        do {
+            let file = try HDF5File(creatingAt: temporary)
+            _ = try file.root.createDataset("layers/\(layer)", shape: [inputs.batchCount] + sampleShape,
+                                            values: scalars, gzipLevel: 4)
+            try file.root.writeAttribute("layer", string: layer)
+            try file.flush()
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw CLIError("\(path): cannot write the dump: \(reason)")
+        }
+    }
+}
