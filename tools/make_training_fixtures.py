@@ -39,7 +39,15 @@ batches of a handful of MNIST images):
                          train_on_batch on 16 images; the loss and every
                          weight afterwards (`after/<layer>/<variable>`).
 
-Usage (from the repo root):  .venv/bin/python tools/make_training_fixtures.py [--data DIR]
+  continue_keras.keras   a tiny CNN compiled with Adam(learning_rate=0.002,
+                         amsgrad=True), trained 2 steps and saved by Keras 3 as
+                         .keras (optimizer state in model.weights.h5's
+                         optimizer/vars/<i>);
+  continue_keras.h5      Keras reloading that archive (load_model, compiled)
+                         and running one train_on_batch on 16 images: x, y, the
+                         loss, iterations before, every weight afterwards.
+
+Usage (from the repo root):  .venv/bin/python tools/make_training_fixtures.py [--data DIR] [--only-layers | --only-continue-keras]
 """
 import argparse
 import json
@@ -139,12 +147,42 @@ def tiny_cnn(keras):
                              L.Dense(10, activation="softmax", name="dense")], name="tiny_cnn")
 
 
+def continue_keras(args, keras, np, images, onehot, meta):
+    """Keras 3 continuing its own .keras archive with the optimizer state restored."""
+    keras.utils.set_random_seed(31)
+    model = tiny_cnn(keras)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.002, amsgrad=True),
+                  loss="categorical_crossentropy", metrics=["accuracy"])
+    model.fit(images[0:32], onehot[0:32], batch_size=16, epochs=1, shuffle=False, verbose=0)
+    path = os.path.join(args.out, "continue_keras.keras")
+    model.save(path + ".tmp.keras")
+    os.replace(path + ".tmp.keras", path)
+    saved = keras.models.load_model(path)
+    assert type(saved.optimizer).__name__ == "Adam" and saved.optimizer.amsgrad
+    iterations = int(saved.optimizer.iterations.numpy())
+    assert iterations == 2, iterations
+    loss = saved.train_on_batch(images[48:64], onehot[48:64])
+    loss = loss[0] if isinstance(loss, (list, tuple)) else loss
+
+    def fill(f):
+        for k, v in meta.items():
+            f.attrs[k] = v
+        f.attrs["iterations_before"] = iterations
+        f["x"], f["y"], f["loss"] = images[48:64], onehot[48:64], np.float32(loss)
+        for v in saved.trainable_variables:
+            f["after/" + var_key(v)] = v.numpy()
+    write_h5(os.path.join(args.out, "continue_keras.h5"), fill)
+    print(f"continue_keras: iteration {iterations} -> {int(saved.optimizer.iterations.numpy())}, loss {float(loss):.6f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=os.environ.get("MNIST_DIR", mf.DEFAULT_DATA))
     ap.add_argument("--out", default=OUT)
     ap.add_argument("--only-layers", action="store_true",
                     help="write only the layers_cnn and layers_activations gradient fixtures")
+    ap.add_argument("--only-continue-keras", action="store_true",
+                    help="write only the continue_keras fixtures")
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import numpy as np
@@ -158,6 +196,9 @@ def main():
     onehot = np.eye(10, dtype=np.float32)[labels]
     meta = {"generator": "tools/make_training_fixtures.py", "keras_version": keras.__version__,
             "tensorflow_version": tf.__version__}
+
+    if args.only_continue_keras:
+        return continue_keras(args, keras, np, images, onehot, meta)
 
     # --- Gradients of whole models -------------------------------------------------
     def gradients_fixture(name, model, x, y, loss_fn):

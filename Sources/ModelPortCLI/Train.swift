@@ -120,7 +120,11 @@ struct Train: ParsableCommand {
                 net = file.model
                 if let name = file.trainingConfig?["loss"]?.string, let l = Loss(kerasName: name) { defaults.loss = l }
                 // Continue the saved optimizer where Keras left it, unless told otherwise.
-                if self.optimizer == nil, let training = file.trainingConfig {
+                if self.optimizer == nil, let training = file.trainingConfig,
+                   training["optimizer_config"] == nil, training["optimizer"]?.isNull ?? true {
+                    // Compiled without a saved optimizer (Keras itself then falls back to RMSprop and drops the state).
+                    printFlushed("\(file.path) records no optimizer: \(optimizer.kerasClassName) starts fresh")
+                } else if self.optimizer == nil, let training = file.trainingConfig {
                     optimizer = try KerasOptimizerState.optimizer(fromTrainingConfig: training, file: file.path)
                     if let lr { optimizer.learningRate = .constant(lr) }
                     if file.keras?.format == .legacyH5 {
@@ -128,6 +132,13 @@ struct Train: ParsableCommand {
                             try KerasOptimizerState.restore(optimizer, model: net, fromH5: file.path)
                             printFlushed("Continuing \(optimizer.kerasClassName) from step \(optimizer.iterations) (state from \(file.path))")
                         } catch let e as KerasImportError where e.message.hasPrefix("no /optimizer_weights") {
+                            printFlushed("\(file.path) has no optimizer state: \(optimizer.kerasClassName) starts fresh")
+                        }
+                    } else if file.keras?.format == .kerasArchive {
+                        do {
+                            try KerasOptimizerState.restore(optimizer, model: net, fromKerasArchive: file.path)
+                            printFlushed("Continuing \(optimizer.kerasClassName) from step \(optimizer.iterations) (state from \(file.path))")
+                        } catch let e as KerasImportError where e.message.hasPrefix("no optimizer/vars") {
                             printFlushed("\(file.path) has no optimizer state: \(optimizer.kerasClassName) starts fresh")
                         }
                     }

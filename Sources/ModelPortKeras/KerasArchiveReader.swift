@@ -64,6 +64,48 @@ enum KerasArchiveReader {
                               modelConfig: config, trainingConfig: config["compile_config"], model: model)
     }
 
+    /// Runs `body` on the archive's `model.weights.h5` (layer weights and,
+    /// when saved compiled, `optimizer/vars/<i>`), extracted to a private
+    /// temporary file that is removed afterwards.
+    /// - Throws: `KerasImportError` when the archive or the member cannot be read.
+    static func withWeightsStore<R>(_ path: String, _ body: (HDF5File) throws -> R) throws -> R {
+        let archive: Archive
+        do {
+            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+        } catch {
+            throw KerasImportError(file: path, message: "not a readable zip archive (\(error))")
+        }
+        guard let weightsEntry = archive["model.weights.h5"] else {
+            throw KerasImportError(file: path, message: "the archive has no model.weights.h5")
+        }
+        guard weightsEntry.uncompressedSize <= maxWeightsBytes else {
+            throw KerasImportError(file: path, message: "model.weights.h5 would be \(weightsEntry.uncompressedSize) bytes, more than ModelPort extracts")
+        }
+        let temporary = FileManager.default.temporaryDirectory
+            .appendingPathComponent("modelport-\(UUID().uuidString).weights.h5")
+        defer { try? FileManager.default.removeItem(at: temporary) }
+        do {
+            FileManager.default.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600])
+            let handle = try FileHandle(forWritingTo: temporary)
+            var written: UInt64 = 0
+            _ = try archive.extract(weightsEntry) { chunk in
+                written += UInt64(chunk.count)
+                guard written <= maxWeightsBytes else { throw KerasImportError(file: path, message: "model.weights.h5 expands beyond its declared size") }
+                try handle.write(contentsOf: chunk)
+            }
+            try handle.close()
+        } catch let e as KerasImportError {
+            throw e
+        } catch {
+            throw KerasImportError(file: path, message: "cannot extract model.weights.h5: \(error)")
+        }
+        do {
+            return try body(try HDF5File(openingAt: temporary.path))
+        } catch let e as HDF5Error {
+            throw KerasImportError(file: path, message: "model.weights.h5: \(e.message) at '\(e.objectPath)'")
+        }
+    }
+
     /// A small member of the archive as UTF-8 text, size-checked before reading.
     static func text(of name: String, in archive: Archive, file: String) throws -> String {
         guard let entry = archive[name] else { throw KerasImportError(file: file, message: "the archive has no \(name)") }

@@ -21,9 +21,22 @@ public enum KerasOptimizerState {
     /// class, learning rate or schedule, clipping, weight decay, and the
     /// rule's own hyperparameters), with fresh state.
     /// - Throws: `KerasImportError` for an optimizer or schedule ModelPort does not implement.
+    ///
+    /// A `.keras` archive's `compile_config` works too: its `optimizer` is a
+    /// serialised optimizer (`{"class_name": "Adam", "config": ...}`) or a
+    /// name (`"adam"`, Keras's defaults).
     public static func optimizer(fromTrainingConfig training: JSONValue, file: String) throws -> Optimizer {
-        guard let optimizerConfig = training["optimizer_config"], let rawClass = optimizerConfig["class_name"]?.string else {
-            throw KerasImportError(file: file, message: "training_config has no optimizer_config")
+        var optimizerConfig = training["optimizer_config"]
+        if optimizerConfig == nil, let compiled = training["optimizer"], !compiled.isNull {
+            if let name = compiled.string {
+                let known = ["adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop"]
+                optimizerConfig = .object(["class_name": .string(known[name.lowercased()] ?? name), "config": .object([:])])
+            } else {
+                optimizerConfig = compiled
+            }
+        }
+        guard let optimizerConfig, let rawClass = optimizerConfig["class_name"]?.string else {
+            throw KerasImportError(file: file, message: "training_config has no optimizer_config (compile_config has no optimizer)")
         }
         let className = rawClass.replacingOccurrences(of: "Custom>", with: "")
         let c = optimizerConfig["config"] ?? .object([:])
@@ -203,6 +216,52 @@ public enum KerasOptimizerState {
         let needed = owned.count * optimizer.rule.slotNames.count
         guard restored.count == needed else {
             throw KerasImportError(file: path, message: "/optimizer_weights restores \(restored.count) of the \(needed) \(optimizer.kerasClassName) slots this model needs")
+        }
+    }
+
+    /// Restores an optimizer's step count, learning rate and every slot from
+    /// a Keras 3 `.keras` archive: `model.weights.h5`'s `optimizer/vars/<i>`,
+    /// which Keras saves by position only, in its variable order —
+    /// `iteration`, `learning_rate`, then the slots Keras builds together,
+    /// interleaved per trainable variable (Adam: momentum and velocity of
+    /// each variable, then every velocity_hat; see `slotGroups`).
+    /// - Parameters:
+    ///   - model: the model loaded from the same archive.
+    /// - Throws: `KerasImportError` naming the file when there is no
+    ///   optimizer state, the count does not fit this optimizer and model,
+    ///   or a variable's shape differs from its parameter's.
+    public static func restore(_ optimizer: Optimizer, model: any Model, fromKerasArchive path: String) throws {
+        try KerasArchiveReader.withWeightsStore(path) { store in
+            guard store.root.isGroup("optimizer/vars") else {
+                throw KerasImportError(file: path, message: "no optimizer/vars in model.weights.h5: the model was saved without its optimizer")
+            }
+            let group = try store.root.group("optimizer/vars")
+            var seen = Set<ObjectIdentifier>()
+            let owned: [(layer: String, parameter: Parameter)] = model.layers.flatMap { layer in
+                layer.parameters.filter { $0.trainable && seen.insert(ObjectIdentifier($0)).inserted }.map { (layer.name, $0) }
+            }
+            optimizer.build(owned.map(\.parameter))
+            var order: [(p: Int, s: Int)] = []
+            for slotGroup in slotGroups(optimizer) {
+                for p in owned.indices { for s in slotGroup { order.append((p, s)) } }
+            }
+            let count = try group.childNames().count
+            guard count == 2 + order.count else {
+                throw KerasImportError(file: path, message: "optimizer/vars holds \(count) variables; \(optimizer.kerasClassName) for this model has \(2 + order.count) (iteration, learning_rate and \(order.count) slots)")
+            }
+            optimizer.iterations = Int(try group.dataset("0").read(as: Int64.self).first ?? 0)
+            if case .constant = optimizer.learningRate, let lr = try group.dataset("1").read(as: Float.self).first {
+                optimizer.learningRate = .constant(lr)
+            }
+            for (k, (p, s)) in order.enumerated() {
+                let dataset = try group.dataset(String(k + 2))
+                let shape = try dataset.shape()
+                guard shape == owned[p].parameter.shape else {
+                    throw KerasImportError(file: path, layer: owned[p].layer,
+                                           message: "optimizer/vars/\(k + 2) (\(optimizer.rule.slotNames[s]) of \(owned[p].parameter.name)) has shape \(shape), the parameter has \(owned[p].parameter.shape)")
+                }
+                optimizer.setSlot(s, of: p, to: Tensor(shape: shape, scalars: try dataset.read(as: Float.self)))
+            }
         }
     }
 }

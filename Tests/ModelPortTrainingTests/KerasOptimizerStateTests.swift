@@ -93,3 +93,69 @@ import TestSupport
         }
     }
 }
+
+/// A `.keras` archive saved compiled by Keras 3 (fixtures/training/
+/// continue_keras.keras: Adam with amsgrad after 2 steps) continues in
+/// Swift from `model.weights.h5`'s `optimizer/vars/<i>`, matching Keras's
+/// own continued step (continue_keras.h5).
+@Suite struct KerasArchiveOptimizerStateTests {
+    let path = TestPaths.fixture("training/continue_keras.keras")
+
+    @Test func oneMoreStepMatchesKerasContinuingItsArchive() throws {
+        let file = try ModelLoader.load(path)
+        let optimizer = try KerasOptimizerState.optimizer(fromTrainingConfig: try #require(file.trainingConfig), file: path)
+        #expect(optimizer.kerasClassName == "Adam" && optimizer.rule.slotNames.count == 3)
+        #expect(optimizer.currentLearningRate == 0.002)
+        try KerasOptimizerState.restore(optimizer, model: file.model, fromKerasArchive: path)
+        let fixture = try TrainingFixture("continue_keras.h5")
+        #expect(optimizer.iterations == 2)
+        #expect((0..<3).allSatisfy { s in optimizer.slot(s, of: 0).scalars.contains { $0 != 0 } })
+        let trainer = try Trainer(model: file.model, loss: .categoricalCrossentropy(), optimizer: optimizer, threads: 1)
+        let result = trainer.trainStep(try fixture.tensor("x"), try fixture.tensor("y"))
+        #expect(abs(Float(result.loss / 16) - (try fixture.tensor("loss").scalars[0])) < 1e-5)
+        #expect(optimizer.iterations == 3)
+        for (key, parameter) in namedParameters(file.model) {
+            let d = maxAbsDifference(parameter.value, try fixture.tensor("after/" + key))
+            #expect(d < 1e-6, "\(key) after one continued step: \(d)")
+        }
+    }
+
+    @Test func aRestartedOptimizerWouldNotMatch() throws {
+        let file = try ModelLoader.load(path)
+        let fixture = try TrainingFixture("continue_keras.h5")
+        let trainer = try Trainer(model: file.model, loss: .categoricalCrossentropy(),
+                                  optimizer: .adam(learningRate: .constant(0.002), amsgrad: true), threads: 1)
+        trainer.trainStep(try fixture.tensor("x"), try fixture.tensor("y"))
+        let (key, parameter) = namedParameters(file.model)[0]
+        #expect(maxAbsDifference(parameter.value, try fixture.tensor("after/" + key)) > 1e-5)
+    }
+
+    @Test func anArchiveWithoutOptimizerStateIsNamed() throws {
+        // Saved by ModelPort's writer without a training config: no optimizer/vars.
+        let file = try ModelLoader.load(path)
+        let out = TestPaths.temporaryDirectory("archive-state").appendingPathComponent("bare.keras").path
+        try KerasWriter.write(file.model, to: out, options: KerasSaveOptions())
+        #expect {
+            try KerasOptimizerState.restore(.adam(), model: file.model, fromKerasArchive: out)
+        } throws: { error in
+            (error as? KerasImportError).map { "\($0)".contains("bare.keras") && "\($0)".contains("no optimizer/vars") } ?? false
+        }
+    }
+
+    @Test func aSwiftWrittenArchiveRoundTripsItsState() throws {
+        let file = try ModelLoader.load(path)
+        let optimizer = try KerasOptimizerState.optimizer(fromTrainingConfig: try #require(file.trainingConfig), file: path)
+        try KerasOptimizerState.restore(optimizer, model: file.model, fromKerasArchive: path)
+        let out = TestPaths.temporaryDirectory("archive-state").appendingPathComponent("saved.keras").path
+        try KerasWriter.write(file.model, to: out, options: KerasSaveOptions(
+            trainingConfig: KerasOptimizerState.trainingConfig(optimizer: optimizer, loss: .categoricalCrossentropy()),
+            optimizerWeights: KerasOptimizerState.kerasWeights(of: optimizer, model: file.model)))
+        let reloaded = try ModelLoader.load(out)
+        let back = try KerasOptimizerState.optimizer(fromTrainingConfig: try #require(reloaded.trainingConfig), file: out)
+        try KerasOptimizerState.restore(back, model: reloaded.model, fromKerasArchive: out)
+        #expect(back.iterations == 2 && back.kerasClassName == "Adam" && back.rule.slotNames.count == 3)
+        for p in 0..<optimizer.parameters.count {
+            for s in 0..<3 { #expect(back.slot(s, of: p) == optimizer.slot(s, of: p)) }
+        }
+    }
+}
