@@ -27,22 +27,13 @@ enum LayerDump {
             scalars += output.scalars
             start = end
         }
-        // Write beside the destination, then rename: a failed dump leaves nothing half-written.
-        let temporary = path + ".tmp-\(UInt32.random(in: 0...UInt32.max))"
-        do {
+        // Written beside the destination and renamed: a failed dump leaves nothing half-written.
+        try atomicWrite(to: path) { temporary in
             let file = try HDF5File(creatingAt: temporary)
             _ = try file.root.createDataset("layers/\(layer)", shape: [inputs.batchCount] + sampleShape,
                                             values: scalars, gzipLevel: 4)
             try file.root.writeAttribute("layer", string: layer)
             try file.flush()
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw error
-        }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw CLIError("\(path): cannot write the dump: \(reason)")
         }
     }
 }

@@ -39,20 +39,13 @@ enum KerasArchiveReader {
         let temporary = FileManager.default.temporaryDirectory
             .appendingPathComponent("modelport-\(UUID().uuidString).weights.h5")
         defer { try? FileManager.default.removeItem(at: temporary) }
-        do {
-            FileManager.default.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600])
-            let handle = try FileHandle(forWritingTo: temporary)
-            var written: UInt64 = 0
-            _ = try archive.extract(weightsEntry) { chunk in
-                written += UInt64(chunk.count)
-                guard written <= maxWeightsBytes else { throw KerasImportError(file: path, message: "model.weights.h5 expands beyond its declared size") }
-                try handle.write(contentsOf: chunk)
-            }
-            try handle.close()
-        } catch let e as KerasImportError {
-            throw e
-        } catch {
-            throw KerasImportError(file: path, message: "cannot extract model.weights.h5: \(error)")
+        FileManager.default.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        guard let handle = try? FileHandle(forWritingTo: temporary) else {
+            throw KerasImportError(file: path, message: "cannot create a temporary file to extract model.weights.h5 into")
+        }
+        defer { try? handle.close() }
+        try extract(weightsEntry, named: "model.weights.h5", limit: maxWeightsBytes, from: archive, file: path) { chunk in
+            try handle.write(contentsOf: chunk)
         }
         let weights = try HDF5File(openingAt: temporary.path)
         do {
@@ -84,20 +77,13 @@ enum KerasArchiveReader {
         let temporary = FileManager.default.temporaryDirectory
             .appendingPathComponent("modelport-\(UUID().uuidString).weights.h5")
         defer { try? FileManager.default.removeItem(at: temporary) }
-        do {
-            FileManager.default.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600])
-            let handle = try FileHandle(forWritingTo: temporary)
-            var written: UInt64 = 0
-            _ = try archive.extract(weightsEntry) { chunk in
-                written += UInt64(chunk.count)
-                guard written <= maxWeightsBytes else { throw KerasImportError(file: path, message: "model.weights.h5 expands beyond its declared size") }
-                try handle.write(contentsOf: chunk)
-            }
-            try handle.close()
-        } catch let e as KerasImportError {
-            throw e
-        } catch {
-            throw KerasImportError(file: path, message: "cannot extract model.weights.h5: \(error)")
+        FileManager.default.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        guard let handle = try? FileHandle(forWritingTo: temporary) else {
+            throw KerasImportError(file: path, message: "cannot create a temporary file to extract model.weights.h5 into")
+        }
+        defer { try? handle.close() }
+        try extract(weightsEntry, named: "model.weights.h5", limit: maxWeightsBytes, from: archive, file: path) { chunk in
+            try handle.write(contentsOf: chunk)
         }
         do {
             return try body(try HDF5File(openingAt: temporary.path))
@@ -113,19 +99,30 @@ enum KerasArchiveReader {
             throw KerasImportError(file: file, message: "\(name) is \(entry.uncompressedSize) bytes, more than ModelPort reads")
         }
         var data = Data()
-        do {
-            _ = try archive.extract(entry) { chunk in
-                data.append(chunk)
-                guard UInt64(data.count) <= maxJSONBytes else { throw KerasImportError(file: file, message: "\(name) expands beyond its declared size") }
-            }
-        } catch let e as KerasImportError {
-            throw e
-        } catch {
-            throw KerasImportError(file: file, message: "cannot read \(name) from the archive: \(error)")
-        }
+        try extract(entry, named: name, limit: maxJSONBytes, from: archive, file: file) { data.append($0) }
         guard let text = String(data: data, encoding: .utf8) else {
             throw KerasImportError(file: file, message: "\(name) is not UTF-8 text")
         }
         return text
+    }
+
+    /// Streams one member through `consume`, stopping with an error once more
+    /// than `limit` bytes come out (a zip's declared sizes can lie).
+    static func extract(_ entry: Entry, named name: String, limit: UInt64, from archive: Archive, file: String,
+                        _ consume: (Data) throws -> Void) throws {
+        var produced: UInt64 = 0
+        do {
+            _ = try archive.extract(entry) { chunk in
+                produced += UInt64(chunk.count)
+                guard produced <= limit else {
+                    throw KerasImportError(file: file, message: "\(name) expands beyond \(limit) bytes")
+                }
+                try consume(chunk)
+            }
+        } catch let e as KerasImportError {
+            throw e
+        } catch {
+            throw KerasImportError(file: file, message: "cannot extract \(name) from the archive: \(error)")
+        }
     }
 }

@@ -62,8 +62,7 @@ public struct ReferenceData: Sendable {
 
     /// Writes a reference file (to a temporary name, then renamed into place).
     public func write(to path: String) throws {
-        let temporary = path + ".tmp-\(UInt32.random(in: 0...UInt32.max))"
-        do {
+        try atomicWrite(to: path) { temporary in
             let file = try HDF5File(creatingAt: temporary)
             _ = try file.root.createDataset("inputs", shape: inputs.shape, values: inputs.scalars, gzipLevel: 6)
             _ = try file.root.createDataset("outputs", shape: outputs.shape, values: outputs.scalars, gzipLevel: 6)
@@ -74,11 +73,7 @@ public struct ReferenceData: Sendable {
                 _ = try file.root.createDataset("layers/\(name)", shape: t.shape, values: t.scalars, gzipLevel: 6)
             }
             try file.flush()
-        } catch {
-            unlinkQuietly(temporary)
-            throw error
         }
-        try renameReplacing(temporary, path)
     }
 
     static func readTensor(_ dataset: HDF5Dataset) throws -> Tensor {
