@@ -27,10 +27,13 @@ struct Train: ParsableCommand {
               modelport train --arch mnist_digit_model
               modelport train --arch mnist_mlp --epochs 3 --optimizer sgd --lr 0.05 --history-out mlp.json
               modelport train fixtures/mnist_digit_model.h5 --epochs 1
+              modelport train --config model_config.json --loss sparse_categorical_crossentropy --epochs 2
 
-            Fine-tuning a Keras .h5 saved with its optimizer (model.save(..., include_optimizer=True)) \
-            continues that optimizer — its class and settings from training_config, its step count \
-            and moment estimates from /optimizer_weights — unless --optimizer is given.
+            Fine-tuning a Keras .h5 or .keras saved with its optimizer (model.save(...) of a compiled \
+            model) continues that optimizer — its class and settings from training_config or \
+            compile_config, its step count and moment estimates from /optimizer_weights (.h5) or \
+            model.weights.h5's optimizer/vars (.keras) — unless --optimizer is given. \
+            --config trains a Keras model config (model.to_json()) from scratch.
             """)
 
     @Argument(help: "A saved Keras model (.h5/.keras) to fine-tune (instead of --arch).")
@@ -38,6 +41,9 @@ struct Train: ParsableCommand {
 
     @Option(help: "Built-in architecture: \(TutorialArchitecture.all.map(\.name).joined(separator: ", ")).")
     var arch: String?
+
+    @Option(help: "A Keras model config JSON (model.to_json(), a .keras config.json): train that architecture from scratch, Keras-default initialisation with --seed.")
+    var config: String?
 
     @Option(help: "Directory of MNIST IDX files (default: ../shared/data/mnist when present, else $MNIST_DIR).")
     var data: String?
@@ -85,7 +91,9 @@ struct Train: ParsableCommand {
     var report: String?
 
     func validate() throws {
-        if (model == nil) == (arch == nil) { throw ValidationError("give either a MODEL to fine-tune or --arch NAME") }
+        if [model != nil, arch != nil, config != nil].filter({ $0 }).count != 1 {
+            throw ValidationError("give exactly one of a MODEL to fine-tune, --arch NAME or --config CONFIG.json")
+        }
         if let arch, TutorialArchitecture.named(arch) == nil {
             throw ValidationError("unknown --arch '\(arch)'; choose one of \(TutorialArchitecture.all.map(\.name).joined(separator: ", "))")
         }
@@ -115,6 +123,9 @@ struct Train: ParsableCommand {
                 net = a.makeModel()
                 Initializers.initialize(net, seed: seed)
                 defaults = (a.loss, a.epochs, a.batchSize, a.validationSplit)
+            } else if let config {
+                net = try ModelLoader.model(fromConfigFile: config)
+                Initializers.initialize(net, seed: seed)
             } else {
                 let file = try loadModel(model!)
                 net = file.model

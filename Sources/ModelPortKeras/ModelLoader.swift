@@ -1,5 +1,6 @@
 import Foundation
 import ModelPortHDF5
+import ModelPortRuntime
 
 /// Opens any model file ModelPort understands, choosing the reader by the
 /// file's first bytes (not its name), so a misnamed file still gets a clear
@@ -54,5 +55,36 @@ public enum ModelLoader {
         }
         return KerasModelFile(path: path, format: .weightsH5, kerasVersion: version, backend: nil,
                               modelConfig: config, trainingConfig: nil, model: model)
+    }
+
+    /// A model built from a Keras model config alone — `model.to_json()`, a
+    /// `.keras` archive's `config.json`, or a `.h5` file's `model_config`
+    /// attribute — with no weights file: every weight is at the layer's
+    /// construction value (zeros, ones for scales and variances), so call
+    /// `Initializers.initialize(_:seed:)` before training it from scratch.
+    /// The Keras generation (for `hard_sigmoid`) is the config's
+    /// `keras_version` when it has one, else Keras 3.
+    /// - Parameter file: the config's path, for error messages.
+    /// - Throws: `KerasImportError` naming the file, and the layer for an
+    ///   unsupported layer or argument.
+    public static func model(fromConfig json: String, file: String) throws -> any Model {
+        guard let config = try? JSONValue.parse(json) else {
+            throw KerasImportError(file: file, message: "not a JSON model config")
+        }
+        return try KerasModelConfig.buildModel(config, file: file,
+                                               kerasMajorVersion: KerasH5Reader.majorVersion(config["keras_version"]?.string))
+    }
+
+    /// `model(fromConfig:file:)` for a config JSON file.
+    /// - Throws: `KerasImportError` when the file cannot be read, is larger
+    ///   than 64 MiB or is not a model config.
+    public static func model(fromConfigFile path: String) throws -> any Model {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw KerasImportError(file: path, message: "cannot read the config file")
+        }
+        guard data.count <= 64 << 20, let text = String(data: data, encoding: .utf8) else {
+            throw KerasImportError(file: path, message: "not a JSON model config")
+        }
+        return try model(fromConfig: text, file: path)
     }
 }
