@@ -68,35 +68,37 @@ public struct SHA256: Sendable {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
-    @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
-
+    // Hashing 50 MB must not take a minute in debug builds (the tests run them):
+    // raw pointers and plain locals, optimised even in debug builds.
+    @_optimize(speed)
     private mutating func compress(_ data: UnsafePointer<UInt8>, blocks: Int) {
-        var w = [UInt32](repeating: 0, count: 64)
+        let w = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
+        defer { w.deallocate() }
         var (h0, h1, h2, h3, h4, h5, h6, h7) = state
-        Self.k.withUnsafeBufferPointer { k in
-            w.withUnsafeMutableBufferPointer { w in
-                for b in 0..<blocks {
-                    let p = data + b * 64
-                    for i in 0..<16 {
-                        w[i] = UInt32(p[4 * i]) << 24 | UInt32(p[4 * i + 1]) << 16 | UInt32(p[4 * i + 2]) << 8 | UInt32(p[4 * i + 3])
-                    }
-                    for i in 16..<64 {
-                        let s0 = Self.rotr(w[i - 15], 7) ^ Self.rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-                        let s1 = Self.rotr(w[i - 2], 17) ^ Self.rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
-                        w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-                    }
-                    var (a, bb, c, d, e, f, g, h) = (h0, h1, h2, h3, h4, h5, h6, h7)
-                    for i in 0..<64 {
-                        let s1 = Self.rotr(e, 6) ^ Self.rotr(e, 11) ^ Self.rotr(e, 25)
-                        let ch = (e & f) ^ (~e & g)
-                        let t1 = h &+ s1 &+ ch &+ k[i] &+ w[i]
-                        let s0 = Self.rotr(a, 2) ^ Self.rotr(a, 13) ^ Self.rotr(a, 22)
-                        let maj = (a & bb) ^ (a & c) ^ (bb & c)
-                        let t2 = s0 &+ maj
-                        (h, g, f, e, d, c, bb, a) = (g, f, e, d &+ t1, c, bb, a, t1 &+ t2)
-                    }
-                    h0 &+= a; h1 &+= bb; h2 &+= c; h3 &+= d; h4 &+= e; h5 &+= f; h6 &+= g; h7 &+= h
+        Self.k.withUnsafeBufferPointer { kb in
+            let k = kb.baseAddress!
+            for b in 0..<blocks {
+                let p = data + b * 64
+                for i in 0..<16 {
+                    w[i] = UInt32(p[4 * i]) << 24 | UInt32(p[4 * i + 1]) << 16 | UInt32(p[4 * i + 2]) << 8 | UInt32(p[4 * i + 3])
                 }
+                for i in 16..<64 {
+                    let x = w[i - 15], y = w[i - 2]
+                    let s0 = (x >> 7 | x << 25) ^ (x >> 18 | x << 14) ^ (x >> 3)
+                    let s1 = (y >> 17 | y << 15) ^ (y >> 19 | y << 13) ^ (y >> 10)
+                    w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+                }
+                var a = h0, bb = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7
+                for i in 0..<64 {
+                    let s1 = (e >> 6 | e << 26) ^ (e >> 11 | e << 21) ^ (e >> 25 | e << 7)
+                    let ch = (e & f) ^ (~e & g)
+                    let t1 = h &+ s1 &+ ch &+ k[i] &+ w[i]
+                    let s0 = (a >> 2 | a << 30) ^ (a >> 13 | a << 19) ^ (a >> 22 | a << 10)
+                    let maj = (a & bb) ^ (a & c) ^ (bb & c)
+                    h = g; g = f; f = e; e = d &+ t1
+                    d = c; c = bb; bb = a; a = t1 &+ s0 &+ maj
+                }
+                h0 &+= a; h1 &+= bb; h2 &+= c; h3 &+= d; h4 &+= e; h5 &+= f; h6 &+= g; h7 &+= h
             }
         }
         state = (h0, h1, h2, h3, h4, h5, h6, h7)

@@ -84,3 +84,28 @@ struct IDXFileTests {
         expectError(try write([0, 0, 8, 1, 0, 0, 0, 2, 7, 7, 7]), containing: "after")
     }
 }
+
+/// Images and labels that do not belong together.
+struct IDXPairTests {
+    @Test func labelCountMustMatchTheImages() throws {
+        let dir = TestPaths.temporaryDirectory("pair")
+        let shared = TestPaths.mnistDirectory.path
+        for name in ["t10k-images-idx3-ubyte.gz", "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"] {
+            try FileManager.default.createSymbolicLink(atPath: dir.path + "/" + name, withDestinationPath: shared + "/" + name)
+        }
+        // 5 labels for 10,000 images.
+        try Data([0, 0, 8, 1, 0, 0, 0, 5, 1, 2, 3, 4, 5]).write(to: dir.appendingPathComponent("t10k-labels-idx1-ubyte"))
+        #expect { try DatasetDescriptor.mnist.load(.test, from: dir.path) } throws: { error in
+            "\(error)".contains("t10k-labels-idx1-ubyte") && "\(error)".contains("5 labels")
+        }
+    }
+
+    @Test func labelsBeyondTheClassesAreRefused() throws {
+        let dir = TestPaths.temporaryDirectory("pair")
+        try Data([0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28] + [UInt8](repeating: 0, count: 784)).write(to: dir.appendingPathComponent("t10k-images-idx3-ubyte"))
+        try Data([0, 0, 8, 1, 0, 0, 0, 1, 12]).write(to: dir.appendingPathComponent("t10k-labels-idx1-ubyte"))
+        #expect { try DatasetDescriptor.mnist.load(.test, from: dir.path) } throws: { error in
+            "\(error)".contains("label 12")
+        }
+    }
+}
