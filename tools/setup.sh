@@ -37,7 +37,7 @@ if ((want_python)); then
   stamp="$venv/.requirements.sha256"
   want="$(sha256sum "$repo/tools/requirements.txt" | cut -d' ' -f1)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "setup: creating Python virtualenv at $venv (TensorFlow CPU, Keras 3, tf-keras, h5py; a few minutes the first time)"
+    echo "setup: creating Python virtualenv at $venv with the pinned reference tools in tools/requirements.txt (a few minutes the first time)"
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check -r "$repo/tools/requirements.txt"
     echo "$want" > "$stamp"
