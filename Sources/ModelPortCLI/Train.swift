@@ -81,6 +81,9 @@ struct Train: ParsableCommand {
     @Option(help: "Save the trained model here: .h5, .keras or .onnx.")
     var out: String?
 
+    @Option(help: "Layout of an --out .h5: 3 (Keras 3, default) or 2 (tf-keras, whose load_model(...).fit() continues the saved optimizer; Keras 3.15 cannot fit() a compiled legacy .h5).")
+    var kerasVersion: Int = 3
+
     @Option(help: "Write the per-epoch history as JSON here (default: beside --out as NAME.history.json). A .csv is written beside it.")
     var historyOut: String?
 
@@ -109,6 +112,10 @@ struct Train: ParsableCommand {
         if let loss, Loss(kerasName: loss) == nil { throw ValidationError("unknown --loss '\(loss)'") }
         if let out, !["h5", "keras", "onnx"].contains(URL(fileURLWithPath: out).pathExtension.lowercased()) {
             throw ValidationError("--out must end in .h5, .keras or .onnx")
+        }
+        if kerasVersion != 2 && kerasVersion != 3 { throw ValidationError("--keras-version must be 2 or 3") }
+        if kerasVersion == 2, let out, URL(fileURLWithPath: out).pathExtension.lowercased() != "h5" {
+            throw ValidationError("--keras-version 2 applies to an .h5 --out only")
         }
     }
 
@@ -180,7 +187,8 @@ struct Train: ParsableCommand {
             }
             if let out {
                 callbacks.append(ModelCheckpoint(path: out, monitor: "loss") { tmp in
-                    try saveTrainedModel(net, optimizer: optimizer, loss: lossFunction, to: tmp)
+                    try saveTrainedModel(net, optimizer: optimizer, loss: lossFunction, to: tmp,
+                                         generation: kerasVersion == 2 ? .keras2 : .keras3)
                 })
             }
             // Ctrl-C: finish the current batch, then stop and still write everything.
@@ -290,14 +298,16 @@ func writeText(_ text: String, to path: String) throws {
 /// and the optimizer state in Keras's layout (so Keras can compile and
 /// continue it), `.onnx` for inference. The writers write the path they are
 /// given; atomicity comes from the caller (`atomicWrite`, `ModelCheckpoint`).
-func saveTrainedModel(_ model: any Model, optimizer: Optimizer, loss: Loss, to path: String) throws {
+func saveTrainedModel(_ model: any Model, optimizer: Optimizer, loss: Loss, to path: String,
+                      generation: KerasGeneration = .keras3) throws {
     if path.lowercased().hasSuffix(".onnx") {
         try ONNXExporter.write(model, to: path, options: ONNXExportOptions())
         return
     }
-    let options = KerasSaveOptions(generation: .keras3,
-                                   trainingConfig: KerasOptimizerState.trainingConfig(optimizer: optimizer, loss: loss),
-                                   optimizerWeights: KerasOptimizerState.kerasWeights(of: optimizer, model: model))
+    let keras3 = generation == .keras3
+    let options = KerasSaveOptions(generation: generation,
+                                   trainingConfig: KerasOptimizerState.trainingConfig(optimizer: optimizer, loss: loss, keras3: keras3),
+                                   optimizerWeights: KerasOptimizerState.kerasWeights(of: optimizer, model: model, keras3: keras3))
     try KerasWriter.write(model, to: path, options: options)
 }
 
