@@ -65,47 +65,48 @@ public struct GrayImage: Sendable, Equatable {
         return GrayImage(width: w, height: h, pixels: out)
     }
 
-    /// Resized to `w` x `h`: each output pixel is the area-weighted mean of the
-    /// source pixels it covers when shrinking (anti-aliased, as MNIST's
-    /// normalisation was), bilinear when enlarging.
-    public func resized(width w: Int, height h: Int) -> GrayImage {
-        precondition(w > 0 && h > 0, "empty size")
-        if w <= width && h <= height { return areaResized(width: w, height: h) }
-        var out = [Float](repeating: 0, count: w * h)
-        let sx = Float(width) / Float(w), sy = Float(height) / Float(h)
-        for oy in 0..<h {
-            let fy = max(0, min(Float(height - 1), (Float(oy) + 0.5) * sy - 0.5))
-            let y0 = Int(fy), y1 = min(height - 1, y0 + 1), ty = fy - Float(y0)
-            for ox in 0..<w {
-                let fx = max(0, min(Float(width - 1), (Float(ox) + 0.5) * sx - 0.5))
-                let x0 = Int(fx), x1 = min(width - 1, x0 + 1), tx = fx - Float(x0)
-                let top = self[x0, y0] * (1 - tx) + self[x1, y0] * tx
-                let bottom = self[x0, y1] * (1 - tx) + self[x1, y1] * tx
-                out[oy * w + ox] = top * (1 - ty) + bottom * ty
+    /// `w` x `h` pixels resampled with one scale factor for both axes (so the
+    /// aspect ratio is kept), starting at source point (`x0`, `y0`); source
+    /// pixels outside the image count as 0. Shrinking averages the covered
+    /// source area (anti-aliased, as MNIST's normalisation was); enlarging
+    /// interpolates bilinearly.
+    /// - Parameter scale: output pixels per source pixel.
+    public func resampled(x0: Int, y0: Int, scale: Double, width w: Int, height h: Int) -> GrayImage {
+        precondition(w > 0 && h > 0 && scale > 0, "empty size or scale")
+        if scale > 1 {
+            var out = [Float](repeating: 0, count: w * h)
+            func sample(_ x: Int, _ y: Int) -> Float { x >= 0 && y >= 0 && x < width && y < height ? self[x, y] : 0 }
+            for oy in 0..<h {
+                let fy = Double(y0) + (Double(oy) + 0.5) / scale - 0.5
+                let yi = Int(fy.rounded(.down)), ty = Float(fy - Double(yi))
+                for ox in 0..<w {
+                    let fx = Double(x0) + (Double(ox) + 0.5) / scale - 0.5
+                    let xi = Int(fx.rounded(.down)), tx = Float(fx - Double(xi))
+                    let top = sample(max(xi, x0), max(yi, y0)) * (1 - tx) + sample(xi + 1, max(yi, y0)) * tx
+                    let bottom = sample(max(xi, x0), yi + 1) * (1 - tx) + sample(xi + 1, yi + 1) * tx
+                    out[oy * w + ox] = top * (1 - ty) + bottom * ty
+                }
             }
+            return GrayImage(width: w, height: h, pixels: out)
         }
-        return GrayImage(width: w, height: h, pixels: out)
-    }
-
-    private func areaResized(width w: Int, height h: Int) -> GrayImage {
-        // Separable: columns first, then rows, each an exact box integral.
-        func weights(from n: Int, to m: Int) -> [[(Int, Float)]] {
-            let scale = Double(n) / Double(m)
-            return (0..<m).map { o in
-                let start = Double(o) * scale, end = Double(o + 1) * scale
+        // Separable box integrals: columns first, then rows.
+        func weights(origin: Int, count m: Int, limit n: Int) -> [[(Int, Float)]] {
+            (0..<m).map { o in
+                let start = Double(origin) + Double(o) / scale, end = Double(origin) + Double(o + 1) / scale
                 var list: [(Int, Float)] = []
-                var i = Int(start)
-                while Double(i) < end && i < n {
+                var i = Int(start.rounded(.down))
+                while Double(i) < end {
                     let overlap = min(end, Double(i + 1)) - max(start, Double(i))
-                    if overlap > 0 { list.append((i, Float(overlap / scale))) }
+                    if overlap > 0, i >= 0, i < n { list.append((i, Float(overlap * scale))) }
                     i += 1
                 }
                 return list
             }
         }
-        let wx = weights(from: width, to: w), wy = weights(from: height, to: h)
+        let wx = weights(origin: x0, count: w, limit: width), wy = weights(origin: y0, count: h, limit: height)
+        let rows = Set(wy.flatMap { $0.map(\.0) })
         var columns = [Float](repeating: 0, count: w * height)
-        for y in 0..<height {
+        for y in rows {
             for ox in 0..<w {
                 var s: Float = 0
                 for (x, k) in wx[ox] { s += pixels[y * width + x] * k }

@@ -15,7 +15,7 @@ import ModelPortRuntime
 /// 4. the digit is the set of connected blobs brighter than 0.5 that are at
 ///    least 5% of the largest blob's area (specks of noise are dropped), grown
 ///    by a small margin to keep anti-aliased edges; everything else is zeroed;
-/// 5. cropped to the digit's bounding box and scaled so its longer side is 20;
+/// 5. the digit's bounding box is scaled (area-averaged) so its longer side is 20;
 /// 6. placed in 28x28 with its centre of mass at (13.5, 13.5), rounded to whole pixels.
 public struct MNISTPreprocessor: Sendable {
     /// The side of the output field (28) and of the box the digit is fitted to (20).
@@ -62,15 +62,16 @@ public struct MNISTPreprocessor: Sendable {
         keep = Self.dilated(keep, width: image.width, height: image.height, radius: margin)
         for i in 0..<keep.count where !keep[i] { image.pixels[i] = 0 }
         // The bounding box of what is left that is visibly ink.
-        let visible = image.pixels.map { $0 > 0.2 }
+        let visible = image.pixels.map { $0 > 0.1 }
         let bbox = Self.boundingBox(visible, width: image.width, height: image.height) ?? box0
 
-        // 5. Crop and fit the longer side to `box`.
-        let digit = image.cropped(x: bbox.x, y: bbox.y, width: bbox.width, height: bbox.height)
+        // 5. Fit the longer side to `box`, one scale for both axes, starting
+        // at the box's corner (so a digit that was enlarged by a whole factor
+        // is reduced back onto its original pixel grid).
         let scale = Double(box) / Double(max(bbox.width, bbox.height))
-        let w = max(1, min(box, Int((Double(bbox.width) * scale).rounded())))
-        let h = max(1, min(box, Int((Double(bbox.height) * scale).rounded())))
-        var fitted = digit.resized(width: w, height: h)
+        let w = max(1, min(box, Int((Double(bbox.width) * scale - 1e-9).rounded(.up))))
+        let h = max(1, min(box, Int((Double(bbox.height) * scale - 1e-9).rounded(.up))))
+        var fitted = image.resampled(x0: bbox.x, y0: bbox.y, scale: scale, width: w, height: h)
         if let peak = fitted.pixels.max(), peak > 0 { fitted.pixels = fitted.pixels.map { min(1, $0 / peak) } }
 
         // 6. Centre of mass to the centre of the field.
