@@ -57,11 +57,12 @@ public struct LineChart: Sendable {
             svg.polyline(points, stroke: s.color, dash: s.dashed ? "6 4" : nil)
             for p in points { svg.circle(p.0, p.1, r: 3, fill: s.color) }
         }
-        // Legend, top right.
-        for (i, s) in series.enumerated() {
-            let y = top + 10 + Double(i) * 18, x = left + plotW - 150
-            svg.line(x, y, x + 24, y, stroke: s.color, width: 2, dash: s.dashed ? "6 4" : nil)
-            svg.text(s.name, x + 30, y + 4, size: 12)
+        // Legend on the title line, right-aligned, clear of the data.
+        var x = width - right - Double(series.reduce(0) { $0 + 42 + $1.name.count * 7 })
+        for s in series {
+            svg.line(x, 22, x + 24, 22, stroke: s.color, width: 2, dash: s.dashed ? "6 4" : nil)
+            svg.text(s.name, x + 30, 26, size: 12)
+            x += 42 + Double(s.name.count * 7)
         }
         return svg.document
     }
