@@ -20,8 +20,9 @@ Keras predict what it predicts for the original (max abs diff <= 1e-6), and
 keep the optimizer state bit-identical when it has one.
 
 Training round trip: `modelport train --arch mnist_mlp` (a short run) saves a
-Swift-trained model as a Keras-2-layout .h5 with its Adam state
-(`--keras-version 2`); tf_keras must load it compiled, predict what
+Swift-trained model with its Adam state as a Keras-2-layout .h5
+(`--keras-version 2`) and as a .keras archive; tf_keras (the .h5) and Keras 3
+(the .keras) must each load it compiled, predict what
 ModelPort predicts for it (within 1e-5), restore the optimizer's step count
 and every slot bit-identically, and continue training from that state: one
 train_on_batch must move the first moments to beta_1*m_saved + (1-beta_1)*g
@@ -29,7 +30,7 @@ train_on_batch must move the first moments to beta_1*m_saved + (1-beta_1)*g
 do this with any compiled legacy .h5, its own included (load_model builds the
 optimizer on variables the model then replaces: "Unknown variable ... This
 optimizer can only be called for the variables it was originally built
-with"), so the generation that can is the one checked.
+with"), so for .h5 the generation that can is the one checked.
 
 A conversion ModelPort refuses counts as a failure unless it is listed in
 EXPECTED_REFUSALS with the words its message must contain (a layer or
@@ -155,69 +156,86 @@ def produce(binary, workdir, only):
 
 
 def produce_trained(binary, workdir):
-    """A short Swift training run saved for tf_keras (Keras 2 layout, with Adam state)."""
+    """Short Swift training runs saved for the Kerases that can continue them:
+    a Keras-2-layout .h5 for tf_keras and a .keras archive for Keras 3, with Adam state."""
     data = os.environ.get("MNIST_DIR", os.path.join(REPO, "..", "shared", "data", "mnist"))
     if not os.path.isdir(data):
-        print(f"SKIPPED swift_trained_mlp.k2.h5: no MNIST data at {data} (set MNIST_DIR)")
+        print(f"SKIPPED swift_trained_mlp: no MNIST data at {data} (set MNIST_DIR)")
         return [], []
-    out = os.path.join(workdir, "swift_trained_mlp.k2.h5")
     ref = os.path.join(FIXTURES, "mnist_mlp.reference.h5")
-    proc = run([binary, "train", "--arch", "mnist_mlp", "--data", data, "--limit", "4096", "--epochs", "1",
-                "--threads", "1", "--seed", "5", "--out", out, "--keras-version", "2"])
-    if proc.returncode != 0:
-        return [], [log(False, "swift_trained_mlp.k2.h5", f"modelport train failed: {(proc.stderr or proc.stdout).strip()[-400:]}")]
-    pred = run([binary, "predict", out, "--input", ref, "--json"])
-    if pred.returncode != 0:
-        return [], [log(False, "swift_trained_mlp.k2.h5", f"modelport predict failed: {pred.stderr.strip()}")]
-    item = {"name": "swift_trained_mlp", "suffix": ".k2.h5", "file": out, "reference": ref, "trained": True,
-            "modelport": out + ".modelport.json"}
-    with open(item["modelport"], "w") as f:
-        json.dump([r["probabilities"] for r in json.loads(pred.stdout)["predictions"]], f)
-    return [item], [log(True, "swift_trained_mlp.k2.h5", "modelport train --keras-version 2 wrote it with its optimizer state")]
+    items, results = [], []
+    for suffix, extra in ((".k2.h5", ["--keras-version", "2"]), (".keras", [])):
+        out = os.path.join(workdir, "swift_trained_mlp" + suffix)
+        proc = run([binary, "train", "--arch", "mnist_mlp", "--data", data, "--limit", "4096", "--epochs", "1",
+                    "--threads", "1", "--seed", "5", "--out", out] + extra)
+        if proc.returncode != 0:
+            results.append(log(False, "swift_trained_mlp" + suffix, f"modelport train failed: {(proc.stderr or proc.stdout).strip()[-400:]}"))
+            continue
+        pred = run([binary, "predict", out, "--input", ref, "--json"])
+        if pred.returncode != 0:
+            results.append(log(False, "swift_trained_mlp" + suffix, f"modelport predict failed: {pred.stderr.strip()}"))
+            continue
+        item = {"name": "swift_trained_mlp", "suffix": suffix, "file": out, "reference": ref, "trained": True,
+                "modelport": out + ".modelport.json"}
+        with open(item["modelport"], "w") as f:
+            json.dump([r["probabilities"] for r in json.loads(pred.stdout)["predictions"]], f)
+        items.append(item)
+        results.append(log(True, "swift_trained_mlp" + suffix, "modelport train wrote it with its optimizer state"))
+    return items, results
+
+
+def saved_optimizer_variables(path):
+    """The optimizer variables ModelPort saved, in Keras's order."""
+    import h5py
+    import numpy as np
+    if path.endswith(".keras"):
+        import io
+        import zipfile
+        with zipfile.ZipFile(path) as z, h5py.File(io.BytesIO(z.read("model.weights.h5")), "r") as f:
+            g = f["optimizer/vars"]
+            return [np.asarray(g[str(i)][()]) for i in range(len(g))]
+    with h5py.File(path, "r") as f:
+        g = f["optimizer_weights"]
+        names = [n.decode() if isinstance(n, bytes) else str(n) for n in g.attrs["weight_names"]]
+        return [np.asarray(g[n][()]) for n in names]
 
 
 def check_continue_training(item, keras):
-    """tf_keras loads a Swift-trained .h5 compiled, predicts as ModelPort does, and continues its Adam state."""
+    """A Keras loads a Swift-trained model compiled, predicts as ModelPort does, and continues its Adam state."""
     import h5py
     import numpy as np
     import tensorflow as tf
     name = item["name"] + item["suffix"]
-    x, y = load_reference(item["reference"])
-    model = keras.models.load_model(item["file"])  # compile=True: training_config and optimizer_weights
+    x, _ = load_reference(item["reference"])
+    with h5py.File(item["reference"], "r") as f:
+        labels = f["labels"][()]
+    model = keras.models.load_model(item["file"])  # compiled: training/compile config and optimizer state
     results = []
     with open(item["modelport"]) as f:
         ours = np.asarray(json.load(f), dtype=np.float32)
     d = max_diff(model.predict(x, batch_size=len(x), verbose=0), ours)
     results.append(log(d <= TOLERANCE, name,
                        f"{keras.__name__} {keras.__version__} loads it compiled and predicts what ModelPort predicts: max diff {d:.2e} (<= 1e-5)"))
-    with h5py.File(item["file"], "r") as f:
-        g = f["optimizer_weights"]
-        names = [n.decode() if isinstance(n, bytes) else str(n) for n in g.attrs["weight_names"]]
-        saved = {n: np.asarray(g[n][()]) for n in names}
+    saved = saved_optimizer_variables(item["file"])
     opt = model.optimizer
-    restored = [np.asarray(v.numpy()) for v in opt.variables()]
-    same = len(restored) == len(names) and all(np.array_equal(a, saved[n]) for a, n in zip(restored, names))
+    variables = opt.variables() if callable(opt.variables) else opt.variables
+    restored = [np.asarray(v.numpy()) for v in variables]
+    same = len(restored) == len(saved) and all(np.array_equal(a, b) for a, b in zip(restored, saved))
     iterations = int(opt.iterations.numpy())
-    results.append(log(same and iterations == int(saved[names[0]]) and iterations > 0, name,
-                       f"{type(opt).__name__} restored at step {iterations} with all {len(names)} saved variables bit-identical"))
+    results.append(log(same and iterations == int(saved[0]) and iterations > 0, name,
+                       f"{type(opt).__name__} restored at step {iterations} with all {len(saved)} saved variables bit-identical"))
     # One more step from that state: Adam's first moment must become beta_1*m + (1-beta_1)*g.
-    with h5py.File(item["reference"], "r") as f:
-        labels = f["labels"][()]
     xb, yb = x[:32], labels[:32].astype(np.int64)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy()
     with tf.GradientTape() as tape:
-        loss = model.compiled_loss(tf.constant(yb), model(xb, training=True))
-    grads = {v.name: gr.numpy() for v, gr in zip(model.trainable_variables, tape.gradient(loss, model.trainable_variables))}
-    momentum = {v.name: v.numpy() for v in opt.variables() if "/m/" in v.name}
+        loss = loss_fn(tf.constant(yb), model(xb, training=True))
+    grads = [g.numpy() for g in tape.gradient(loss, model.trainable_variables)]
+    before = [m.numpy() for m in opt._momentums]
     model.train_on_batch(xb, yb)
     beta1 = float(opt.get_config()["beta_1"])
-    worst = 0.0
-    for v in opt.variables():
-        if "/m/" not in v.name:
-            continue
-        var_name = v.name.split("/m/", 1)[1]
-        expected = beta1 * momentum[v.name] + (1 - beta1) * grads[var_name]
-        worst = max(worst, float(np.max(np.abs(v.numpy() - expected))))
-    moved = all(float(np.max(np.abs(m))) > 0 for m in momentum.values())
+    worst = max(float(np.max(np.abs(m.numpy() - (beta1 * b + (1 - beta1) * g))))
+                for m, b, g in zip(opt._momentums, before, grads))
+    moved = len(before) == len(grads) and all(float(np.max(np.abs(b))) > 0 for b in before)
     results.append(log(worst <= 1e-6 and moved and int(opt.iterations.numpy()) == iterations + 1, name,
                        f"train_on_batch continues from the saved moments (step {iterations} -> {int(opt.iterations.numpy())}; "
                        f"first moments = beta_1*m_saved + (1-beta_1)*g within {worst:.1e})"))
@@ -360,6 +378,9 @@ def worker(kind, plan_path):
         items = [i for i in plan if i["suffix"] in (".k3.h5", ".keras", ".weights.h5")]
         for item in items:
             try:
+                if item.get("trained"):
+                    results += check_continue_training(item, keras)
+                    continue
                 results += check_keras(item, keras, "keras3")
             except Exception as e:  # noqa: BLE001
                 results.append(log(False, item["name"] + item["suffix"], f"keras could not load it: {type(e).__name__}: {str(e)[:400]}"))
