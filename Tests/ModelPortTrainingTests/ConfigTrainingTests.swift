@@ -88,4 +88,19 @@ import TestSupport
         let failed = try TestPaths.runModelPort(["train", "--config", bad, "--data", mnist, "--epochs", "1"])
         #expect(failed.status == 2 && failed.stderr.contains("bad.json") && failed.stderr.contains("FancyLayer"), "\(failed.stderr)")
     }
+
+    @Test func trainCommandContinuesAKerasArchivesOptimizer() throws {
+        let dir = TestPaths.temporaryDirectory("train-archive")
+        let mnist = try smallMNIST(in: dir, train: 256, test: 64)
+        let out = dir.appendingPathComponent("continued.keras").path
+        let r = try TestPaths.runModelPort(["train", TestPaths.fixture("training/continue_keras.keras"), "--data", mnist,
+                                            "--epochs", "1", "--batch-size", "64", "--threads", "1", "--out", out])
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains("Continuing Adam from step 2"), "\(r.stdout)")
+        // 2 steps from Keras + 4 here, saved back in the archive.
+        let file = try ModelLoader.load(out)
+        let optimizer = try KerasOptimizerState.optimizer(fromTrainingConfig: try #require(file.trainingConfig), file: out)
+        try KerasOptimizerState.restore(optimizer, model: file.model, fromKerasArchive: out)
+        #expect(optimizer.iterations == 6 && optimizer.rule.slotNames.count == 3)
+    }
 }
