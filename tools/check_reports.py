@@ -24,6 +24,7 @@ import subprocess
 import sys
 import warnings
 
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = os.path.join(REPO, "fixtures", "mnist_digit_model.h5")
 
@@ -111,7 +112,8 @@ def compare_with_keras(got, mnist_dir):
     loss, accuracy = model.evaluate(x, keras.utils.to_categorical(y, 10), batch_size=500, verbose=0)
     report(abs(loss - got["loss"]) <= 1e-4 * max(1.0, loss),
            f"mnist: loss {got['loss']:.6f} equals Keras model.evaluate's {loss:.6f}")
-    report(abs(accuracy - got["accuracy"]) <= 1e-9, f"mnist: accuracy {got['accuracy']:.4f} equals Keras's {accuracy:.4f}")
+    # Keras keeps metrics in float32: agree to its resolution.
+    report(abs(accuracy - got["accuracy"]) <= 1e-6, f"mnist: accuracy {got['accuracy']:.4f} equals Keras's {accuracy:.4f}")
     keras_pred = np.argmax(model.predict(x, batch_size=500, verbose=0), axis=1)
     agree = int(np.sum(keras_pred == np.array(got["predictions"])))
     report(agree == len(y), f"mnist: modelport's predicted classes agree with Keras's on {agree}/{len(y)} images")
