@@ -42,16 +42,17 @@ extension ReLU: TrainableLayer {
         (forward(input), Cache(input: input))
     }
 
-    /// Slope 1 for threshold <= x (0 above `maxValue`), `negativeSlope`
-    /// below the threshold. At the kinks TensorFlow's choices: 0 at
-    /// x == threshold == 0 for a plain ReLU, 1 at x == maxValue (clip_by_value).
+    /// Slope 1 above the threshold (0 above `maxValue`), `negativeSlope`
+    /// below it. At x == threshold, TensorFlow's choice for the ops Keras
+    /// uses: `leaky_relu`'s alpha for a plain leaky ReLU, else 0 (relu's and
+    /// the `x * (x > threshold)` mask's gradient there).
     @inline(__always)
     func slope(_ x: Float) -> Float {
-        if x > threshold || (x == threshold && threshold != 0) {
+        if x > threshold {
             if let maxValue, x > maxValue { return 0 }
             return 1
         }
-        if x == threshold { return negativeSlope != 0 && maxValue == nil ? negativeSlope : 0 }
+        if x == threshold { return threshold == 0 && maxValue == nil ? negativeSlope : 0 }
         if let maxValue, negativeSlope * (x - threshold) > maxValue { return 0 }
         return negativeSlope
     }
