@@ -16,6 +16,8 @@ struct ModelPort: ParsableCommand {
               modelport inspect model.h5                     what is in a model file
               modelport predict model.h5 --input data.h5     predictions for a reference or IDX file
               modelport validate model.h5 --reference ref.h5 prove the outputs match Keras
+              modelport evaluate model.h5                    loss, accuracy, confusion matrix on MNIST's test set
+              modelport predict model.h5 digit.png           the digit in a photo, scan or drawing
 
             Exit status: 0 success; 1 outputs differ from the reference beyond the tolerance; \
             2 a file could not be used (the message names it and the problem); 64 bad usage.

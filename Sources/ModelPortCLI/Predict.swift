@@ -27,7 +27,7 @@ struct Predict: ParsableCommand {
             Examples:
               modelport predict fixtures/mnist_digit_model.h5 my_digit.png
               modelport predict model.h5 photo.jpg --output output.txt --show-preprocessed seen.png
-              modelport predict model.h5 fixtures/images/ --csv predictions.csv
+              modelport predict model.h5 fixtures/images/3/ --csv predictions.csv
               modelport predict model.h5 a.png b.pgm --json
               modelport predict fixtures/mnist_digit_model.h5 --input fixtures/mnist_digit_model.reference.h5 --limit 5
               modelport predict model.h5 --input ../shared/data/mnist/t10k-images-idx3-ubyte.gz --top 3
