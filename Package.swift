@@ -19,6 +19,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // MARK: - C libraries (implementation details, not API)
@@ -46,7 +47,9 @@ let package = Package(
         /// ONNX files to and from runtime models.
         .target(name: "ModelPortONNX", dependencies: ["ModelPortRuntime", "CONNXProto"]),
         /// Datasets: MNIST-format IDX files, downloads, image folders.
-        .target(name: "ModelPortData", dependencies: ["ModelPortRuntime", "CGzip"]),
+        .target(
+            name: "ModelPortData",
+            dependencies: ["ModelPortRuntime", "CGzip", .product(name: "Crypto", package: "swift-crypto")]),
         /// Image decoding/encoding (PNG, JPEG, PGM) and MNIST-style preprocessing.
         .target(name: "ModelPortImage", dependencies: ["ModelPortRuntime", "CPNG", "CJPEG"]),
         /// Reference files and element-by-element comparison of predictions.
