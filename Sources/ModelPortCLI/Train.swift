@@ -6,6 +6,7 @@ import ModelPortKeras
 import ModelPortONNX
 import ModelPortReports
 import ModelPortRuntime
+import ModelPortValidation
 
 /// `modelport train`: trains a model natively, with Keras's semantics.
 struct Train: ParsableCommand {
@@ -106,6 +107,16 @@ struct Train: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
+        // Fail before training, not after the first epoch, when an output cannot be written.
+        for (flag, path) in [("--out", out), ("--history-out", historyOut), ("--results", results)] {
+            guard let path else { continue }
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("\(flag) \(path): directory '\(directory)' does not exist")
+            }
+            guard access(directory, W_OK) == 0 else { throw ValidationError("\(flag) \(path): directory '\(directory)' is not writable") }
+        }
         if let optimizer, !["adam", "adamw", "sgd", "rmsprop"].contains(optimizer.lowercased()) {
             throw ValidationError("unknown --optimizer '\(optimizer)'; choose adam, adamw, sgd or rmsprop")
         }
@@ -228,8 +239,16 @@ struct Train: ParsableCommand {
             if let report {
                 let series = Dictionary(uniqueKeysWithValues: history.keys.map { ($0, history.values[$0]!) })
                 if series.values.allSatisfy({ !$0.isEmpty }) && !series.isEmpty {
+                    // With the test set at hand, the report also evaluates the trained model on it.
+                    var evaluation: Evaluation? = nil
+                    if let test {
+                        let probabilities = try net.predict(test.x)
+                        let labels = test.y.sampleCount > 1 ? argmaxPerSample(test.y) : test.y.scalars.map { Int($0) }
+                        evaluation = try Evaluation(probabilities: probabilities, labels: labels,
+                                                    classNames: (0..<probabilities.sampleCount).map(String.init), inputs: test.x)
+                    }
                     let files = try ReportWriter(title: "Training \(net.name)", details: [("Optimizer", optimizer.kerasClassName), ("Seed", String(seed))])
-                        .write(evaluation: nil, history: series, to: URL(fileURLWithPath: report))
+                        .write(evaluation: evaluation, history: series, to: URL(fileURLWithPath: report))
                     printFlushed("Report: \(files[0].path)")
                 }
             }

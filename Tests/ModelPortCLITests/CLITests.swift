@@ -125,4 +125,28 @@ struct CLITests {
         let usage = try TestPaths.runModelPort(["predict", model])
         #expect(usage.status == 64)
     }
+
+    /// An output that cannot be written is refused before any training.
+    @Test func trainRefusesUnwritableOutputUpFront() throws {
+        let missing = TestPaths.temporaryDirectory("cli").appendingPathComponent("no/such/dir/m.h5").path
+        let r = try TestPaths.runModelPort(["train", "--arch", "mnist_mlp", "--epochs", "1", "--out", missing])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("does not exist"))
+        #expect(!r.stdout.contains("Epoch 1/"))
+    }
+
+    /// `train --report` shows the curves and the test-set evaluation.
+    @Test func trainReportIncludesEvaluation() throws {
+        let dir = TestPaths.temporaryDirectory("cli")
+        let r = try TestPaths.runModelPort(["train", "--arch", "mnist_mlp", "--epochs", "1", "--limit", "1000",
+                                            "--data", TestPaths.mnistDirectory.path,
+                                            "--out", dir.appendingPathComponent("m.h5").path,
+                                            "--report", dir.appendingPathComponent("report").path])
+        #expect(r.status == 0, "\(r.stderr)")
+        for name in ["report.html", "training_loss.svg", "confusion_matrix.svg", "classification_report.txt"] {
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("report/\(name)").path), "\(name)")
+        }
+        let html = try String(contentsOf: dir.appendingPathComponent("report/report.html"), encoding: .utf8)
+        #expect(html.contains("Confusion matrix"))
+    }
 }
