@@ -29,29 +29,8 @@ enum KerasArchiveReader {
         }
         let model = try KerasModelConfig.buildModel(config, file: path,
                                                     kerasMajorVersion: KerasH5Reader.majorVersion(version))
-        guard let weightsEntry = archive["model.weights.h5"] else {
-            throw KerasImportError(file: path, message: "the archive has no model.weights.h5")
-        }
-        guard weightsEntry.uncompressedSize <= maxWeightsBytes else {
-            throw KerasImportError(file: path, message: "model.weights.h5 would be \(weightsEntry.uncompressedSize) bytes, more than ModelPort extracts")
-        }
-        // HDF5 reads from a file: extract the weights to a private temporary file.
-        let temporary = FileManager.default.temporaryDirectory
-            .appendingPathComponent("modelport-\(UUID().uuidString).weights.h5")
-        defer { try? FileManager.default.removeItem(at: temporary) }
-        FileManager.default.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600])
-        guard let handle = try? FileHandle(forWritingTo: temporary) else {
-            throw KerasImportError(file: path, message: "cannot create a temporary file to extract model.weights.h5 into")
-        }
-        defer { try? handle.close() }
-        try extract(weightsEntry, named: "model.weights.h5", limit: maxWeightsBytes, from: archive, file: path) { chunk in
-            try handle.write(contentsOf: chunk)
-        }
-        let weights = try HDF5File(openingAt: temporary.path)
-        do {
+        try withWeightsStore(in: archive, path: path) { weights in
             try KerasWeightsStore.load(into: model, config: config, from: weights.root, file: path)
-        } catch let e as HDF5Error {
-            throw KerasImportError(file: path, message: "model.weights.h5: \(e.message) at '\(e.objectPath)'")
         }
         return KerasModelFile(path: path, format: .kerasArchive, kerasVersion: version, backend: nil,
                               modelConfig: config, trainingConfig: config["compile_config"], model: model)
@@ -68,12 +47,18 @@ enum KerasArchiveReader {
         } catch {
             throw KerasImportError(file: path, message: "not a readable zip archive (\(error))")
         }
+        return try withWeightsStore(in: archive, path: path, body)
+    }
+
+    /// `withWeightsStore(_:_:)` for an archive already open.
+    static func withWeightsStore<R>(in archive: Archive, path: String, _ body: (HDF5File) throws -> R) throws -> R {
         guard let weightsEntry = archive["model.weights.h5"] else {
             throw KerasImportError(file: path, message: "the archive has no model.weights.h5")
         }
         guard weightsEntry.uncompressedSize <= maxWeightsBytes else {
             throw KerasImportError(file: path, message: "model.weights.h5 would be \(weightsEntry.uncompressedSize) bytes, more than ModelPort extracts")
         }
+        // HDF5 reads from a file: extract the weights to a private temporary file.
         let temporary = FileManager.default.temporaryDirectory
             .appendingPathComponent("modelport-\(UUID().uuidString).weights.h5")
         defer { try? FileManager.default.removeItem(at: temporary) }
