@@ -91,6 +91,13 @@ extension Activation {
                         for j in r..<(r + rowLength) { d[j] -= Foundation.exp(y[j]) * sum }
                         r += rowLength
                     }
+                case .relu:
+                    // The common case, as one vectorisable loop: dy * (y > 0).
+                    for i in 0..<n { d[i] *= y[i] > 0 ? 1 : 0 }
+                case .sigmoid:
+                    for i in 0..<n { d[i] *= y[i] * (1 - y[i]) }
+                case .tanh:
+                    for i in 0..<n { d[i] *= 1 - y[i] * y[i] }
                 default:
                     if let input {
                         input.scalars.withUnsafeBufferPointer { x in

@@ -126,8 +126,13 @@ extension MaxPooling2D: TrainableLayer {
         let g = try! geometry(for: input.sampleShape)
         let n = input.batchCount, c = input.shape[3]
         precondition(input.count < Int(Int32.max), "\(name): input too large to index with Int32")
-        var output = Tensor(zeros: [n, g.outHeight, g.outWidth, c])
-        var winners = [Int32](repeating: 0, count: output.count)
+        // Both are written in full below.
+        var output = Tensor(uninitialized: [n, g.outHeight, g.outWidth, c])
+        var winners = [Int32](unsafeUninitializedCapacity: output.count) { _, count in count = output.count }
+        if g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideY == 2 && g.strideX == 2 && padding == .valid {
+            maxPool2x2Winners(input, geometry: g, output: &output, winners: &winners)
+            return (output, Cache(winners: winners, inputShape: input.shape))
+        }
         input.scalars.withUnsafeBufferPointer { x in
             output.scalars.withUnsafeMutableBufferPointer { y in
                 winners.withUnsafeMutableBufferPointer { w in
@@ -160,6 +165,44 @@ extension MaxPooling2D: TrainableLayer {
             }
         }
         return (output, Cache(winners: winners, inputShape: input.shape))
+    }
+
+    /// The 2x2, stride-2, valid case in one contiguous pass per output pixel.
+    /// Same choices as the general loop: the window is scanned top-left,
+    /// top-right, bottom-left, bottom-right; a later element wins only if
+    /// strictly greater, and the first NaN wins for good.
+    private func maxPool2x2Winners(_ input: Tensor, geometry g: WindowGeometry, output: inout Tensor, winners: inout [Int32]) {
+        let n = input.batchCount, c = input.shape[3]
+        let rowStride = g.inWidth * c
+        input.scalars.withUnsafeBufferPointer { x in
+            output.scalars.withUnsafeMutableBufferPointer { y in
+                winners.withUnsafeMutableBufferPointer { w in
+                    var o = 0
+                    for b in 0..<n {
+                        let imageStart = b * g.inHeight * rowStride
+                        for oy in 0..<g.outHeight {
+                            for ox in 0..<g.outWidth {
+                                let i0 = imageStart + 2 * oy * rowStride + 2 * ox * c
+                                for ch in 0..<c {
+                                    var at = i0 + ch
+                                    var best = x[at]
+                                    @inline(__always) func consider(_ i: Int) {
+                                        let v = x[i]
+                                        if v > best || (v.isNaN && !best.isNaN) { best = v; at = i }
+                                    }
+                                    consider(i0 + c + ch)
+                                    consider(i0 + rowStride + ch)
+                                    consider(i0 + rowStride + c + ch)
+                                    y[o + ch] = best
+                                    w[o + ch] = Int32(at)
+                                }
+                                o += c
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     public func backward(_ outputGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
