@@ -44,6 +44,19 @@ public struct WindowGeometry: Sendable, Equatable {
     func patchLength(channels: Int) -> Int { kernelHeight * kernelWidth * channels }
 }
 
+extension WindowGeometry {
+    /// The window of a 2-D pooling layer over one NHWC sample `(h, w, c)`.
+    /// - Throws: `RuntimeError` for a sample of another rank or a window that does not fit.
+    static func pooling(_ inputShape: [Int], poolSize: (Int, Int), strides: (Int, Int),
+                        padding: Padding) throws -> WindowGeometry {
+        guard inputShape.count == 3 else {
+            throw RuntimeError("expects (height, width, channels) input, got \(inputShape)")
+        }
+        return try WindowGeometry(inHeight: inputShape[0], inWidth: inputShape[1], kernel: poolSize,
+                                  strides: strides, padding: padding)
+    }
+}
+
 /// Unfolds `count` NHWC images into rows of the matrix
 /// `[count * outHeight * outWidth, kernelHeight * kernelWidth * channels]`,
 /// ordered (ky, kx, channel) to match a Keras kernel `(kh, kw, in, out)`

@@ -17,11 +17,7 @@ public final class MaxPooling2D: Layer, @unchecked Sendable {
     }
 
     func geometry(for inputShape: [Int]) throws -> WindowGeometry {
-        guard inputShape.count == 3 else {
-            throw RuntimeError("\(name) (MaxPooling2D) expects (height, width, channels) input, got \(inputShape)")
-        }
-        return try WindowGeometry(inHeight: inputShape[0], inWidth: inputShape[1], kernel: poolSize,
-                                  strides: strides, padding: padding)
+        try .pooling(inputShape, poolSize: poolSize, strides: strides, padding: padding)
     }
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] {
