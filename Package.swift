@@ -26,7 +26,9 @@ let package = Package(
         // Each is a module map plus a small shim header; nothing outside the
         // matching Swift wrapper module touches their pointers.
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
-        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        /// OpenBLAS, loaded with dlopen so its kernel family can be chosen
+        /// first (Sources/CBLAS/modelport_blas.c); needs libopenblas0 at run time.
+        .target(name: "CBLAS"),
         .systemLibrary(name: "CGzip", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),

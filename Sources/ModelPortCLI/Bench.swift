@@ -17,7 +17,7 @@ struct Bench: ParsableCommand {
               modelport bench model.h5 --batch 1 --batch 128 --threads 1
               modelport bench model.h5 --json | jq .images_per_second
 
-            For a side-by-side comparison with Keras and onnxruntime, see tools/bench/run.sh \
+            For a side-by-side comparison with Keras and onnxruntime, see tools/bench/run.py \
             and docs/BENCHMARKS.md.
             """)
 
@@ -41,6 +41,9 @@ struct Bench: ParsableCommand {
 
     @Option(help: "Single-image predictions timed for latency.")
     var runs: Int = 1000
+
+    @Flag(help: "Also time each layer (Sequential models) on one thread at the first --batch size (default 128): where a forward pass spends its time.")
+    var layers = false
 
     @Flag(help: "Print one JSON object: images_per_second (at batch 128, or the first --batch), latency_ms_p50, latency_ms_p99, and per-batch figures.")
     var json = false
@@ -67,9 +70,10 @@ struct Bench: ParsableCommand {
             }
             let latency = try InferenceBenchmark.latency(m, runs: runs, data: data)
             let headline = results.first { $0.batchSize == 128 } ?? results[0]
+            let profile = try layers ? InferenceBenchmark.layerProfile(m, batchSize: batches.first ?? 128, repetitions: repetitions) : nil
             if json {
-                let object: [String: Any] = [
-                    "model": model, "threads": RuntimeThreads.count, "load_ms": loadMs,
+                var object: [String: Any] = [
+                    "model": model, "threads": RuntimeThreads.count, "load_ms": loadMs, "blas": BLAS.description,
                     "inputs": input ?? "generated",
                     "images_per_second": headline.median, "batch_size": headline.batchSize,
                     "latency_ms_p50": latency.p50, "latency_ms_p90": latency.p90, "latency_ms_p99": latency.p99,
@@ -79,12 +83,18 @@ struct Bench: ParsableCommand {
                          "repetitions": $0.samples.count] as [String: Any]
                     },
                 ]
+                if let profile {
+                    object["layers"] = profile.map {
+                        ["name": $0.layer, "type": $0.typeName, "microseconds_per_sample": $0.microsecondsPerSample] as [String: Any]
+                    }
+                }
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
                 return
             }
             print("Model:   \(model) (\"\(m.name)\", \(grouped(m.parameterCount)) parameters, input \(kerasShape(m.inputShape)))")
-            print("Threads: \(RuntimeThreads.count)    load time: \(String(format: "%.1f", loadMs)) ms\n")
+            print("Threads: \(RuntimeThreads.count)    load time: \(String(format: "%.1f", loadMs)) ms")
+            print("BLAS:    \(BLAS.description)\n")
             var table = TextTable(headers: ["batch", "images/s (median)", "min - max"], rightAligned: [0, 1, 2])
             for r in results {
                 table.rows.append([String(r.batchSize), grouped(Int(r.median.rounded())),
@@ -93,6 +103,17 @@ struct Bench: ParsableCommand {
             print(table.render())
             print(String(format: "Single-image latency over %d runs: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms",
                          runs, latency.p50, latency.p90, latency.p99))
+            if let profile {
+                let total = profile.reduce(0) { $0 + $1.microsecondsPerSample }
+                print("\nPer layer, one thread, batch \(batches.first ?? 128) (median of \(repetitions)):")
+                var table = TextTable(headers: ["layer", "type", "µs/image", "share"], rightAligned: [2, 3])
+                for t in profile {
+                    table.rows.append([t.layer, t.typeName, String(format: "%.2f", t.microsecondsPerSample),
+                                       String(format: "%.1f%%", 100 * t.microsecondsPerSample / max(total, 1e-9))])
+                }
+                table.rows.append(["total", "", String(format: "%.2f", total), "100.0%"])
+                print(table.render())
+            }
         }
     }
 }

@@ -191,7 +191,8 @@ struct Train: ParsableCommand {
                   + "\(options.epochs) epochs, batch \(options.batchSize), \(optimizer.kerasClassName) lr \(optimizer.currentLearningRate), "
                   + "\(lossFunction.kerasName), validation split \(options.validationSplit), seed \(seed), \(trainer.threads) threads")
 
-            var callbacks: [any TrainingCallback] = [ProgressLogger(epochs: options.epochs)]
+            let epochTimer = EpochTimer()
+            var callbacks: [any TrainingCallback] = [ProgressLogger(epochs: options.epochs), epochTimer]
             if let patience = earlyStopping {
                 callbacks.append(EarlyStopping(monitor: options.validationSplit > 0 ? "val_loss" : "loss",
                                                patience: patience, restoreBestWeights: true))
@@ -228,6 +229,7 @@ struct Train: ParsableCommand {
                 summary["test_accuracy"] = result.accuracy
             }
             summary["seconds"] = Date().timeIntervalSince(started)
+            summary["epoch_seconds"] = epochTimer.seconds
             summary["history"] = Dictionary(uniqueKeysWithValues: history.keys.map { ($0, history.values[$0]!) })
 
             if let historyPath = historyOut ?? out.map({ URL(fileURLWithPath: $0).deletingPathExtension().path + ".history.json" }) {
@@ -333,4 +335,15 @@ func saveTrainedModel(_ model: any Model, optimizer: Optimizer, loss: Loss, to p
 /// `print`, flushed at once so it stays in order with the progress output.
 func printFlushed(_ text: String) {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
+/// Wall time of each epoch (its batches and validation), for --results: the
+/// figure Keras's per-epoch timings are compared with.
+private final class EpochTimer: TrainingCallback {
+    private(set) var seconds: [Double] = []
+    private var start = Date()
+    func epochBegin(_ epoch: Int, trainer: Trainer) throws { start = Date() }
+    func epochEnd(_ epoch: Int, logs: inout EpochLogs, trainer: Trainer) throws {
+        seconds.append(Date().timeIntervalSince(start))
+    }
 }

@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 
 /// Row-major single-precision matrix multiply through OpenBLAS:
 /// `C[m x n] = A[m x k] * B[k x n] + beta * C`.
@@ -11,18 +12,7 @@ func sgemm(m: Int, n: Int, k: Int,
            b: UnsafePointer<Float>, ldb: Int,
            c: UnsafeMutablePointer<Float>, ldc: Int,
            beta: Float = 0) {
-    guard m > 0, n > 0 else { return }
-    BLASThreads.configureOnce
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                Int32(m), Int32(n), Int32(k),
-                1, a, Int32(lda), b, Int32(ldb),
-                beta, c, Int32(ldc))
-}
-
-/// OpenBLAS runs single-threaded: ModelPort parallelises over the batch
-/// itself (see `parallelChunks`), and two thread pools on two cores fight.
-enum BLASThreads {
-    static let configureOnce: Void = { openblas_set_num_threads(1) }()
+    sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, beta: beta)
 }
 
 /// Row-major single-precision matrix multiply with optionally transposed
@@ -38,9 +28,40 @@ func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
            c: UnsafeMutablePointer<Float>, ldc: Int,
            beta: Float = 0) {
     guard m > 0, n > 0 else { return }
-    BLASThreads.configureOnce
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k),
-                1, a, Int32(lda), b, Int32(ldb),
-                beta, c, Int32(ldc))
+    BLAS.ensureLoaded
+    modelport_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k),
+                    1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// The BLAS library behind `sgemm`: OpenBLAS, loaded on first use with the
+/// kernel family `MODELPORT_BLAS_CORETYPE` names, else the widest the CPU
+/// supports (an `OPENBLAS_CORETYPE` in the environment is set aside: see
+/// Sources/CBLAS/modelport_blas.c), and kept single-threaded — ModelPort
+/// parallelises over the batch itself (see `parallelChunks`), and two thread
+/// pools on two cores fight.
+public enum BLAS {
+    static let ensureLoaded: Void = {
+        if let message = modelport_blas_load() {
+            fatalError("ModelPort: \(String(cString: message))")
+        }
+    }()
+
+    /// A one-line description for benchmarks and bug reports, e.g.
+    /// "OpenBLAS 0.3.21 (Cooperlake kernels, chosen by ModelPort)".
+    public static var description: String {
+        if let message = modelport_blas_load() { return String(cString: message) }
+        let config = String(cString: modelport_blas_config())
+        let version = config.split(separator: " ").prefix(2).joined(separator: " ")
+        let core = String(cString: modelport_blas_corename())
+        var notes = ["\(core) kernels"]
+        if let forced = getenv("MODELPORT_BLAS_CORETYPE"), forced.pointee != 0 {
+            notes.append("MODELPORT_BLAS_CORETYPE=\(String(cString: forced))")
+        } else if modelport_blas_chosen_coretype() != nil {
+            notes.append("chosen by ModelPort")
+        }
+        if let set = modelport_blas_overridden() {
+            notes.append("OPENBLAS_CORETYPE=\(String(cString: set)) ignored")
+        }
+        return "\(version.isEmpty ? "BLAS" : version) (\(notes.joined(separator: ", ")))"
+    }
 }

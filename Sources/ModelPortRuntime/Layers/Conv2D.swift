@@ -118,8 +118,13 @@ extension Conv2D: ActivatedLayer {
     }
 
     public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
+        guard activation.keepsPreActivation else {
+            // Linear or ReLU: the activation is fused as in inference; backward needs only the output.
+            let (output, columns) = linearForward(input, keepColumns: true, activation: activation)
+            return (output, Cache(columns: columns, inputShape: input.shape, output: output, preActivation: nil))
+        }
         var (output, columns) = linearForward(input, keepColumns: true)
-        let pre = activation == .linear ? nil : output
+        let pre = output
         activation.apply(to: &output)
         return (output, Cache(columns: columns, inputShape: input.shape, output: output, preActivation: pre))
     }
@@ -127,13 +132,49 @@ extension Conv2D: ActivatedLayer {
     /// dKernel += colsᵀ·dZ, dBias += column sums of dZ, dX = col2im(dZ·kernelᵀ).
     /// - Parameter preActivationGradient: dZ, NHWC `[n, outH, outW, filters]`.
     public func backward(preActivationGradient dz: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        accumulateParameterGradients(preActivationGradient: dz, cache: cache, gradients: gradients)
+        let cache = cache as! Cache
+        let g = try! geometry(for: Array(cache.inputShape.dropFirst()))
+        let rows = cache.inputShape[0] * g.outHeight * g.outWidth
+        let patch = g.patchLength(channels: inputChannels)
+        if isDirect(g) {
+            // The input was the column matrix: dX = dZ·kernelᵀ, written in full.
+            var dx = Tensor(uninitialized: cache.inputShape)
+            dz.scalars.withUnsafeBufferPointer { dzp in
+                kernel.value.scalars.withUnsafeBufferPointer { w in
+                    dx.scalars.withUnsafeMutableBufferPointer { dxp in
+                        sgemm(transA: false, transB: true, m: rows, n: patch, k: filters,
+                              a: dzp.baseAddress!, lda: filters, b: w.baseAddress!, ldb: filters,
+                              c: dxp.baseAddress!, ldc: patch)
+                    }
+                }
+            }
+            return dx
+        }
+        // Overlapping windows add up in col2im, so dX starts at zero.
+        var dx = Tensor(zeros: cache.inputShape)
+        let dcols = UnsafeMutablePointer<Float>.allocate(capacity: rows * patch)
+        defer { dcols.deallocate() }
+        dz.scalars.withUnsafeBufferPointer { dzp in
+            kernel.value.scalars.withUnsafeBufferPointer { w in
+                sgemm(transA: false, transB: true, m: rows, n: patch, k: filters,
+                      a: dzp.baseAddress!, lda: filters, b: w.baseAddress!, ldb: filters, c: dcols, ldc: patch)
+            }
+        }
+        dx.scalars.withUnsafeMutableBufferPointer { dxp in
+            col2im(dcols, count: cache.inputShape[0], channels: inputChannels, geometry: g, addingInto: dxp.baseAddress!)
+        }
+        return dx
+    }
+
+    /// dKernel += colsᵀ·dZ and dBias += column sums of dZ, without dX.
+    public func accumulateParameterGradients(preActivationGradient dz: Tensor, cache: any LayerCache, gradients: Gradients) {
         let cache = cache as! Cache
         let g = try! geometry(for: Array(cache.inputShape.dropFirst()))
         let n = cache.inputShape[0]
         let rows = n * g.outHeight * g.outWidth
         let patch = g.patchLength(channels: inputChannels)
         precondition(dz.shape == [n, g.outHeight, g.outWidth, filters], "\(name): gradient shape \(dz.shape)")
-        var dx = Tensor(zeros: cache.inputShape)
         dz.scalars.withUnsafeBufferPointer { dzp in
             cache.columns.withUnsafeBufferPointer { cols in
                 gradients.accumulate(kernel) { dw in
@@ -145,24 +186,7 @@ extension Conv2D: ActivatedLayer {
             if let bias {
                 gradients.accumulate(bias) { db in addColumnSums(dzp.baseAddress!, rows: rows, columns: filters, into: db.baseAddress!) }
             }
-            kernel.value.scalars.withUnsafeBufferPointer { w in
-                dx.scalars.withUnsafeMutableBufferPointer { dxp in
-                    if isDirect(g) {
-                        sgemm(transA: false, transB: true, m: rows, n: patch, k: filters,
-                              a: dzp.baseAddress!, lda: filters, b: w.baseAddress!, ldb: filters,
-                              c: dxp.baseAddress!, ldc: patch)
-                    } else {
-                        let dcols = UnsafeMutablePointer<Float>.allocate(capacity: rows * patch)
-                        defer { dcols.deallocate() }
-                        sgemm(transA: false, transB: true, m: rows, n: patch, k: filters,
-                              a: dzp.baseAddress!, lda: filters, b: w.baseAddress!, ldb: filters,
-                              c: dcols, ldc: patch)
-                        col2im(dcols, count: n, channels: inputChannels, geometry: g, addingInto: dxp.baseAddress!)
-                    }
-                }
-            }
         }
-        return dx
     }
 }
 

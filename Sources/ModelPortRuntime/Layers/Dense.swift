@@ -57,27 +57,48 @@ extension Dense: ActivatedLayer {
 
     public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
         let rows = input.count / inputUnits
-        var output = Tensor(zeros: input.shape.dropLast() + [units])
+        // Written in full by sgemm (beta 0). Linear and ReLU are fused into
+        // the bias pass; other activations keep the pre-activation.
+        let fused = !activation.keepsPreActivation
+        var output = Tensor(uninitialized: input.shape.dropLast() + [units])
         input.scalars.withUnsafeBufferPointer { x in
             kernel.value.scalars.withUnsafeBufferPointer { w in
                 output.scalars.withUnsafeMutableBufferPointer { y in
                     sgemm(m: rows, n: units, k: inputUnits, a: x.baseAddress!, lda: inputUnits,
                           b: w.baseAddress!, ldb: units, c: y.baseAddress!, ldc: units)
-                    addBiasAndActivate(y.baseAddress!, rows: rows, columns: units, bias: bias, activation: .linear)
+                    addBiasAndActivate(y.baseAddress!, rows: rows, columns: units, bias: bias, activation: fused ? activation : .linear)
                 }
             }
         }
-        let pre = activation == .linear ? nil : output
+        if fused { return (output, Cache(input: input, output: output, preActivation: nil)) }
+        let pre = output
         activation.apply(to: &output)
         return (output, Cache(input: input, output: output, preActivation: pre))
     }
 
     /// dKernel += xᵀ·dZ, dBias += column sums of dZ, dX = dZ·kernelᵀ.
     public func backward(preActivationGradient dz: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        accumulateParameterGradients(preActivationGradient: dz, cache: cache, gradients: gradients)
+        let cache = cache as! Cache
+        let rows = cache.input.count / inputUnits
+        var dx = Tensor(uninitialized: cache.input.shape)  // written in full (beta 0)
+        dz.scalars.withUnsafeBufferPointer { dzp in
+            kernel.value.scalars.withUnsafeBufferPointer { w in
+                dx.scalars.withUnsafeMutableBufferPointer { dxp in
+                    sgemm(transA: false, transB: true, m: rows, n: inputUnits, k: units,
+                          a: dzp.baseAddress!, lda: units, b: w.baseAddress!, ldb: units,
+                          c: dxp.baseAddress!, ldc: inputUnits)
+                }
+            }
+        }
+        return dx
+    }
+
+    /// dKernel += xᵀ·dZ and dBias += column sums of dZ, without dX.
+    public func accumulateParameterGradients(preActivationGradient dz: Tensor, cache: any LayerCache, gradients: Gradients) {
         let cache = cache as! Cache
         let rows = cache.input.count / inputUnits
         precondition(dz.count == rows * units, "\(name): gradient shape \(dz.shape)")
-        var dx = Tensor(zeros: cache.input.shape)
         dz.scalars.withUnsafeBufferPointer { dzp in
             cache.input.scalars.withUnsafeBufferPointer { x in
                 gradients.accumulate(kernel) { dw in
@@ -89,14 +110,6 @@ extension Dense: ActivatedLayer {
             if let bias {
                 gradients.accumulate(bias) { db in addColumnSums(dzp.baseAddress!, rows: rows, columns: units, into: db.baseAddress!) }
             }
-            kernel.value.scalars.withUnsafeBufferPointer { w in
-                dx.scalars.withUnsafeMutableBufferPointer { dxp in
-                    sgemm(transA: false, transB: true, m: rows, n: inputUnits, k: units,
-                          a: dzp.baseAddress!, lda: units, b: w.baseAddress!, ldb: units,
-                          c: dxp.baseAddress!, ldc: inputUnits)
-                }
-            }
         }
-        return dx
     }
 }

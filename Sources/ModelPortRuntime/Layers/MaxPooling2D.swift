@@ -163,34 +163,55 @@ extension MaxPooling2D: TrainableLayer {
         return (output, Cache(winners: winners, inputShape: input.shape))
     }
 
-    /// The 2x2, stride-2, valid case in one contiguous pass per output pixel.
-    /// Same choices as the general loop: the window is scanned top-left,
-    /// top-right, bottom-left, bottom-right; a later element wins only if
-    /// strictly greater, and the first NaN wins for good.
+    /// The 2x2, stride-2, valid case in one contiguous pass per output pixel,
+    /// eight channels at a time. Same choices as the general loop: the window
+    /// is scanned top-left, top-right, bottom-left, bottom-right; a later
+    /// element wins only if strictly greater, and the first NaN wins for good.
     private func maxPool2x2Winners(_ input: Tensor, geometry g: WindowGeometry, output: inout Tensor, winners: inout [Int32]) {
         let n = input.batchCount, c = input.shape[3]
         let rowStride = g.inWidth * c
+        let vectorEnd = c - c % 8
+        typealias V = SIMD8<Float>
+        typealias I = SIMD8<Int32>
+        let lanes = I(0, 1, 2, 3, 4, 5, 6, 7)
+        let offsets = [0, c, rowStride, rowStride + c]
         input.scalars.withUnsafeBufferPointer { x in
             output.scalars.withUnsafeMutableBufferPointer { y in
                 winners.withUnsafeMutableBufferPointer { w in
+                    let xs = UnsafeRawPointer(x.baseAddress!)
+                    let ys = UnsafeMutableRawPointer(y.baseAddress!)
+                    let ws = UnsafeMutableRawPointer(w.baseAddress!)
                     var o = 0
                     for b in 0..<n {
                         let imageStart = b * g.inHeight * rowStride
                         for oy in 0..<g.outHeight {
                             for ox in 0..<g.outWidth {
                                 let i0 = imageStart + 2 * oy * rowStride + 2 * ox * c
-                                for ch in 0..<c {
+                                var ch = 0
+                                while ch < vectorEnd {
+                                    var best = xs.loadUnaligned(fromByteOffset: (i0 + ch) * 4, as: V.self)
+                                    var at = I(repeating: Int32(i0 + ch)) &+ lanes
+                                    for k in 1..<4 {
+                                        let i = i0 + offsets[k] + ch
+                                        let v = xs.loadUnaligned(fromByteOffset: i * 4, as: V.self)
+                                        let wins = (v .> best) .| ((v .!= v) .& (best .== best))
+                                        best.replace(with: v, where: wins)
+                                        at.replace(with: I(repeating: Int32(i)) &+ lanes, where: wins)
+                                    }
+                                    ys.storeBytes(of: best, toByteOffset: (o + ch) * 4, as: V.self)
+                                    ws.storeBytes(of: at, toByteOffset: (o + ch) * 4, as: I.self)
+                                    ch += 8
+                                }
+                                while ch < c {
                                     var at = i0 + ch
                                     var best = x[at]
-                                    @inline(__always) func consider(_ i: Int) {
-                                        let v = x[i]
-                                        if v > best || (v.isNaN && !best.isNaN) { best = v; at = i }
+                                    for k in 1..<4 {
+                                        let v = x[i0 + offsets[k] + ch]
+                                        if v > best || (v.isNaN && !best.isNaN) { best = v; at = i0 + offsets[k] + ch }
                                     }
-                                    consider(i0 + c + ch)
-                                    consider(i0 + rowStride + ch)
-                                    consider(i0 + rowStride + c + ch)
                                     y[o + ch] = best
                                     w[o + ch] = Int32(at)
+                                    ch += 1
                                 }
                                 o += c
                             }

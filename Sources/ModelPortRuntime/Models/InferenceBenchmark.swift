@@ -75,6 +75,39 @@ public enum InferenceBenchmark {
         return Latency(milliseconds: times)
     }
 
+    /// Time spent in one layer during `layerProfile`.
+    public struct LayerTime: Sendable {
+        public let layer: String
+        public let typeName: String
+        /// Median over the repetitions, per sample, in microseconds.
+        public let microsecondsPerSample: Double
+    }
+
+    /// Times each layer of a Sequential model on one batch of `batchSize`
+    /// generated samples, on the calling thread, `repetitions` times (after
+    /// a warm-up): where a forward pass spends its time.
+    /// - Throws: `RuntimeError` for models other than `Sequential`.
+    public static func layerProfile(_ model: any Model, batchSize: Int, repetitions: Int) throws -> [LayerTime] {
+        guard let sequential = model as? Sequential else {
+            throw RuntimeError("a per-layer profile needs a Sequential model; '\(model.name)' is \(type(of: model))")
+        }
+        precondition(batchSize > 0 && repetitions > 0)
+        let input = inputs(count: batchSize, sampleShape: model.inputShape)
+        var times = Array(repeating: [Double](), count: sequential.layers.count)
+        for repetition in 0...repetitions {
+            var x = input
+            for (i, layer) in sequential.layers.enumerated() {
+                let start = DispatchTime.now().uptimeNanoseconds
+                x = layer.forward(x)
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3 / Double(batchSize)
+                if repetition > 0 { times[i].append(elapsed) }
+            }
+        }
+        return zip(sequential.layers, times).map {
+            LayerTime(layer: $0.name, typeName: $0.typeName, microsecondsPerSample: percentile($1, 50))
+        }
+    }
+
     /// The `p`-th percentile (nearest rank) of `values`.
     public static func percentile(_ values: [Double], _ p: Double) -> Double {
         guard !values.isEmpty else { return 0 }

@@ -75,6 +75,7 @@ extension Model {
         guard inputs.allSatisfy({ $0.batchCount == n }) else {
             throw RuntimeError("model '\(name)': inputs have different batch sizes \(inputs.map(\.batchCount))")
         }
+        AllocatorTuning.applyOnce
         let sizes = outputShapes.map { $0.reduce(1, *) }
         // Chunks write disjoint ranges of buffers owned here, then become tensors.
         let buffers = sizes.map { UnsafeMutableBufferPointer<Float>.allocate(capacity: n * $0) }

@@ -59,14 +59,28 @@ public protocol ActivatedLayer: TrainableLayer {
     func preActivation(cache: any LayerCache) -> Tensor
     /// Backward from dLoss/dPreActivation, skipping the activation.
     func backward(preActivationGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor
+    /// Like `backward(preActivationGradient:cache:gradients:)` but only adds
+    /// the parameter gradients: for a layer fed by the model's input, whose
+    /// input gradient nobody uses. Layers override it when skipping dInput
+    /// saves work (Conv2D: a GEMM and a col2im).
+    func accumulateParameterGradients(preActivationGradient: Tensor, cache: any LayerCache, gradients: Gradients)
+}
+
+extension ActivatedLayer {
+    public func accumulateParameterGradients(preActivationGradient: Tensor, cache: any LayerCache, gradients: Gradients) {
+        _ = backward(preActivationGradient: preActivationGradient, cache: cache, gradients: gradients)
+    }
 }
 
 extension ActivatedLayer {
     public func backward(_ outputGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
+        backward(preActivationGradient: preActivationGradient(outputGradient, cache: cache), cache: cache, gradients: gradients)
+    }
+
+    /// dLoss/dPreActivation from dLoss/dOutput, through the activation.
+    func preActivationGradient(_ outputGradient: Tensor, cache: any LayerCache) -> Tensor {
         let preActivation = activation.derivativeNeedsInput ? self.preActivation(cache: cache) : nil
-        let output = activationOutput(cache: cache)
-        let dz = activation.backward(outputGradient, output: output, input: preActivation)
-        return backward(preActivationGradient: dz, cache: cache, gradients: gradients)
+        return activation.backward(outputGradient, output: activationOutput(cache: cache), input: preActivation)
     }
 }
 
@@ -74,7 +88,7 @@ extension ActivatedLayer {
 /// activation derivatives are written in terms of) and the pre-activation.
 public protocol ActivatedCache: LayerCache {
     var output: Tensor { get }
-    /// Kept only when the activation is not linear.
+    /// Kept only when the activation needs it (see `keepsPreActivation`).
     var preActivation: Tensor? { get }
 }
 
@@ -84,4 +98,12 @@ extension ActivatedLayer {
         let c = cache as! any ActivatedCache
         return c.preActivation ?? c.output
     }
+}
+
+extension Activation {
+    /// Whether a training forward keeps the pre-activation beside the output:
+    /// for derivatives written in terms of it, and for softmax/sigmoid-like
+    /// outputs whose logits a loss may ask for. Linear and ReLU layers skip
+    /// the copy (ReLU's derivative needs only the output).
+    var keepsPreActivation: Bool { self != .linear && self != .relu }
 }

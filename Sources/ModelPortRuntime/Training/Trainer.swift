@@ -72,6 +72,7 @@ public final class Trainer: @unchecked Sendable {
         self.optimizer = optimizer
         self.accuracy = Accuracy(loss: loss, outputUnits: model.outputShape.last ?? 1)
         self.threads = max(1, threads)
+        AllocatorTuning.applyOnce
     }
 
     /// Trains for `options.epochs` epochs (from `options.initialEpoch`).
@@ -174,7 +175,7 @@ public final class Trainer: @unchecked Sendable {
             let trace = graph.forward([xc], context: context)
             let logits = graph.logits(of: trace, output: 0, ifActivation: loss.logitActivations)
             let (l, g) = loss.evaluate(output: trace.outputs[0], logits: logits, target: yc, batchSize: count)
-            graph.backward(trace, outputGradients: [g], gradients: gradients)
+            graph.backward(trace, outputGradients: [g], gradients: gradients, inputGradients: false)
             out[2 * i] = l
             out[2 * i + 1] = accuracy.correctSum(output: trace.outputs[0], target: yc)
         }

@@ -116,10 +116,14 @@ public final class TrainingGraph: @unchecked Sendable {
     }
 
     /// Backward through every node, adding parameter gradients into `gradients`.
+    /// - Parameter inputGradients: whether dLoss/dInput is wanted (a model
+    ///   nested in another); when false, layers fed only by model inputs skip
+    ///   computing their input gradient and zeros are returned.
     /// - Returns: dLoss/dInput for each model input (zeros when an input does
-    ///   not reach the loss), for a model nested in another.
+    ///   not reach the loss or was not asked for).
     @discardableResult
-    public func backward(_ trace: Trace, outputGradients: [OutputGradient], gradients: Gradients) -> [Tensor] {
+    public func backward(_ trace: Trace, outputGradients: [OutputGradient], gradients: Gradients,
+                         inputGradients wantInputGradients: Bool = true) -> [Tensor] {
         precondition(outputGradients.count == outputs.count)
         var pending = [Tensor?](repeating: nil, count: inputCount + nodes.count)
         var logitsGradient = [Int: Tensor]()
@@ -138,10 +142,33 @@ public final class TrainingGraph: @unchecked Sendable {
             case .logits(let t): logitsGradient[outputs[k]] = t
             }
         }
+        // afterParameters[v]: a parameter being trained lies on the path from
+        // the model inputs to value v. A node none of whose inputs has one
+        // needs no input gradient (nobody would use it) when the caller does
+        // not want input gradients either.
+        var afterParameters = [Bool](repeating: false, count: inputCount + nodes.count)
+        for (i, node) in nodes.enumerated() {
+            afterParameters[inputCount + i] = node.inputs.contains { afterParameters[$0] }
+                || node.layer.parameters.contains(where: gradients.contains)
+        }
         for i in stride(from: nodes.count - 1, through: 0, by: -1) {
             let v = inputCount + i
             let node = nodes[i]
             let inputGradients: [Tensor]
+            if !wantInputGradients, !node.inputs.contains(where: { afterParameters[$0] }),
+               logitsGradient[v] != nil || pending[v] != nil {
+                if let layer = node.layer as? any ActivatedLayer {
+                    let dz = logitsGradient[v] ?? layer.preActivationGradient(pending[v]!, cache: trace.caches[i])
+                    if logitsGradient[v] == nil || pending[v] == nil {
+                        layer.accumulateParameterGradients(preActivationGradient: dz, cache: trace.caches[i], gradients: gradients)
+                        pending[v] = nil
+                        continue
+                    }
+                } else if !afterParameters[v] {
+                    pending[v] = nil  // no parameters here or before: nothing to compute
+                    continue
+                }
+            }
             if let dz = logitsGradient[v] {
                 var total = dz
                 if let dy = pending[v] {
