@@ -48,6 +48,10 @@ struct ConvolutionTests {
         Case(h: 8, w: 7, c: 2, f: 3, k: (4, 4), s: (2, 3), d: (1, 1), padding: .same, bias: true),
         Case(h: 9, w: 9, c: 2, f: 2, k: (3, 3), s: (1, 1), d: (2, 2), padding: .same, bias: true),
         Case(h: 5, w: 5, c: 4, f: 6, k: (1, 1), s: (1, 1), d: (1, 1), padding: .valid, bias: true),
+        // Single channel, stride 1 across the width: the transposed column layout.
+        Case(h: 7, w: 9, c: 1, f: 3, k: (3, 3), s: (2, 1), d: (2, 1), padding: .same, bias: true),
+        Case(h: 6, w: 5, c: 1, f: 2, k: (2, 4), s: (1, 1), d: (1, 1), padding: .same, bias: false),
+        Case(h: 3, w: 4, c: 1, f: 2, k: (5, 5), s: (1, 1), d: (1, 1), padding: .same, bias: true),
     ]
 
     @Test(arguments: cases)

@@ -67,6 +67,16 @@ import TestSupport
               input: randomTensor([2, 3, 3, 3], seed: 4))
     }
 
+    /// Single-channel inputs with stride 1 across the width use the
+    /// transposed column layout (im2colTransposed / col2imTransposed).
+    @Test func conv2DSingleChannelTransposedColumns() {
+        check(Conv2D(name: "g", inputChannels: 1, filters: 3, kernelSize: (3, 3), activation: .relu),
+              input: randomTensor([2, 6, 5, 1], seed: 5))
+        check(Conv2D(name: "s", inputChannels: 1, filters: 2, kernelSize: (3, 4), strides: (2, 1), dilation: (2, 1),
+                     padding: .same, activation: .tanh),
+              input: randomTensor([2, 6, 5, 1], seed: 6))
+    }
+
     @Test func denseWithEachDifferentiableActivation() {
         for activation in Activation.allCases where activation.isDifferentiable {
             check(Dense(name: "dense_\(activation.rawValue)", inputUnits: 4, units: 3, activation: activation),

@@ -137,3 +137,74 @@ func col2im(_ columns: UnsafePointer<Float>, count: Int, channels: Int,
         }
     }
 }
+
+extension WindowGeometry {
+    /// Whether `im2colTransposed` applies: one input channel, and output
+    /// pixels along a row read consecutive input pixels (stride 1, no
+    /// dilation across the width).
+    func suitsTransposedColumns(channels: Int) -> Bool { channels == 1 && strideX == 1 && dilationX == 1 }
+}
+
+/// The transpose of `im2col`'s matrix for single-channel images (see
+/// `WindowGeometry.suitsTransposedColumns`): `[kh * kw, count * outH * outW]`,
+/// row (ky, kx) holding the input pixel under that kernel tap for every
+/// output pixel. Each output row's run is one contiguous piece of an input
+/// row, so this is a copy per (tap, output row), where `im2col` would copy
+/// `kw` floats per output pixel (a grayscale first layer's main cost).
+/// Padding positions are zero.
+func im2colTransposed(_ input: UnsafePointer<Float>, count: Int, geometry g: WindowGeometry,
+                      into out: UnsafeMutablePointer<Float>) {
+    let pixels = g.outHeight * g.outWidth
+    let total = count * pixels
+    let imageSize = g.inHeight * g.inWidth
+    for ky in 0..<g.kernelHeight {
+        for kx in 0..<g.kernelWidth {
+            let tap = out + (ky * g.kernelWidth + kx) * total
+            // Output columns whose input column ox - padLeft + kx is inside the image.
+            let shift = kx * g.dilationX - g.padLeft
+            let first = max(0, -shift), last = min(g.outWidth, g.inWidth - shift)
+            for n in 0..<count {
+                let image = input + n * imageSize
+                for oy in 0..<g.outHeight {
+                    let dst = tap + n * pixels + oy * g.outWidth
+                    let iy = oy * g.strideY - g.padTop + ky * g.dilationY
+                    guard iy >= 0 && iy < g.inHeight && first < last else {
+                        dst.update(repeating: 0, count: g.outWidth)
+                        continue
+                    }
+                    if first > 0 { dst.update(repeating: 0, count: first) }
+                    (dst + first).update(from: image + iy * g.inWidth + first + shift, count: last - first)
+                    if last < g.outWidth { (dst + last).update(repeating: 0, count: g.outWidth - last) }
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of `im2colTransposed`: adds every run back onto the image
+/// row it was read from (padding dropped). `images` must be zeroed (or hold
+/// a gradient to add to) beforehand.
+func col2imTransposed(_ columns: UnsafePointer<Float>, count: Int, geometry g: WindowGeometry,
+                      addingInto images: UnsafeMutablePointer<Float>) {
+    let pixels = g.outHeight * g.outWidth
+    let total = count * pixels
+    let imageSize = g.inHeight * g.inWidth
+    for ky in 0..<g.kernelHeight {
+        for kx in 0..<g.kernelWidth {
+            let tap = columns + (ky * g.kernelWidth + kx) * total
+            let shift = kx * g.dilationX - g.padLeft
+            let first = max(0, -shift), last = min(g.outWidth, g.inWidth - shift)
+            guard first < last else { continue }
+            for n in 0..<count {
+                let image = images + n * imageSize
+                for oy in 0..<g.outHeight {
+                    let iy = oy * g.strideY - g.padTop + ky * g.dilationY
+                    guard iy >= 0 && iy < g.inHeight else { continue }
+                    let src = tap + n * pixels + oy * g.outWidth
+                    let dst = image + iy * g.inWidth + shift
+                    for ox in first..<last { dst[ox] += src[ox] }
+                }
+            }
+        }
+    }
+}

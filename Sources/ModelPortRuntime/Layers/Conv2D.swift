@@ -66,9 +66,10 @@ public final class Conv2D: Layer, @unchecked Sendable {
         g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideY == 1 && g.strideX == 1 && g.padTop == 0 && g.padLeft == 0
     }
 
-    /// `im2col(x) · kernel + bias`, before the activation. With
-    /// `keepColumns` the unfolded input is returned for the backward pass
-    /// (for a direct convolution the input itself is the column matrix).
+    /// `im2col(x) · kernel + bias`, then the activation. With `keepColumns`
+    /// the unfolded input is returned for the backward pass (for a direct
+    /// convolution the input itself is the column matrix; for a
+    /// single-channel input it is stored transposed, see `im2colTransposed`).
     /// - Parameter activation: applied in the same pass as the bias (inference);
     ///   training passes `.linear` and keeps the pre-activation.
     func linearForward(_ input: Tensor, keepColumns: Bool, activation: Activation = .linear) -> (output: Tensor, columns: [Float]) {
@@ -76,8 +77,8 @@ public final class Conv2D: Layer, @unchecked Sendable {
         let n = input.batchCount
         let rows = n * g.outHeight * g.outWidth
         let patch = g.patchLength(channels: inputChannels)
-        // Both are overwritten in full (sgemm with beta 0; im2col writes
-        // every element, padding included): no zero-filling.
+        // Both are overwritten in full (bias rows or sgemm with beta 0; im2col
+        // writes every element, padding included): no zero-filling.
         var output = Tensor(uninitialized: [n, g.outHeight, g.outWidth, filters])
         let direct = isDirect(g)
         let columnCount = direct ? 0 : rows * patch
@@ -86,16 +87,21 @@ public final class Conv2D: Layer, @unchecked Sendable {
             kernel.value.scalars.withUnsafeBufferPointer { w in
                 output.scalars.withUnsafeMutableBufferPointer { y in
                     if direct {
-                        sgemm(m: rows, n: filters, k: patch, a: x.baseAddress!, lda: patch,
-                              b: w.baseAddress!, ldb: filters, c: y.baseAddress!, ldc: filters)
+                        affine(rows: rows, columns: filters, k: patch, a: x.baseAddress!, lda: patch, weights: w.baseAddress!,
+                               bias: bias, activation: activation, into: y.baseAddress!)
+                    } else if g.suitsTransposedColumns(channels: inputChannels) {
+                        columns.withUnsafeMutableBufferPointer { cols in
+                            im2colTransposed(x.baseAddress!, count: n, geometry: g, into: cols.baseAddress!)
+                            affine(rows: rows, columns: filters, k: patch, a: cols.baseAddress!, lda: rows, transposedA: true,
+                                   weights: w.baseAddress!, bias: bias, activation: activation, into: y.baseAddress!)
+                        }
                     } else {
                         columns.withUnsafeMutableBufferPointer { cols in
                             im2col(x.baseAddress!, count: n, channels: inputChannels, geometry: g, into: cols.baseAddress!)
-                            sgemm(m: rows, n: filters, k: patch, a: cols.baseAddress!, lda: patch,
-                                  b: w.baseAddress!, ldb: filters, c: y.baseAddress!, ldc: filters)
+                            affine(rows: rows, columns: filters, k: patch, a: cols.baseAddress!, lda: patch, weights: w.baseAddress!,
+                                   bias: bias, activation: activation, into: y.baseAddress!)
                         }
                     }
-                    addBiasAndActivate(y.baseAddress!, rows: rows, columns: filters, bias: bias, activation: activation)
                 }
             }
         }
@@ -155,14 +161,25 @@ extension Conv2D: ActivatedLayer {
         var dx = Tensor(zeros: cache.inputShape)
         let dcols = UnsafeMutablePointer<Float>.allocate(capacity: rows * patch)
         defer { dcols.deallocate() }
+        let transposed = g.suitsTransposedColumns(channels: inputChannels)
         dz.scalars.withUnsafeBufferPointer { dzp in
             kernel.value.scalars.withUnsafeBufferPointer { w in
-                sgemm(transA: false, transB: true, m: rows, n: patch, k: filters,
-                      a: dzp.baseAddress!, lda: filters, b: w.baseAddress!, ldb: filters, c: dcols, ldc: patch)
+                if transposed {
+                    // dColsᵀ = kernel · dZᵀ, [patch, rows].
+                    sgemm(transA: false, transB: true, m: patch, n: rows, k: filters,
+                          a: w.baseAddress!, lda: filters, b: dzp.baseAddress!, ldb: filters, c: dcols, ldc: rows)
+                } else {
+                    sgemm(transA: false, transB: true, m: rows, n: patch, k: filters,
+                          a: dzp.baseAddress!, lda: filters, b: w.baseAddress!, ldb: filters, c: dcols, ldc: patch)
+                }
             }
         }
         dx.scalars.withUnsafeMutableBufferPointer { dxp in
-            col2im(dcols, count: cache.inputShape[0], channels: inputChannels, geometry: g, addingInto: dxp.baseAddress!)
+            if transposed {
+                col2imTransposed(dcols, count: cache.inputShape[0], geometry: g, addingInto: dxp.baseAddress!)
+            } else {
+                col2im(dcols, count: cache.inputShape[0], channels: inputChannels, geometry: g, addingInto: dxp.baseAddress!)
+            }
         }
         return dx
     }
@@ -178,9 +195,16 @@ extension Conv2D: ActivatedLayer {
         dz.scalars.withUnsafeBufferPointer { dzp in
             cache.columns.withUnsafeBufferPointer { cols in
                 gradients.accumulate(kernel) { dw in
-                    sgemm(transA: true, transB: false, m: patch, n: filters, k: rows,
-                          a: cols.baseAddress!, lda: patch, b: dzp.baseAddress!, ldb: filters,
-                          c: dw.baseAddress!, ldc: filters, beta: 1)
+                    if g.suitsTransposedColumns(channels: inputChannels) && !isDirect(g) {
+                        // The columns are stored transposed, [patch, rows].
+                        sgemm(transA: false, transB: false, m: patch, n: filters, k: rows,
+                              a: cols.baseAddress!, lda: rows, b: dzp.baseAddress!, ldb: filters,
+                              c: dw.baseAddress!, ldc: filters, beta: 1)
+                    } else {
+                        sgemm(transA: true, transB: false, m: patch, n: filters, k: rows,
+                              a: cols.baseAddress!, lda: patch, b: dzp.baseAddress!, ldb: filters,
+                              c: dw.baseAddress!, ldc: filters, beta: 1)
+                    }
                 }
             }
             if let bias {

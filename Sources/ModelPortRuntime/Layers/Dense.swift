@@ -30,13 +30,12 @@ public final class Dense: Layer, @unchecked Sendable {
 
     public func forward(_ input: Tensor) -> Tensor {
         let rows = input.count / inputUnits
-        var output = Tensor(uninitialized: input.shape.dropLast() + [units])  // sgemm (beta 0) writes it all
+        var output = Tensor(uninitialized: input.shape.dropLast() + [units])  // affine writes it all
         input.scalars.withUnsafeBufferPointer { x in
             kernel.value.scalars.withUnsafeBufferPointer { w in
                 output.scalars.withUnsafeMutableBufferPointer { y in
-                    sgemm(m: rows, n: units, k: inputUnits, a: x.baseAddress!, lda: inputUnits,
-                          b: w.baseAddress!, ldb: units, c: y.baseAddress!, ldc: units)
-                    addBiasAndActivate(y.baseAddress!, rows: rows, columns: units, bias: bias, activation: activation)
+                    affine(rows: rows, columns: units, k: inputUnits, a: x.baseAddress!, lda: inputUnits, weights: w.baseAddress!,
+                           bias: bias, activation: activation, into: y.baseAddress!)
                 }
             }
         }
@@ -57,16 +56,15 @@ extension Dense: ActivatedLayer {
 
     public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
         let rows = input.count / inputUnits
-        // Written in full by sgemm (beta 0). Linear and ReLU are fused into
-        // the bias pass; other activations keep the pre-activation.
+        // Written in full by affine. Linear and ReLU are applied there; other
+        // activations keep the pre-activation.
         let fused = !activation.keepsPreActivation
         var output = Tensor(uninitialized: input.shape.dropLast() + [units])
         input.scalars.withUnsafeBufferPointer { x in
             kernel.value.scalars.withUnsafeBufferPointer { w in
                 output.scalars.withUnsafeMutableBufferPointer { y in
-                    sgemm(m: rows, n: units, k: inputUnits, a: x.baseAddress!, lda: inputUnits,
-                          b: w.baseAddress!, ldb: units, c: y.baseAddress!, ldc: units)
-                    addBiasAndActivate(y.baseAddress!, rows: rows, columns: units, bias: bias, activation: fused ? activation : .linear)
+                    affine(rows: rows, columns: units, k: inputUnits, a: x.baseAddress!, lda: inputUnits, weights: w.baseAddress!,
+                           bias: bias, activation: fused ? activation : .linear, into: y.baseAddress!)
                 }
             }
         }
