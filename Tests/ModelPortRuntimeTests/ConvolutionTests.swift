@@ -70,6 +70,24 @@ struct ConvolutionTests {
         #expect(maxAbsDifference(y, expected) < 1e-5)
     }
 
+    /// One image with intra-op threads (as `predict` runs a batch of one):
+    /// bands of output rows are unfolded and multiplied on different threads.
+    @Test(arguments: cases)
+    func singleImageSplitIntoRowBandsMatches(_ t: Case) throws {
+        let conv = Conv2D(name: "c", inputChannels: t.c, filters: t.f, kernelSize: t.k, strides: t.s,
+                          dilation: t.d, padding: t.padding, activation: .relu, useBias: t.bias)
+        conv.kernel.value = randomTensor(conv.kernel.shape, seed: 4)
+        if let b = conv.bias { b.value = randomTensor(b.shape, seed: 5) }
+        let x = randomTensor([1, t.h, t.w, t.c], seed: 6)
+        let g = try WindowGeometry(inHeight: t.h, inWidth: t.w, kernel: t.k, strides: t.s, dilation: t.d, padding: t.padding)
+        var expected = naiveConv2D(x, kernel: conv.kernel.value, bias: conv.bias?.value, strides: t.s, dilation: t.d,
+                                   padTop: g.padTop, padLeft: g.padLeft, outHeight: g.outHeight, outWidth: g.outWidth)
+        for i in 0..<expected.count { expected.scalars[i] = max(expected.scalars[i], 0) }
+        let y = IntraOp.$threads.withValue(2) { conv.forward(x) }
+        #expect(y.shape == expected.shape)
+        #expect(maxAbsDifference(y, expected) < 1e-5)
+    }
+
     /// TensorFlow's "same" rule: output = ceil(in / stride); the odd padding
     /// row/column goes after the image.
     @Test func samePaddingGeometry() throws {

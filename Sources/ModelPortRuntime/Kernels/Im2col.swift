@@ -61,15 +61,21 @@ extension WindowGeometry {
 /// `[count * outHeight * outWidth, kernelHeight * kernelWidth * channels]`,
 /// ordered (ky, kx, channel) to match a Keras kernel `(kh, kw, in, out)`
 /// read as a `[kh * kw * in, out]` matrix. Padding positions are zero.
+///
+/// - Parameter outputRows: only these output rows of a single image
+///   (`count` 1), written at their places in `out` (the rest untouched):
+///   for splitting one image's convolution across threads.
 func im2col(_ input: UnsafePointer<Float>, count: Int, channels: Int,
-            geometry g: WindowGeometry, into out: UnsafeMutablePointer<Float>) {
+            geometry g: WindowGeometry, into out: UnsafeMutablePointer<Float>, outputRows: Range<Int>? = nil) {
+    precondition(outputRows == nil || count == 1)
     let rowLength = g.patchLength(channels: channels)
     let imageSize = g.inHeight * g.inWidth * channels
     let windowRow = g.kernelWidth * channels
-    var row = out
+    let rows = outputRows ?? 0..<g.outHeight
+    var row = out + rows.lowerBound * g.outWidth * rowLength
     for n in 0..<count {
         let image = input + n * imageSize
-        for oy in 0..<g.outHeight {
+        for oy in rows {
             for ox in 0..<g.outWidth {
                 var dst = row
                 let x0 = ox * g.strideX - g.padLeft
@@ -152,8 +158,11 @@ extension WindowGeometry {
 /// row, so this is a copy per (tap, output row), where `im2col` would copy
 /// `kw` floats per output pixel (a grayscale first layer's main cost).
 /// Padding positions are zero.
+/// - Parameter outputRows: as for `im2col`.
 func im2colTransposed(_ input: UnsafePointer<Float>, count: Int, geometry g: WindowGeometry,
-                      into out: UnsafeMutablePointer<Float>) {
+                      into out: UnsafeMutablePointer<Float>, outputRows: Range<Int>? = nil) {
+    precondition(outputRows == nil || count == 1)
+    let rows = outputRows ?? 0..<g.outHeight
     let pixels = g.outHeight * g.outWidth
     let total = count * pixels
     let imageSize = g.inHeight * g.inWidth
@@ -165,7 +174,7 @@ func im2colTransposed(_ input: UnsafePointer<Float>, count: Int, geometry g: Win
             let first = max(0, -shift), last = min(g.outWidth, g.inWidth - shift)
             for n in 0..<count {
                 let image = input + n * imageSize
-                for oy in 0..<g.outHeight {
+                for oy in rows {
                     let dst = tap + n * pixels + oy * g.outWidth
                     let iy = oy * g.strideY - g.padTop + ky * g.dilationY
                     guard iy >= 0 && iy < g.inHeight && first < last else {

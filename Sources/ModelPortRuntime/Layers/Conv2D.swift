@@ -89,6 +89,29 @@ public final class Conv2D: Layer, @unchecked Sendable {
                     if direct {
                         affine(rows: rows, columns: filters, k: patch, a: x.baseAddress!, lda: patch, weights: w.baseAddress!,
                                bias: bias, activation: activation, into: y.baseAddress!)
+                    } else if n == 1 && IntraOp.threads > 1 && g.outHeight >= 2 * IntraOp.threads {
+                        // One image: each thread unfolds and multiplies a band of output rows.
+                        let transposed = g.suitsTransposedColumns(channels: inputChannels)
+                        nonisolated(unsafe) let xp = x.baseAddress!, wp = w.baseAddress!, yp = y.baseAddress!
+                        let parts = min(IntraOp.threads, IntraOpPool.shared.helpers + 1)
+                        let band = (g.outHeight + parts - 1) / parts
+                        columns.withUnsafeMutableBufferPointer { cols in
+                            nonisolated(unsafe) let colsp = cols.baseAddress!
+                            IntraOpPool.shared.run(parts: parts) { part in
+                                let outputRows = min(g.outHeight, part * band)..<min(g.outHeight, (part + 1) * band)
+                                guard !outputRows.isEmpty else { return }
+                                let first = outputRows.lowerBound * g.outWidth, count = outputRows.count * g.outWidth
+                                if transposed {
+                                    im2colTransposed(xp, count: 1, geometry: g, into: colsp, outputRows: outputRows)
+                                    affine(rows: count, columns: filters, k: patch, a: colsp + first, lda: rows, transposedA: true,
+                                           weights: wp, bias: bias, activation: activation, into: yp + first * filters)
+                                } else {
+                                    im2col(xp, count: 1, channels: inputChannels, geometry: g, into: colsp, outputRows: outputRows)
+                                    affine(rows: count, columns: filters, k: patch, a: colsp + first * patch, lda: patch,
+                                           weights: wp, bias: bias, activation: activation, into: yp + first * filters)
+                                }
+                            }
+                        }
                     } else if g.suitsTransposedColumns(channels: inputChannels) {
                         columns.withUnsafeMutableBufferPointer { cols in
                             im2colTransposed(x.baseAddress!, count: n, geometry: g, into: cols.baseAddress!)

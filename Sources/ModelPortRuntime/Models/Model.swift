@@ -50,10 +50,10 @@ extension Model {
     public func forward(_ input: Tensor) -> Tensor { forward(inputs: [input])[0] }
 
     /// Runs inference on a batch of a single-input, single-output model,
-    /// spreading chunks of at most `chunkSize` samples over
-    /// `RuntimeThreads.count` threads.
+    /// spreading chunks of at most `chunkSize` samples (default:
+    /// `defaultChunkSize`) over `RuntimeThreads.count` threads.
     /// - Throws: `RuntimeError` when the samples do not have `inputShape`.
-    public func predict(_ input: Tensor, chunkSize: Int = 32) throws -> Tensor {
+    public func predict(_ input: Tensor, chunkSize: Int? = nil) throws -> Tensor {
         guard inputShapes.count == 1, outputShapes.count == 1 else {
             throw RuntimeError("model '\(name)' has \(inputShapes.count) inputs and \(outputShapes.count) outputs; use predict(inputs:)")
         }
@@ -61,10 +61,11 @@ extension Model {
     }
 
     /// Runs inference on a batch, spreading chunks of at most `chunkSize`
-    /// samples over `RuntimeThreads.count` threads. Chunks are fixed by the
-    /// sizes alone, so results do not depend on timing.
+    /// samples (default: `defaultChunkSize`) over `RuntimeThreads.count`
+    /// threads. Chunks are fixed by the sizes alone, so results do not
+    /// depend on timing.
     /// - Throws: `RuntimeError` when the inputs do not match `inputShapes`.
-    public func predict(inputs: [Tensor], chunkSize: Int = 32) throws -> [Tensor] {
+    public func predict(inputs: [Tensor], chunkSize: Int? = nil) throws -> [Tensor] {
         guard inputs.count == inputShapes.count else {
             throw RuntimeError("model '\(name)' takes \(inputShapes.count) inputs, got \(inputs.count)")
         }
@@ -81,8 +82,10 @@ extension Model {
         let buffers = sizes.map { UnsafeMutableBufferPointer<Float>.allocate(capacity: n * $0) }
         defer { buffers.forEach { $0.deallocate() } }
         nonisolated(unsafe) let destinations = buffers
-        parallelChunks(total: n, maxChunk: chunkSize) { range in
-            let ys = forward(inputs: inputs.map { $0.batch(range) })
+        // A single sample cannot be spread over threads by batch: its layers split their own work.
+        let intraOp = n == 1 ? RuntimeThreads.count : 1
+        parallelChunks(total: n, maxChunk: max(1, chunkSize ?? defaultChunkSize)) { range in
+            let ys = IntraOp.$threads.withValue(intraOp) { forward(inputs: inputs.map { $0.batch(range) }) }
             for (k, y) in ys.enumerated() {
                 y.scalars.withUnsafeBufferPointer { src in
                     (destinations[k].baseAddress! + range.lowerBound * sizes[k]).update(from: src.baseAddress!, count: src.count)
@@ -90,5 +93,20 @@ extension Model {
             }
         }
         return zip(outputShapes, buffers).map { Tensor(shape: [n] + $0, scalars: Array($1)) }
+    }
+}
+
+extension Model {
+    /// How many samples `predict` runs through the layers at once by
+    /// default: as many as keep a layer's input, output and unfolded
+    /// (im2col) matrix — about four times the widest layer output — within
+    /// the per-core L2 cache, between 1 and 32. Feature maps that stay in
+    /// cache from one layer to the next ran the tutorial CNN ~1.5x faster
+    /// than 32-sample chunks spilling to L3 (docs/BENCHMARKS.md); a small
+    /// dense model still gets 32-row matrix products.
+    public var defaultChunkSize: Int {
+        let widest = summary.map { $0.outputShape.reduce(1, *) }.max() ?? 1
+        let bytesPerSample = 4 * MemoryLayout<Float>.size * max(1, widest)
+        return min(32, max(1, CacheSizes.level2 / bytesPerSample))
     }
 }
