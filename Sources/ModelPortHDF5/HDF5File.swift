@@ -41,7 +41,17 @@ public final class HDF5File: @unchecked Sendable {
             let flags = mode == .readOnly ? mp_H5F_ACC_RDONLY() : mp_H5F_ACC_RDWR()
             let alreadyOpen = mp_H5E_FILEOPEN()
             let locked = mp_H5E_CANTLOCKFILE()
-            let fileID = H5Fopen(path, flags, mp_H5P_DEFAULT())
+            // Readers take no file lock: HDF5 opens files without close-on-exec,
+            // so a child process spawned while another file handle (a writer's
+            // exclusive lock) was open keeps that lock alive, and a later read
+            // would fail with "unable to lock file" although nobody writes.
+            // ModelPort writes through temporary files renamed into place, so
+            // a reader never sees a file being written.
+            let fapl = try site.own(H5Pcreate(mp_H5P_FILE_ACCESS()), .propertyList, .io, operation)
+            if mode == .readOnly {
+                try site.check(H5Pset_file_locking(fapl.id, false, true), .io, operation)
+            }
+            let fileID = H5Fopen(path, flags, fapl.id)
             // Opening a file this process already has open in another mode,
             // or that another process holds locked, is not damage.
             if fileID < 0 {
