@@ -50,6 +50,22 @@ struct LayerTests {
         }
     }
 
+    /// The 2x2/stride-2 fast path (SIMD over channels, with a scalar tail),
+    /// for a batch and for one image split into row bands on intra-op threads.
+    @Test func maxPooling2x2FastPathMatchesDefinition() throws {
+        let pool = MaxPooling2D(name: "p")
+        for (batch, threads) in [(2, 1), (1, 2)] {
+            let x = randomTensor([batch, 7, 9, 11], seed: 31)
+            let y = IntraOp.$threads.withValue(threads) { pool.forward(x) }
+            #expect(y.shape == [batch, 3, 4, 11])
+            for b in 0..<batch { for oy in 0..<3 { for ox in 0..<4 { for c in 0..<11 {
+                var m = -Float.infinity
+                for i in 0..<2 { for j in 0..<2 { m = max(m, x.scalars[((b * 7 + 2 * oy + i) * 9 + 2 * ox + j) * 11 + c]) } }
+                #expect(y.scalars[((b * 3 + oy) * 4 + ox) * 11 + c] == m, "batch \(batch) threads \(threads)")
+            } } } }
+        }
+    }
+
     @Test func softmaxDoesNotOverflow() {
         var t = Tensor(shape: [1, 3], scalars: [1000, 1001, 999])
         Activation.softmax.apply(to: &t)

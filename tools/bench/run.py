@@ -190,7 +190,8 @@ def main():
                                 "--repetitions", str(reps), "--runs", "1000"] + sum([["--batch", str(b)] for b in BATCHES], []))
     r = json.loads(out)
     results["modelport"] = {"throughput": {str(t["batch_size"]): [t["images_per_second"], t["min"], t["max"]] for t in r["throughput"]},
-                            "latency_p50": r["latency_ms_p50"], "latency_p99": r["latency_ms_p99"], "rss_mb": rss}
+                            "latency_p50": r["latency_ms_p50"], "latency_p99": r["latency_ms_p99"], "rss_mb": rss,
+                            "blas": r.get("blas", "unknown")}
     for name, script, path in (("keras", KERAS_INFER, MODEL), ("onnxruntime", ORT_INFER, onnx_path)):
         print(f"inference: {name}", flush=True)
         out, _, rss = run_measured([PY, "-c", script, str(args.threads), str(reps), path, images])
@@ -261,6 +262,28 @@ def versions():
     return out
 
 
+def goals(r):
+    """The goals of issue #7, checked against this run's figures."""
+    m128 = r["modelport"]["throughput"]["128"][0]
+    train64 = next(t for t in r["training"] if t["arch"] == "mnist_digit_model" and t["batch"] == 64)
+    mean = lambda v: sum(v) / len(v)
+    rows = [
+        ("Batched inference, batch 128: >= 1.0x onnxruntime", m128 / r["onnxruntime"]["throughput"]["128"][0], 1.0, True),
+        ("Batched inference, batch 128: >= 2x Keras", m128 / r["keras"]["throughput"]["128"][0], 2.0, True),
+        ("Single-image latency p50: <= onnxruntime", r["modelport"]["latency_p50"] / r["onnxruntime"]["latency_p50"], 1.0, False),
+        ("Training epoch, tutorial CNN, batch 64: <= 0.75x Keras",
+         mean(train64["modelport_epoch_s"]) / mean(train64["keras_epoch_s"]), 0.75, False),
+        ("Peak memory while training (batch 64): <= 1/4 of Keras", train64["modelport_rss_mb"] / train64["keras_rss_mb"], 0.25, False),
+        ("`modelport predict` whole process, one image: <= 100 ms", r["predict_process_ms"]["modelport"][0], 100, False),
+    ]
+    out = ["", "## Goals (issue #7) in this run", "", "| goal | this run | met |", "|---|---:|:---:|"]
+    for name, value, bound, higher_is_better in rows:
+        met = value >= bound if higher_is_better else value <= bound
+        shown = f"{value:.0f} ms" if bound == 100 else f"{value:.2f}x"
+        out.append(f"| {name} | {shown} | {'yes' if met else 'no'} |")
+    return out
+
+
 def write_report(r, args):
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
     flags = next((l for l in open("/proc/cpuinfo") if l.startswith("flags")), "")
@@ -276,6 +299,8 @@ def write_report(r, args):
         "",
         f"Machine: {cpu}, {os.cpu_count()} cores{' (AVX-512)' if 'avx512f' in flags else ''}, Linux {platform.release()}."
         f" Versions: {v['swift']}; TensorFlow {v['tensorflow']}, Keras {v['keras']}, onnxruntime {v['onnxruntime']}.",
+        "",
+        f"ModelPort's BLAS: {r['modelport'].get('blas', 'unknown')}.",
         "",
         f"1-minute load average at the start and end of the run: {r['load_average_start']:.1f} and {r['load_average_end']:.1f}"
         " (above 0 means other work shared the cores; the peers ran one after another, so all saw similar conditions).",
@@ -314,6 +339,8 @@ def write_report(r, args):
         lines.append(f"| {k} | {val[0]:.1f} [{val[1]:.1f}-{val[2]:.1f}] |")
     lines += ["", f"For comparison, in the same run: Keras loads the .h5 in {r['keras']['load_ms']:.0f} ms,"
               f" onnxruntime creates a session for the .onnx in {r['onnxruntime']['load_ms']:.1f} ms.", ""]
+    lines += goals(r)
+    lines += ["", "What the profiles showed and what was changed because of them: [PERFORMANCE.md](PERFORMANCE.md).", ""]
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out + ".tmp", "w") as f:
         f.write("\n".join(lines) + "\n")

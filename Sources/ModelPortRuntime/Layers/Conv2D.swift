@@ -89,11 +89,11 @@ public final class Conv2D: Layer, @unchecked Sendable {
                     if direct {
                         affine(rows: rows, columns: filters, k: patch, a: x.baseAddress!, lda: patch, weights: w.baseAddress!,
                                bias: bias, activation: activation, into: y.baseAddress!)
-                    } else if n == 1 && IntraOp.threads > 1 && g.outHeight >= 2 * IntraOp.threads {
+                    } else if n == 1 && IntraOp.threads > 1 && g.outHeight > 1 {
                         // One image: each thread unfolds and multiplies a band of output rows.
                         let transposed = g.suitsTransposedColumns(channels: inputChannels)
                         nonisolated(unsafe) let xp = x.baseAddress!, wp = w.baseAddress!, yp = y.baseAddress!
-                        let parts = min(IntraOp.threads, IntraOpPool.shared.helpers + 1)
+                        let parts = min(IntraOp.threads, IntraOpPool.shared.helpers + 1, g.outHeight)
                         let band = (g.outHeight + parts - 1) / parts
                         columns.withUnsafeMutableBufferPointer { cols in
                             nonisolated(unsafe) let colsp = cols.baseAddress!

@@ -31,7 +31,21 @@ public final class MaxPooling2D: Layer, @unchecked Sendable {
         // Every element is set (to -inf, then the window maximum).
         var output = Tensor(uninitialized: [n, g.outHeight, g.outWidth, c])
         if g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideY == 2 && g.strideX == 2 && padding == .valid {
-            maxPool2x2(input, into: &output, geometry: g)
+            let parts = n == 1 ? min(IntraOp.threads, IntraOpPool.shared.helpers + 1, g.outHeight) : 1
+            if parts > 1 {
+                // One image: bands of output rows on the intra-op threads.
+                let band = (g.outHeight + parts - 1) / parts
+                nonisolated(unsafe) let inputCopy = input
+                output.scalars.withUnsafeMutableBufferPointer { y in
+                    nonisolated(unsafe) let yp = y
+                    IntraOpPool.shared.run(parts: parts) { part in
+                        let rows = min(g.outHeight, part * band)..<min(g.outHeight, (part + 1) * band)
+                        maxPool2x2(inputCopy, into: yp, geometry: g, outputRows: rows)
+                    }
+                }
+                return output
+            }
+            output.scalars.withUnsafeMutableBufferPointer { maxPool2x2(input, into: $0, geometry: g) }
             return output
         }
         input.scalars.withUnsafeBufferPointer { x in
@@ -69,19 +83,23 @@ public final class MaxPooling2D: Layer, @unchecked Sendable {
 /// The common 2x2, stride-2, valid max pooling: four channel vectors per
 /// output pixel, maxed eight channels at a time with SIMD (NaN propagates, as
 /// in the general path and TensorFlow).
-private func maxPool2x2(_ input: Tensor, into output: inout Tensor, geometry g: WindowGeometry) {
+/// - Parameter outputRows: only these output rows of a single image.
+private func maxPool2x2(_ input: Tensor, into y: UnsafeMutableBufferPointer<Float>, geometry g: WindowGeometry,
+                        outputRows: Range<Int>? = nil) {
     let n = input.batchCount, c = input.shape[3]
+    precondition(outputRows == nil || n == 1)
+    let rows = outputRows ?? 0..<g.outHeight
     typealias V = SIMD8<Float>
     @inline(__always) func pick(_ v: V, _ d: V) -> V { d.replacing(with: v, where: (v .> d) .| (v .!= v)) }
     @inline(__always) func pick(_ v: Float, _ d: Float) -> Float { (v > d || v != v) ? v : d }
     let vectorEnd = c - c % 8
     input.scalars.withUnsafeBufferPointer { x in
-        output.scalars.withUnsafeMutableBufferPointer { y in
-            var dst = y.baseAddress!
+        do {
+            var dst = y.baseAddress! + rows.lowerBound * g.outWidth * c
             let rowStride = g.inWidth * c
             for b in 0..<n {
                 let image = x.baseAddress! + b * g.inHeight * rowStride
-                for oy in 0..<g.outHeight {
+                for oy in rows {
                     let top = image + 2 * oy * rowStride
                     let bottom = top + rowStride
                     for ox in 0..<g.outWidth {
