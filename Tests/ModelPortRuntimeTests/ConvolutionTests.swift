@@ -54,6 +54,13 @@ struct ConvolutionTests {
         Case(h: 3, w: 4, c: 1, f: 2, k: (5, 5), s: (1, 1), d: (1, 1), padding: .same, bias: true),
     ]
 
+    /// The layer's convolution computed by the naive loops.
+    static func naive(_ conv: Conv2D, _ x: Tensor, _ t: Case) throws -> Tensor {
+        let g = try WindowGeometry(inHeight: t.h, inWidth: t.w, kernel: t.k, strides: t.s, dilation: t.d, padding: t.padding)
+        return naiveConv2D(x, kernel: conv.kernel.value, bias: conv.bias?.value, strides: t.s, dilation: t.d,
+                           padTop: g.padTop, padLeft: g.padLeft, outHeight: g.outHeight, outWidth: g.outWidth)
+    }
+
     @Test(arguments: cases)
     func matchesDirectConvolution(_ t: Case) throws {
         let conv = Conv2D(name: "c", inputChannels: t.c, filters: t.f, kernelSize: t.k, strides: t.s,
@@ -61,9 +68,7 @@ struct ConvolutionTests {
         conv.kernel.value = randomTensor(conv.kernel.shape, seed: 1)
         if let b = conv.bias { b.value = randomTensor(b.shape, seed: 2) }
         let x = randomTensor([3, t.h, t.w, t.c], seed: 3)
-        let g = try WindowGeometry(inHeight: t.h, inWidth: t.w, kernel: t.k, strides: t.s, dilation: t.d, padding: t.padding)
-        let expected = naiveConv2D(x, kernel: conv.kernel.value, bias: conv.bias?.value, strides: t.s, dilation: t.d,
-                                   padTop: g.padTop, padLeft: g.padLeft, outHeight: g.outHeight, outWidth: g.outWidth)
+        let expected = try Self.naive(conv, x, t)
         let y = conv.forward(x)
         #expect(y.shape == expected.shape)
         #expect(try conv.outputShape(for: [t.h, t.w, t.c]) == Array(expected.shape.dropFirst()))
@@ -79,9 +84,7 @@ struct ConvolutionTests {
         conv.kernel.value = randomTensor(conv.kernel.shape, seed: 4)
         if let b = conv.bias { b.value = randomTensor(b.shape, seed: 5) }
         let x = randomTensor([1, t.h, t.w, t.c], seed: 6)
-        let g = try WindowGeometry(inHeight: t.h, inWidth: t.w, kernel: t.k, strides: t.s, dilation: t.d, padding: t.padding)
-        var expected = naiveConv2D(x, kernel: conv.kernel.value, bias: conv.bias?.value, strides: t.s, dilation: t.d,
-                                   padTop: g.padTop, padLeft: g.padLeft, outHeight: g.outHeight, outWidth: g.outWidth)
+        var expected = try Self.naive(conv, x, t)
         for i in 0..<expected.count { expected.scalars[i] = max(expected.scalars[i], 0) }
         let y = IntraOp.$threads.withValue(2) { conv.forward(x) }
         #expect(y.shape == expected.shape)

@@ -46,6 +46,18 @@ public enum BLAS {
         }
     }()
 
+    /// Rows per sgemm call for which OpenBLAS's AVX-512 kernels (SkylakeX
+    /// family) take their small-matrix path, which multiplies in place
+    /// instead of first copying ("packing") both operands: splitting a
+    /// convolution's unfolded matrix into blocks of 32 rows saved ~10% of the
+    /// tutorial CNN's inference (docs/PERFORMANCE.md). nil for other kernel
+    /// families, where each block would repack the weights (slower).
+    public static let unpackedRowBlock: Int? = {
+        ensureLoaded
+        let core = String(cString: modelport_blas_corename()).lowercased()
+        return ["skylakex", "cooperlake", "sapphirerapids"].contains(core) ? 32 : nil
+    }()
+
     /// A one-line description for benchmarks and bug reports, e.g.
     /// "OpenBLAS 0.3.21 (Cooperlake kernels, chosen by ModelPort)".
     public static var description: String {

@@ -149,6 +149,15 @@ extension WindowGeometry {
     /// pixels along a row read consecutive input pixels (stride 1, no
     /// dilation across the width).
     func suitsTransposedColumns(channels: Int) -> Bool { channels == 1 && strideX == 1 && dilationX == 1 }
+
+    /// For kernel column `kx` in the transposed layout: the offset from an
+    /// output column to the input column it reads, and the output columns
+    /// whose input column lies inside the image (the rest is padding).
+    func transposedRun(kx: Int) -> (shift: Int, inside: Range<Int>) {
+        let shift = kx * dilationX - padLeft
+        let first = max(0, -shift), last = max(first, min(outWidth, inWidth - shift))
+        return (shift, first..<last)
+    }
 }
 
 /// The transpose of `im2col`'s matrix for single-channel images (see
@@ -169,9 +178,8 @@ func im2colTransposed(_ input: UnsafePointer<Float>, count: Int, geometry g: Win
     for ky in 0..<g.kernelHeight {
         for kx in 0..<g.kernelWidth {
             let tap = out + (ky * g.kernelWidth + kx) * total
-            // Output columns whose input column ox - padLeft + kx is inside the image.
-            let shift = kx * g.dilationX - g.padLeft
-            let first = max(0, -shift), last = min(g.outWidth, g.inWidth - shift)
+            let (shift, inside) = g.transposedRun(kx: kx)
+            let first = inside.lowerBound, last = inside.upperBound
             for n in 0..<count {
                 let image = input + n * imageSize
                 for oy in rows {
@@ -201,9 +209,8 @@ func col2imTransposed(_ columns: UnsafePointer<Float>, count: Int, geometry g: W
     for ky in 0..<g.kernelHeight {
         for kx in 0..<g.kernelWidth {
             let tap = columns + (ky * g.kernelWidth + kx) * total
-            let shift = kx * g.dilationX - g.padLeft
-            let first = max(0, -shift), last = min(g.outWidth, g.inWidth - shift)
-            guard first < last else { continue }
+            let (shift, inside) = g.transposedRun(kx: kx)
+            guard !inside.isEmpty else { continue }
             for n in 0..<count {
                 let image = images + n * imageSize
                 for oy in 0..<g.outHeight {
@@ -211,7 +218,7 @@ func col2imTransposed(_ columns: UnsafePointer<Float>, count: Int, geometry g: W
                     guard iy >= 0 && iy < g.inHeight else { continue }
                     let src = tap + n * pixels + oy * g.outWidth
                     let dst = image + iy * g.inWidth + shift
-                    for ox in first..<last { dst[ox] += src[ox] }
+                    for ox in inside { dst[ox] += src[ox] }
                 }
             }
         }

@@ -104,11 +104,13 @@ public final class Conv2D: Layer, @unchecked Sendable {
                                 if transposed {
                                     im2colTransposed(xp, count: 1, geometry: g, into: colsp, outputRows: outputRows)
                                     affine(rows: count, columns: filters, k: patch, a: colsp + first, lda: rows, transposedA: true,
-                                           weights: wp, bias: bias, activation: activation, into: yp + first * filters)
+                                           weights: wp, bias: bias, activation: activation, into: yp + first * filters,
+                                           unpackedBlocks: true)
                                 } else {
                                     im2col(xp, count: 1, channels: inputChannels, geometry: g, into: colsp, outputRows: outputRows)
                                     affine(rows: count, columns: filters, k: patch, a: colsp + first * patch, lda: patch,
-                                           weights: wp, bias: bias, activation: activation, into: yp + first * filters)
+                                           weights: wp, bias: bias, activation: activation, into: yp + first * filters,
+                                           unpackedBlocks: true)
                                 }
                             }
                         }
@@ -116,13 +118,14 @@ public final class Conv2D: Layer, @unchecked Sendable {
                         columns.withUnsafeMutableBufferPointer { cols in
                             im2colTransposed(x.baseAddress!, count: n, geometry: g, into: cols.baseAddress!)
                             affine(rows: rows, columns: filters, k: patch, a: cols.baseAddress!, lda: rows, transposedA: true,
-                                   weights: w.baseAddress!, bias: bias, activation: activation, into: y.baseAddress!)
+                                   weights: w.baseAddress!, bias: bias, activation: activation, into: y.baseAddress!,
+                                   unpackedBlocks: true)
                         }
                     } else {
                         columns.withUnsafeMutableBufferPointer { cols in
                             im2col(x.baseAddress!, count: n, channels: inputChannels, geometry: g, into: cols.baseAddress!)
                             affine(rows: rows, columns: filters, k: patch, a: cols.baseAddress!, lda: patch, weights: w.baseAddress!,
-                                   bias: bias, activation: activation, into: y.baseAddress!)
+                                   bias: bias, activation: activation, into: y.baseAddress!, unpackedBlocks: true)
                         }
                     }
                 }
@@ -167,18 +170,8 @@ extension Conv2D: ActivatedLayer {
         let rows = cache.inputShape[0] * g.outHeight * g.outWidth
         let patch = g.patchLength(channels: inputChannels)
         if isDirect(g) {
-            // The input was the column matrix: dX = dZ·kernelᵀ, written in full.
-            var dx = Tensor(uninitialized: cache.inputShape)
-            dz.scalars.withUnsafeBufferPointer { dzp in
-                kernel.value.scalars.withUnsafeBufferPointer { w in
-                    dx.scalars.withUnsafeMutableBufferPointer { dxp in
-                        sgemm(transA: false, transB: true, m: rows, n: patch, k: filters,
-                              a: dzp.baseAddress!, lda: filters, b: w.baseAddress!, ldb: filters,
-                              c: dxp.baseAddress!, ldc: patch)
-                    }
-                }
-            }
-            return dx
+            // The input was the column matrix.
+            return affineInputGradient(dz, weights: kernel, inputShape: cache.inputShape, rows: rows, k: patch, columns: filters)
         }
         // Overlapping windows add up in col2im, so dX starts at zero.
         var dx = Tensor(zeros: cache.inputShape)
@@ -215,60 +208,12 @@ extension Conv2D: ActivatedLayer {
         let rows = n * g.outHeight * g.outWidth
         let patch = g.patchLength(channels: inputChannels)
         precondition(dz.shape == [n, g.outHeight, g.outWidth, filters], "\(name): gradient shape \(dz.shape)")
-        dz.scalars.withUnsafeBufferPointer { dzp in
-            cache.columns.withUnsafeBufferPointer { cols in
-                gradients.accumulate(kernel) { dw in
-                    if g.suitsTransposedColumns(channels: inputChannels) && !isDirect(g) {
-                        // The columns are stored transposed, [patch, rows].
-                        sgemm(transA: false, transB: false, m: patch, n: filters, k: rows,
-                              a: cols.baseAddress!, lda: rows, b: dzp.baseAddress!, ldb: filters,
-                              c: dw.baseAddress!, ldc: filters, beta: 1)
-                    } else {
-                        sgemm(transA: true, transB: false, m: patch, n: filters, k: rows,
-                              a: cols.baseAddress!, lda: patch, b: dzp.baseAddress!, ldb: filters,
-                              c: dw.baseAddress!, ldc: filters, beta: 1)
-                    }
-                }
-            }
-            if let bias {
-                gradients.accumulate(bias) { db in addColumnSums(dzp.baseAddress!, rows: rows, columns: filters, into: db.baseAddress!) }
-            }
+        let transposed = g.suitsTransposedColumns(channels: inputChannels) && !isDirect(g)
+        cache.columns.withUnsafeBufferPointer { cols in
+            // Transposed columns are stored [patch, rows].
+            accumulateAffineGradients(dz, rows: rows, columns: filters, k: patch, a: cols.baseAddress!,
+                                      lda: transposed ? rows : patch, transposedA: transposed,
+                                      weights: kernel, bias: bias, into: gradients)
         }
-    }
-}
-
-/// Adds the column sums of a `[rows, columns]` matrix into `sums` (a bias gradient).
-func addColumnSums(_ m: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>) {
-    var row = m
-    for _ in 0..<rows {
-        for j in 0..<columns { sums[j] += row[j] }
-        row += columns
-    }
-}
-
-/// Adds a per-column bias to a `[rows, columns]` matrix, then applies the
-/// activation across each row. Shared by Conv2D and Dense.
-func addBiasAndActivate(_ y: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
-                        bias: Parameter?, activation: Activation) {
-    guard let bias else {
-        activation.apply(y, count: rows * columns, rowLength: columns)
-        return
-    }
-    bias.value.scalars.withUnsafeBufferPointer { b in
-        let b = b.baseAddress!
-        var row = y
-        // Bias and ReLU in one pass over the output (the common CNN case).
-        if activation == .relu {
-            for _ in 0..<rows {
-                for j in 0..<columns { row[j] = Swift.max(row[j] + b[j], 0) }
-                row += columns
-            }
-            return
-        }
-        for _ in 0..<rows {
-            for j in 0..<columns { row[j] += b[j] }
-            row += columns
-        }
-        activation.apply(y, count: rows * columns, rowLength: columns)
     }
 }

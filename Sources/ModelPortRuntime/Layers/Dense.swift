@@ -79,17 +79,7 @@ extension Dense: ActivatedLayer {
         accumulateParameterGradients(preActivationGradient: dz, cache: cache, gradients: gradients)
         let cache = cache as! Cache
         let rows = cache.input.count / inputUnits
-        var dx = Tensor(uninitialized: cache.input.shape)  // written in full (beta 0)
-        dz.scalars.withUnsafeBufferPointer { dzp in
-            kernel.value.scalars.withUnsafeBufferPointer { w in
-                dx.scalars.withUnsafeMutableBufferPointer { dxp in
-                    sgemm(transA: false, transB: true, m: rows, n: inputUnits, k: units,
-                          a: dzp.baseAddress!, lda: units, b: w.baseAddress!, ldb: units,
-                          c: dxp.baseAddress!, ldc: inputUnits)
-                }
-            }
-        }
-        return dx
+        return affineInputGradient(dz, weights: kernel, inputShape: cache.input.shape, rows: rows, k: inputUnits, columns: units)
     }
 
     /// dKernel += xᵀ·dZ and dBias += column sums of dZ, without dX.
@@ -97,17 +87,9 @@ extension Dense: ActivatedLayer {
         let cache = cache as! Cache
         let rows = cache.input.count / inputUnits
         precondition(dz.count == rows * units, "\(name): gradient shape \(dz.shape)")
-        dz.scalars.withUnsafeBufferPointer { dzp in
-            cache.input.scalars.withUnsafeBufferPointer { x in
-                gradients.accumulate(kernel) { dw in
-                    sgemm(transA: true, transB: false, m: inputUnits, n: units, k: rows,
-                          a: x.baseAddress!, lda: inputUnits, b: dzp.baseAddress!, ldb: units,
-                          c: dw.baseAddress!, ldc: units, beta: 1)
-                }
-            }
-            if let bias {
-                gradients.accumulate(bias) { db in addColumnSums(dzp.baseAddress!, rows: rows, columns: units, into: db.baseAddress!) }
-            }
+        cache.input.scalars.withUnsafeBufferPointer { x in
+            accumulateAffineGradients(dz, rows: rows, columns: units, k: inputUnits, a: x.baseAddress!, lda: inputUnits,
+                                      weights: kernel, bias: bias, into: gradients)
         }
     }
 }
