@@ -31,11 +31,7 @@ public final class DepthwiseConv2D: Layer, @unchecked Sendable {
     public var parameters: [Parameter] { [kernel] + (bias.map { [$0] } ?? []) }
 
     func geometry(for s: [Int]) throws -> WindowGeometry {
-        guard s.count == 3, s[2] == inputChannels else {
-            throw RuntimeError("expects (height, width, \(inputChannels)) input, got \(s)")
-        }
-        return try WindowGeometry(inHeight: s[0], inWidth: s[1], kernel: kernelSize, strides: strides,
-                                  dilation: dilation, padding: padding)
+        try .convolution(s, channels: inputChannels, kernel: kernelSize, strides: strides, dilation: dilation, padding: padding)
     }
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] {
