@@ -239,13 +239,23 @@ public final class Trainer: @unchecked Sendable {
             let results = UnsafeMutableBufferPointer<Double>.allocate(capacity: 2 * used)
             defer { results.deallocate() }
             nonisolated(unsafe) let out = results
+            let piece = graph.needsWholeBatch ? count : pieceSize
             DispatchQueue.concurrentPerform(iterations: used) { [self] i in
                 let r = (i * chunkSize)..<min(count, (i + 1) * chunkSize)
-                let xc = xb.batch(r), yc = yb.batch(r)
-                let trace = graph.forward([xc], context: .inference)
-                let logits = graph.logits(of: trace, output: 0, ifActivation: loss.logitActivations)
-                out[2 * i] = loss.evaluate(output: trace.outputs[0], logits: logits, target: yc, batchSize: count).lossSum
-                out[2 * i + 1] = accuracy.correctSum(output: trace.outputs[0], target: yc)
+                var lossSum: Double = 0, correct: Double = 0
+                // In cache-sized pieces, as in training.
+                var start = r.lowerBound
+                while start < r.upperBound {
+                    let part = start..<min(r.upperBound, start + piece)
+                    let xc = xb.batch(part), yc = yb.batch(part)
+                    let trace = graph.forward([xc], context: .inference)
+                    let logits = graph.logits(of: trace, output: 0, ifActivation: loss.logitActivations)
+                    lossSum += loss.evaluate(output: trace.outputs[0], logits: logits, target: yc, batchSize: count).lossSum
+                    correct += accuracy.correctSum(output: trace.outputs[0], target: yc)
+                    start = part.upperBound
+                }
+                out[2 * i] = lossSum
+                out[2 * i + 1] = correct
             }
             for i in 0..<used { lossSum += results[2 * i]; correct += results[2 * i + 1] }
             start = end
