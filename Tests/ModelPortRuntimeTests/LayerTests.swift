@@ -113,6 +113,20 @@ struct SequentialTests {
         #expect(maxAbsDifference(whole, parallel) < 1e-6)
     }
 
+    /// forward fuses Conv2D(relu) + MaxPooling2D (ReLU after the pooling);
+    /// running the layers one by one must give exactly the same values,
+    /// NaN included.
+    @Test func fusedConvolutionAndPoolingEqualsLayerByLayer() throws {
+        let m = try smallCNN()
+        var x = randomTensor([5, 8, 8, 1], seed: 64)
+        x.scalars[10] = .nan
+        let fused = m.forward(x)
+        let stepwise = m.layers.reduce(x) { $1.forward($0) }
+        #expect(fused.shape == stepwise.shape)
+        #expect(zip(fused.scalars, stepwise.scalars).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        #expect(fused.scalars.contains { $0.isNaN })
+    }
+
     @Test func rejectsMismatchedLayers() {
         let dense = Dense(name: "dense", inputUnits: 5, units: 2)
         #expect(throws: RuntimeError.self) { try Sequential(name: "bad", inputShape: [4], layers: [dense]) }

@@ -30,7 +30,25 @@ public final class Sequential: Model, @unchecked Sendable {
 
     public func forward(inputs: [Tensor]) -> [Tensor] {
         precondition(inputs.count == 1, "a Sequential model has one input")
-        return [layers.reduce(inputs[0]) { $1.forward($0) }]
+        var x = inputs[0]
+        var i = 0
+        while i < layers.count {
+            // Conv2D with ReLU, then max pooling: pool the linear output and
+            // apply ReLU to the pooled map, a quarter of the size. Max and
+            // ReLU commute exactly (NaN propagates through both), so the
+            // result is identical, one pass over the full-size map cheaper.
+            if i + 1 < layers.count, let conv = layers[i] as? Conv2D, conv.activation == .relu,
+               let pool = layers[i + 1] as? MaxPooling2D {
+                var pooled = pool.forward(conv.linearForward(x, keepColumns: false, activation: .linear).output)
+                Activation.relu.apply(to: &pooled)
+                x = pooled
+                i += 2
+                continue
+            }
+            x = layers[i].forward(x)
+            i += 1
+        }
+        return [x]
     }
 
     public func layerOutputs(inputs: [Tensor]) -> [(layer: String, output: Tensor)] {
