@@ -61,6 +61,10 @@ struct Bench: ParsableCommand {
             let file = try loadModel(model)
             let loadMs = Date().timeIntervalSince(loadStart) * 1000
             let m = file.model
+            if layers, !(m is Sequential) {
+                // Say so before minutes of throughput runs, not after.
+                throw RuntimeError("--layers needs a Sequential model; '\(m.name)' is a functional model (its per-layer outputs can be compared with `modelport validate --layers`)")
+            }
             let sizes = batches.isEmpty ? [1, 32, 128, 1024] : batches
             let data = try input.map { try MNIST.images(IDXFile(contentsOf: $0), sampleShape: m.inputShape) }
             var results: [InferenceBenchmark.Throughput] = []
