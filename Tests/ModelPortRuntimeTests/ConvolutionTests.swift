@@ -91,6 +91,43 @@ struct ConvolutionTests {
         #expect(maxAbsDifference(y, expected) < 1e-5)
     }
 
+    /// Convolutions (ReLU) for the fused convolution + 2x2 max-pooling kernel:
+    /// odd output heights (a row the pooling never reads), one channel
+    /// (transposed columns), a 1x1 convolution (no unfolding), filter counts
+    /// with and without a SIMD tail, strides, dilation and "same" padding.
+    static let pooledCases: [Case] = [
+        Case(h: 9, w: 8, c: 1, f: 11, k: (3, 3), s: (1, 1), d: (1, 1), padding: .valid, bias: true),
+        Case(h: 8, w: 9, c: 3, f: 16, k: (3, 3), s: (1, 1), d: (1, 1), padding: .same, bias: true),
+        Case(h: 10, w: 7, c: 2, f: 9, k: (3, 2), s: (2, 1), d: (1, 1), padding: .same, bias: false),
+        Case(h: 6, w: 6, c: 4, f: 8, k: (1, 1), s: (1, 1), d: (1, 1), padding: .valid, bias: true),
+        Case(h: 9, w: 9, c: 1, f: 5, k: (3, 3), s: (1, 1), d: (2, 1), padding: .same, bias: true),
+    ]
+
+    /// The fused kernel gives what the two layers give one after the other,
+    /// for a batch (with a NaN, which must propagate to the same places) and
+    /// for one image split into bands of pooled rows on intra-op threads.
+    @Test(arguments: pooledCases)
+    func reluConvolutionFusedWithMaxPoolingMatchesTheLayers(_ t: Case) throws {
+        let conv = Conv2D(name: "c", inputChannels: t.c, filters: t.f, kernelSize: t.k, strides: t.s,
+                          dilation: t.d, padding: t.padding, activation: .relu, useBias: t.bias)
+        conv.kernel.value = randomTensor(conv.kernel.shape, seed: 7)
+        if let b = conv.bias { b.value = randomTensor(b.shape, seed: 8) }
+        let pool = MaxPooling2D(name: "p")
+        #expect(conv.fusesWithMaxPool2x2(pool))
+        var x = randomTensor([3, t.h, t.w, t.c], seed: 9)
+        x.scalars[t.h * t.w * t.c + 5] = .nan  // in the second image
+        for (input, threads) in [(x, 1), (x.batch(1..<2), 2), (x.batch(0..<1), 2)] {
+            let expected = pool.forward(conv.forward(input))
+            let fused = IntraOp.$threads.withValue(threads) { conv.forwardReLUMaxPool2x2(input) }
+            #expect(fused.shape == expected.shape)
+            let agree = zip(fused.scalars, expected.scalars).allSatisfy { a, b in
+                a.isNaN ? b.isNaN : (!b.isNaN && abs(a - b) <= 1e-6 * max(1, abs(b)))
+            }
+            #expect(agree, "\(t), batch \(input.batchCount), \(threads) threads")
+        }
+        #expect(pool.forward(conv.forward(x)).scalars.contains { $0.isNaN })
+    }
+
     /// TensorFlow's "same" rule: output = ceil(in / stride); the odd padding
     /// row/column goes after the image.
     @Test func samePaddingGeometry() throws {

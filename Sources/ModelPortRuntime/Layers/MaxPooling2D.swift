@@ -81,47 +81,55 @@ public final class MaxPooling2D: Layer, @unchecked Sendable {
 }
 
 /// The common 2x2, stride-2, valid max pooling: four channel vectors per
-/// output pixel, maxed eight channels at a time with SIMD (NaN propagates, as
-/// in the general path and TensorFlow).
+/// output pixel (`max2x2`).
 /// - Parameter outputRows: only these output rows of a single image.
 private func maxPool2x2(_ input: Tensor, into y: UnsafeMutableBufferPointer<Float>, geometry g: WindowGeometry,
                         outputRows: Range<Int>? = nil) {
     let n = input.batchCount, c = input.shape[3]
     precondition(outputRows == nil || n == 1)
     let rows = outputRows ?? 0..<g.outHeight
+    input.scalars.withUnsafeBufferPointer { x in
+        var dst = y.baseAddress! + rows.lowerBound * g.outWidth * c
+        let rowStride = g.inWidth * c
+        for b in 0..<n {
+            let image = x.baseAddress! + b * g.inHeight * rowStride
+            for oy in rows {
+                let top = image + 2 * oy * rowStride
+                for ox in 0..<g.outWidth {
+                    let p0 = top + 2 * ox * c
+                    max2x2(p0, p0 + c, p0 + rowStride, p0 + rowStride + c, channels: c, into: dst)
+                    dst += c
+                }
+            }
+        }
+    }
+}
+
+/// One 2x2 window's maximum, channel by channel: the four channel vectors
+/// (top-left, top-right, bottom-left, bottom-right) maxed eight channels at a
+/// time with SIMD. NaN propagates, as in the general path and TensorFlow.
+/// - Parameter rectified: also apply ReLU (max(m, 0), NaN kept) — for a
+///   convolution with ReLU fused with the pooling.
+@inline(__always)
+func max2x2(_ p0: UnsafePointer<Float>, _ p1: UnsafePointer<Float>, _ p2: UnsafePointer<Float>, _ p3: UnsafePointer<Float>,
+            channels c: Int, into dst: UnsafeMutablePointer<Float>, rectified: Bool = false) {
     typealias V = SIMD8<Float>
     @inline(__always) func pick(_ v: V, _ d: V) -> V { d.replacing(with: v, where: (v .> d) .| (v .!= v)) }
     @inline(__always) func pick(_ v: Float, _ d: Float) -> Float { (v > d || v != v) ? v : d }
     let vectorEnd = c - c % 8
-    input.scalars.withUnsafeBufferPointer { x in
-        do {
-            var dst = y.baseAddress! + rows.lowerBound * g.outWidth * c
-            let rowStride = g.inWidth * c
-            for b in 0..<n {
-                let image = x.baseAddress! + b * g.inHeight * rowStride
-                for oy in rows {
-                    let top = image + 2 * oy * rowStride
-                    let bottom = top + rowStride
-                    for ox in 0..<g.outWidth {
-                        let p0 = top + 2 * ox * c, p1 = p0 + c, p2 = bottom + 2 * ox * c, p3 = p2 + c
-                        var ch = 0
-                        while ch < vectorEnd {
-                            @inline(__always) func load(_ p: UnsafePointer<Float>) -> V {
-                                UnsafeRawPointer(p + ch).loadUnaligned(as: V.self)
-                            }
-                            let m = pick(load(p3), pick(load(p2), pick(load(p1), load(p0))))
-                            UnsafeMutableRawPointer(dst + ch).storeBytes(of: m, as: V.self)
-                            ch += 8
-                        }
-                        while ch < c {
-                            dst[ch] = pick(p3[ch], pick(p2[ch], pick(p1[ch], p0[ch])))
-                            ch += 1
-                        }
-                        dst += c
-                    }
-                }
-            }
-        }
+    var ch = 0
+    while ch < vectorEnd {
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p + ch).loadUnaligned(as: V.self) }
+        var m = pick(load(p3), pick(load(p2), pick(load(p1), load(p0))))
+        // ReLU as Activation.relu computes it: a NaN stays NaN.
+        if rectified { m = m.replacing(with: 0, where: m .<= 0) }
+        UnsafeMutableRawPointer(dst + ch).storeBytes(of: m, as: V.self)
+        ch += 8
+    }
+    while ch < c {
+        let m = pick(p3[ch], pick(p2[ch], pick(p1[ch], p0[ch])))
+        dst[ch] = rectified ? Swift.max(m, 0) : m
+        ch += 1
     }
 }
 

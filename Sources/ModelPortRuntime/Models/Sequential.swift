@@ -39,6 +39,12 @@ public final class Sequential: Model, @unchecked Sendable {
             // result is identical, one pass over the full-size map cheaper.
             if i + 1 < layers.count, let conv = layers[i] as? Conv2D, conv.activation == .relu,
                let pool = layers[i + 1] as? MaxPooling2D {
+                if conv.fusesWithMaxPool2x2(pool) {
+                    // The common 2x2 case: one kernel, no full-size map at all.
+                    x = conv.forwardReLUMaxPool2x2(x)
+                    i += 2
+                    continue
+                }
                 var pooled = pool.forward(conv.linearForward(x, keepColumns: false, activation: .linear).output)
                 Activation.relu.apply(to: &pooled)
                 x = pooled
