@@ -1,5 +1,22 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
+
+// ModelPort's own kernels are compiled once per x86-64 instruction-set level
+// (the runtime picks the widest the CPU has, at run time: CPUKernels). Swift
+// has no per-function target attributes, so each level is a module built for
+// a CPU model: Haswell = AVX2 + FMA (x86-64-v3), Skylake server = AVX-512
+// F/CD/BW/DQ/VL (x86-64-v4). On other architectures the modules build for
+// the host and are never selected. They are optimised in debug builds too:
+// unspecialised, the generic kernels are orders of magnitude slower.
+// (swift-tools-version 6.2: from SwiftPM 6.2 on, packages that depend on
+// ModelPort by version accept these flags.)
+#if arch(x86_64)
+let avx2Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell", "-O"])]
+let avx512Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512", "-O"])]
+#else
+let avx2Settings: [SwiftSetting] = [.unsafeFlags(["-O"])]
+let avx512Settings: [SwiftSetting] = [.unsafeFlags(["-O"])]
+#endif
 
 let package = Package(
     name: "ModelPort",
@@ -40,8 +57,15 @@ let package = Package(
         // MARK: - Libraries
         /// Swift ownership and errors over the HDF5 C library.
         .target(name: "ModelPortHDF5", dependencies: ["CHDF5"]),
+        /// Packed matrix products and Winograd convolution, generic over SIMD
+        /// vectors (inlinable; compiled by the two modules below).
+        .target(name: "ModelPortKernels"),
+        .target(name: "ModelPortKernelsAVX2", dependencies: ["ModelPortKernels"], swiftSettings: avx2Settings),
+        .target(name: "ModelPortKernelsAVX512", dependencies: ["ModelPortKernels"], swiftSettings: avx512Settings),
         /// Tensors, layers, models, losses, optimizers, training. Knows nothing about files.
-        .target(name: "ModelPortRuntime", dependencies: ["CBLAS"]),
+        .target(
+            name: "ModelPortRuntime",
+            dependencies: ["CBLAS", "ModelPortKernels", "ModelPortKernelsAVX2", "ModelPortKernelsAVX512"]),
         /// Keras .h5 / .keras / .weights.h5 files to and from runtime models.
         .target(
             name: "ModelPortKeras",

@@ -1,4 +1,5 @@
-// Loads OpenBLAS at run time and picks its kernel family.
+// Loads OpenBLAS at run time and picks its kernel family; tells ModelPort
+// which x86-64 level its own kernels may use (modelport_cpu_x86_level).
 //
 // OpenBLAS reads OPENBLAS_CORETYPE once, while it is being loaded. ModelPort
 // makes that choice for its own use of the library:
@@ -57,6 +58,15 @@ static int cpu_has_avx512_bf16(void) {
 #else
     return 0;
 #endif
+}
+
+int modelport_cpu_x86_level(void) {
+#if defined(__x86_64__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12))
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v4")) return 4;
+    if (__builtin_cpu_supports("x86-64-v3")) return 3;
+#endif
+    return 0;
 }
 
 static char overridden[64];

@@ -37,6 +37,12 @@ const char *modelport_blas_chosen_coretype(void);
 /// loading (NULL if there was none or it matched the choice).
 const char *modelport_blas_overridden(void);
 
+/// The x86-64 instruction-set level this CPU and OS support for ModelPort's
+/// own kernels: 4 for x86-64-v4 (AVX-512 F/CD/BW/DQ/VL), 3 for x86-64-v3
+/// (AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE), 0 below that or on other
+/// architectures.
+int modelport_cpu_x86_level(void);
+
 #ifdef __cplusplus
 }
 #endif

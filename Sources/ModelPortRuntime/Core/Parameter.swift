@@ -11,7 +11,11 @@ public final class Parameter: @unchecked Sendable {
     /// The value; its shape is fixed when the layer is built.
     public var value: Tensor {
         willSet { precondition(newValue.shape == value.shape, "parameter \(name): shape \(newValue.shape) != \(value.shape)") }
+        didSet { version &+= 1 }
     }
+    /// Bumped by every change of `value`: packed copies of the weights
+    /// (`PackedWeightsCache`) are rebuilt when it moves.
+    private(set) var version: UInt64 = 0
 
     public init(name: String, value: Tensor, trainable: Bool = true) {
         self.name = name

@@ -16,6 +16,9 @@ public final class Conv2D: Layer, @unchecked Sendable {
     public let activation: Activation
     public let kernel: Parameter
     public let bias: Parameter?
+    /// The kernel packed for `CPUKernels.family`, plain and Winograd-transformed.
+    let packedDirect = PackedWeightsCache()
+    let packedWinograd = PackedWeightsCache()
 
     /// - Parameters:
     ///   - inputChannels: channels of the NHWC input.
@@ -56,8 +59,18 @@ public final class Conv2D: Layer, @unchecked Sendable {
     }
 
     public func forward(_ input: Tensor) -> Tensor {
-        // Inference: the activation is fused into the bias pass.
-        linearForward(input, keepColumns: false, activation: activation).output
+        inferenceForward(input, activation: activation)
+    }
+
+    /// Inference with `activation` (the layer's own, or `.linear` when a
+    /// caller applies it later): on ModelPort's kernels when a family is
+    /// selected (`CPUKernels`), else im2col + OpenBLAS with the activation
+    /// fused into the bias pass.
+    func inferenceForward(_ input: Tensor, activation: Activation) -> Tensor {
+        if let family = CPUKernels.family {
+            return kernelForward(input, family: family, activation: activation)
+        }
+        return linearForward(input, keepColumns: false, activation: activation).output
     }
 
     /// Whether the convolution is a plain matrix product of the input (1x1,

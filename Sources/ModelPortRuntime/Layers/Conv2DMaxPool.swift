@@ -16,8 +16,15 @@ extension Conv2D {
         activation == .relu && pool.poolSize == (2, 2) && pool.strides == (2, 2) && pool.padding == .valid
     }
 
-    /// `MaxPooling2D(2x2).forward(forward(input))` for a ReLU convolution.
+    /// `MaxPooling2D(2x2).forward(forward(input))` for a ReLU convolution:
+    /// on ModelPort's kernels when a family is selected (`CPUKernels`,
+    /// Conv2DKernels.swift), else through OpenBLAS as below.
     public func forwardReLUMaxPool2x2(_ input: Tensor) -> Tensor {
+        if let family = CPUKernels.family { return kernelForwardReLUMaxPool2x2(input, family: family) }
+        return blasForwardReLUMaxPool2x2(input)
+    }
+
+    func blasForwardReLUMaxPool2x2(_ input: Tensor) -> Tensor {
         let g = try! geometry(for: input.sampleShape)
         let n = input.batchCount
         let pooledHeight = g.outHeight / 2, pooledWidth = g.outWidth / 2

@@ -1,3 +1,5 @@
+import ModelPortKernels
+
 /// Fully connected layer on the last axis: `y = activation(x · kernel + bias)`,
 /// with Keras's kernel layout `(inputs, units)`. Inputs of rank > 2 are
 /// treated as a batch of rows, as Keras does.
@@ -8,6 +10,8 @@ public final class Dense: Layer, @unchecked Sendable {
     public let activation: Activation
     public let kernel: Parameter
     public let bias: Parameter?
+    /// The kernel packed for `CPUKernels.family`.
+    let packed = PackedWeightsCache()
 
     public init(name: String, inputUnits: Int, units: Int, activation: Activation = .linear, useBias: Bool = true) {
         precondition(inputUnits > 0 && units > 0)
@@ -28,9 +32,15 @@ public final class Dense: Layer, @unchecked Sendable {
         return inputShape.dropLast() + [units]
     }
 
+    /// Inference: on ModelPort's kernels when a family is selected
+    /// (`CPUKernels`), else through OpenBLAS; ReLU fused either way.
     public func forward(_ input: Tensor) -> Tensor {
         let rows = input.count / inputUnits
-        var output = Tensor(uninitialized: input.shape.dropLast() + [units])  // affine writes it all
+        var output = Tensor(uninitialized: input.shape.dropLast() + [units])  // written in full below
+        if let family = CPUKernels.family, rows > 0 {
+            kernelForward(input, rows: rows, family: family, into: &output)
+            return output
+        }
         input.scalars.withUnsafeBufferPointer { x in
             kernel.value.scalars.withUnsafeBufferPointer { w in
                 output.scalars.withUnsafeMutableBufferPointer { y in
@@ -40,6 +50,32 @@ public final class Dense: Layer, @unchecked Sendable {
             }
         }
         return output
+    }
+}
+
+extension Dense {
+    /// `x · kernel + bias` as a packed product (rows of `x` read in place),
+    /// ReLU fused, other activations applied after.
+    private func kernelForward(_ input: Tensor, rows: Int, family: any KernelFamily.Type, into output: inout Tensor) {
+        let units = self.units
+        let packed = self.packed.weights(for: family, kernel: kernel, bias: bias) {
+            kernel.value.scalars.withUnsafeBufferPointer {
+                PackedWeights($0.baseAddress!, matrices: 1, k: inputUnits, columns: units, bias: bias, panelWidth: family.panelWidth)
+            }
+        }
+        input.scalars.withUnsafeBufferPointer { x in
+            output.scalars.withUnsafeMutableBufferPointer { y in
+                withUnsafeTemporaryAllocation(of: Segment.self, capacity: 1) { segment in
+                    segment[0] = Segment(offset: 0, length: inputUnits)
+                    let a = ImplicitMatrix(rows: x.baseAddress!, count: rows, stride: inputUnits, segments: UnsafeBufferPointer(segment))
+                    family.multiply(a, rows: 0..<rows, by: packed.matrix,
+                                    into: OutputRows(base: y.baseAddress!, rowStride: units, columns: units),
+                                    relu: activation == .relu)
+                }
+            }
+        }
+        withExtendedLifetime(packed) {}
+        if activation != .relu { activation.apply(to: &output) }
     }
 }
 

@@ -18,6 +18,10 @@ public protocol Model: AnyObject, Sendable {
     func layerOutputs(inputs: [Tensor]) -> [(layer: String, output: Tensor)]
     /// The rows of a `model.summary()`-like table.
     var summary: [LayerSummary] { get }
+    /// Floats per sample of the largest tensor `forward` materialises (a
+    /// fused pair of layers produces only its second output). Sizes
+    /// `defaultChunkSize`; the default is the widest layer output.
+    var largestActivation: Int { get }
 }
 
 /// One row of a model summary.
@@ -40,6 +44,8 @@ public struct LayerSummary: Sendable, Equatable {
 }
 
 extension Model {
+    public var largestActivation: Int { summary.map { $0.outputShape.reduce(1, *) }.max() ?? 1 }
+
     public var inputShape: [Int] { inputShapes[0] }
     public var outputShape: [Int] { outputShapes[0] }
 
@@ -98,15 +104,14 @@ extension Model {
 
 extension Model {
     /// How many samples `predict` runs through the layers at once by
-    /// default: as many as keep a layer's input, output and unfolded
-    /// (im2col) matrix — about four times the widest layer output — within
-    /// the per-core L2 cache, between 1 and 32. Feature maps that stay in
-    /// cache from one layer to the next ran the tutorial CNN ~1.5x faster
-    /// than 32-sample chunks spilling to L3 (docs/BENCHMARKS.md); a small
-    /// dense model still gets 32-row matrix products.
+    /// default: as many as keep a layer's input, output and working buffers
+    /// — about four times the largest activation — within the per-core L2
+    /// cache, between 1 and 32. Feature maps that stay in cache from one
+    /// layer to the next ran the tutorial CNN ~1.5x faster than 32-sample
+    /// chunks spilling to L3 (docs/PERFORMANCE.md); a small dense model
+    /// still gets 32-row matrix products.
     public var defaultChunkSize: Int {
-        let widest = summary.map { $0.outputShape.reduce(1, *) }.max() ?? 1
-        let bytesPerSample = 4 * MemoryLayout<Float>.size * max(1, widest)
+        let bytesPerSample = 4 * MemoryLayout<Float>.size * max(1, largestActivation)
         return min(32, max(1, CacheSizes.level2 / bytesPerSample))
     }
 }

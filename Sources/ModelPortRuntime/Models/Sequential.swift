@@ -6,6 +6,7 @@ public final class Sequential: Model, @unchecked Sendable {
     public let layerOutputShapes: [[Int]]
     public let inputShapes: [[Int]]
     public let outputShapes: [[Int]]
+    public let largestActivation: Int
 
     /// Checks that every layer accepts its predecessor's output.
     /// - Parameter inputShape: one sample's shape, without the batch axis.
@@ -26,6 +27,22 @@ public final class Sequential: Model, @unchecked Sendable {
         inputShapes = [inputShape]
         outputShapes = [shape]
         layerOutputShapes = shapes
+        // What forward materialises: a fused convolution + pooling pair only its pooled map.
+        var largest = inputShape.reduce(1, *)
+        var i = 0
+        while i < layers.count {
+            let fused = Sequential.fusesReLUConvolution(layers, at: i)
+            if fused { i += 1 }
+            largest = max(largest, shapes[i].reduce(1, *))
+            i += 1
+        }
+        largestActivation = largest
+    }
+
+    /// Whether `forward` runs layers `i` and `i + 1` as one: a ReLU
+    /// convolution followed by max pooling.
+    static func fusesReLUConvolution(_ layers: [any Layer], at i: Int) -> Bool {
+        i + 1 < layers.count && (layers[i] as? Conv2D)?.activation == .relu && layers[i + 1] is MaxPooling2D
     }
 
     public func forward(inputs: [Tensor]) -> [Tensor] {
@@ -37,7 +54,7 @@ public final class Sequential: Model, @unchecked Sendable {
             // apply ReLU to the pooled map, a quarter of the size. Max and
             // ReLU commute exactly (NaN propagates through both), so the
             // result is identical, one pass over the full-size map cheaper.
-            if i + 1 < layers.count, let conv = layers[i] as? Conv2D, conv.activation == .relu,
+            if Sequential.fusesReLUConvolution(layers, at: i), let conv = layers[i] as? Conv2D,
                let pool = layers[i + 1] as? MaxPooling2D {
                 if conv.fusesWithMaxPool2x2(pool) {
                     // The common 2x2 case: one kernel, no full-size map at all.
@@ -45,7 +62,7 @@ public final class Sequential: Model, @unchecked Sendable {
                     i += 2
                     continue
                 }
-                var pooled = pool.forward(conv.linearForward(x, keepColumns: false, activation: .linear).output)
+                var pooled = pool.forward(conv.inferenceForward(x, activation: .linear))
                 Activation.relu.apply(to: &pooled)
                 x = pooled
                 i += 2

@@ -1,0 +1,25 @@
+import ModelPortKernels
+
+/// ModelPort's kernels compiled for AVX2 with FMA (Package.swift builds this
+/// module for Haswell-level x86-64): 8-float vectors, 16-column panels.
+/// Called only on CPUs that have these instructions (`CPUKernels`).
+public enum AVX2Kernels: KernelFamily {
+    public static let name = "AVX2+FMA"
+    public static let panelWidth = 16
+
+    public static func multiply(_ a: ImplicitMatrix, rows: Range<Int>, by b: PackedMatrix, into c: OutputRows, relu: Bool) {
+        panelProduct(SIMD8<Float>.self, a, rows: rows, by: b, into: c, relu: relu)
+    }
+
+    public static func winograd(_ problem: WinogradProblem) {
+        winogradF2x3(SIMD8<Float>.self, problem)
+    }
+}
+
+extension SIMD8: KernelVector where Scalar == Float {
+    @inlinable @inline(__always)
+    public static func rectified(_ v: Self) -> Self { v.replacing(with: 0, where: v .<= 0) }
+
+    @inlinable @inline(__always)
+    public static func pick(_ v: Self, over d: Self) -> Self { d.replacing(with: v, where: (v .> d) .| (v .!= v)) }
+}
