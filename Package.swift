@@ -95,6 +95,7 @@ let package = Package(
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["ModelPortRuntime"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelPortHDF5Tests", dependencies: ["ModelPortHDF5", "TestSupport"]),
+        .testTarget(name: "ModelPortKernelsTests", dependencies: ["ModelPortKernels"]),
         .testTarget(name: "ModelPortRuntimeTests", dependencies: ["ModelPortRuntime", "TestSupport"]),
         .testTarget(
             name: "ModelPortTrainingTests",

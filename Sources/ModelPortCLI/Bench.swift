@@ -17,6 +17,10 @@ struct Bench: ParsableCommand {
               modelport bench model.h5 --batch 1 --batch 128 --threads 1
               modelport bench model.h5 --json | jq .images_per_second
 
+            Convolutions and dense layers run on ModelPort's own kernels for the CPU's widest \
+            instruction set (AVX-512 or AVX2+FMA), else through OpenBLAS; --kernels (or the \
+            MODELPORT_KERNELS environment variable) picks one, to compare them.
+
             For a side-by-side comparison with Keras and onnxruntime, see tools/bench/run.py \
             and docs/BENCHMARKS.md.
             """)
@@ -42,7 +46,10 @@ struct Bench: ParsableCommand {
     @Option(help: "Single-image predictions timed for latency.")
     var runs: Int = 1000
 
-    @Flag(help: "Also time each layer (Sequential models) on one thread at the first --batch size (default 128): where a forward pass spends its time.")
+    @Option(help: "Compute kernels: auto (the CPU's widest), avx512, avx2, or blas (OpenBLAS). Default: MODELPORT_KERNELS, else auto.")
+    var kernels: CPUKernels.Choice?
+
+    @Flag(help: "Also time each layer (Sequential models) on one thread at the first --batch size (default 128), one layer at a time (predict fuses a ReLU convolution with the pooling after it), and name each convolution's algorithm.")
     var layers = false
 
     @Flag(help: "Print one JSON object: images_per_second (at batch 128, or the first --batch), latency_ms_p50, latency_ms_p99, and per-batch figures.")
@@ -57,6 +64,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             if let threads { RuntimeThreads.count = threads }
+            if let kernels { try CPUKernels.select(kernels) }
             let loadStart = Date()
             let file = try loadModel(model)
             let loadMs = Date().timeIntervalSince(loadStart) * 1000
@@ -78,6 +86,7 @@ struct Bench: ParsableCommand {
             if json {
                 var object: [String: Any] = [
                     "model": model, "threads": RuntimeThreads.count, "load_ms": loadMs, "blas": BLAS.description,
+                    "kernels": CPUKernels.description,
                     "inputs": input ?? "generated",
                     "images_per_second": headline.median, "batch_size": headline.batchSize,
                     "latency_ms_p50": latency.p50, "latency_ms_p90": latency.p90, "latency_ms_p99": latency.p99,
@@ -88,8 +97,10 @@ struct Bench: ParsableCommand {
                     },
                 ]
                 if let profile {
-                    object["layers"] = profile.map {
-                        ["name": $0.layer, "type": $0.typeName, "microseconds_per_sample": $0.microsecondsPerSample] as [String: Any]
+                    object["layers"] = zip(profile, algorithms(m)).map { t, algorithm in
+                        var entry: [String: Any] = ["name": t.layer, "type": t.typeName, "microseconds_per_sample": t.microsecondsPerSample]
+                        if let algorithm { entry["algorithm"] = algorithm }
+                        return entry
                     }
                 }
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
@@ -98,6 +109,7 @@ struct Bench: ParsableCommand {
             }
             print("Model:   \(model) (\"\(m.name)\", \(grouped(m.parameterCount)) parameters, input \(kerasShape(m.inputShape)))")
             print("Threads: \(RuntimeThreads.count)    load time: \(String(format: "%.1f", loadMs)) ms")
+            print("Kernels: \(CPUKernels.description)\(CPUKernels.family == nil ? "" : " (ModelPort's own; OpenBLAS for training)")")
             print("BLAS:    \(BLAS.description)\n")
             var table = TextTable(headers: ["batch", "images/s (median)", "min - max"], rightAligned: [0, 1, 2])
             for r in results {
@@ -110,14 +122,25 @@ struct Bench: ParsableCommand {
             if let profile {
                 let total = profile.reduce(0) { $0 + $1.microsecondsPerSample }
                 print("\nPer layer, one thread, batch \(batches.first ?? 128) (median of \(repetitions)):")
-                var table = TextTable(headers: ["layer", "type", "µs/image", "share"], rightAligned: [2, 3])
-                for t in profile {
-                    table.rows.append([t.layer, t.typeName, String(format: "%.2f", t.microsecondsPerSample),
+                var table = TextTable(headers: ["layer", "type", "algorithm", "µs/image", "share"], rightAligned: [3, 4])
+                for (t, algorithm) in zip(profile, algorithms(m)) {
+                    table.rows.append([t.layer, t.typeName, algorithm ?? "", String(format: "%.2f", t.microsecondsPerSample),
                                        String(format: "%.1f%%", 100 * t.microsecondsPerSample / max(total, 1e-9))])
                 }
-                table.rows.append(["total", "", String(format: "%.2f", total), "100.0%"])
+                table.rows.append(["total", "", "", String(format: "%.2f", total), "100.0%"])
                 print(table.render())
             }
         }
     }
+
+    /// Each layer's convolution algorithm when run alone (nil for other layers).
+    private func algorithms(_ model: any Model) -> [String?] {
+        guard let s = model as? Sequential else { return [] }
+        return s.layers.indices.map { i in
+            guard let conv = s.layers[i] as? Conv2D else { return nil }
+            return try? conv.inferenceAlgorithm(inputShape: i == 0 ? s.inputShape : s.layerOutputShapes[i - 1])
+        }
+    }
 }
+
+extension CPUKernels.Choice: ExpressibleByArgument {}

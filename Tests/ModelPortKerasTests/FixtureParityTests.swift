@@ -14,21 +14,25 @@ struct FixtureParityTests {
         #expect(Fixture.all.contains { $0.writer == "keras2" })
     }
 
-    @Test(arguments: Fixture.all)
-    func matchesKerasElementwise(_ fixture: Fixture) throws {
+    /// On every kernel family this CPU runs (ModelPort's AVX2 / AVX-512
+    /// kernels and OpenBLAS: CPUKernels).
+    @Test(arguments: Fixture.all, CPUKernels.supportedChoices)
+    func matchesKerasElementwise(_ fixture: Fixture, _ choice: CPUKernels.Choice) throws {
         let file = try ModelLoader.load(fixture.modelPath)
         let reference = try ReferenceData.read(fixture.referencePath)
         #expect(reference.inputs.batchCount == 200)
-        let outputs = try file.model.predict(reference.inputs)
-        let result = try Comparison(actual: outputs, expected: reference.outputs, labels: reference.labels, atol: 1e-5)
-        #expect(result.maxAbsoluteError <= 1e-5, "\(fixture): max |Swift - Keras| = \(result.maxAbsoluteError)")
-        #expect(result.elementsOutsideTolerance == 0)
-        #expect(result.argmaxAgreements == result.samples)
-        #expect(result.passed)
-        // The same model one sample at a time (no batching effects).
-        for s in [0, 57, 199] {
-            let one = file.model.forward(reference.inputs.batch(s..<(s + 1)))
-            #expect(maxAbsDifference(one, reference.outputs.batch(s..<(s + 1))) <= 1e-5)
+        try CPUKernels.with(choice) {
+            let outputs = try file.model.predict(reference.inputs)
+            let result = try Comparison(actual: outputs, expected: reference.outputs, labels: reference.labels, atol: 1e-5)
+            #expect(result.maxAbsoluteError <= 1e-5, "\(fixture), \(choice): max |Swift - Keras| = \(result.maxAbsoluteError)")
+            #expect(result.elementsOutsideTolerance == 0)
+            #expect(result.argmaxAgreements == result.samples)
+            #expect(result.passed)
+            // The same model one sample at a time (no batching effects).
+            for s in [0, 57, 199] {
+                let one = file.model.forward(reference.inputs.batch(s..<(s + 1)))
+                #expect(maxAbsDifference(one, reference.outputs.batch(s..<(s + 1))) <= 1e-5)
+            }
         }
     }
 

@@ -16,6 +16,8 @@ import Synchronization
 /// - `auto` (default): the widest family the CPU supports, else OpenBLAS;
 /// - `avx512`, `avx2`: that family if the CPU supports it (else `auto`'s choice);
 /// - `blas`: OpenBLAS only (the portable path).
+///
+/// `select` changes the process's choice; `with` makes one for a scope.
 public enum CPUKernels {
     public enum Choice: String, CaseIterable, Sendable {
         case auto, avx512, avx2, blas
@@ -43,31 +45,45 @@ public enum CPUKernels {
         }
     }
 
-    /// The family inference uses now; nil means OpenBLAS.
-    public static var family: (any KernelFamily.Type)? { families[active.load(ordering: .relaxed)] }
+    /// A choice made by `with` for the calling thread or task (an index
+    /// into `families`); `predict` carries it onto its worker threads.
+    @TaskLocal static var scoped: Int?
+
+    /// The family inference uses now on this thread; nil means OpenBLAS.
+    public static var family: (any KernelFamily.Type)? { families[current] }
+
+    /// The index of the family in force here: `with`'s, else the process's.
+    static var current: Int { scoped ?? active.load(ordering: .relaxed) }
 
     /// Whether this CPU can run `choice`.
     public static func supports(_ choice: Choice) -> Bool { index(for: choice) != nil }
 
-    /// Switches every later inference to `choice` (benchmarks and tests
-    /// compare the families).
+    /// Makes `choice` the process's default for every later inference (the
+    /// CLI's `--kernels`); `with` overrides it locally.
     /// - Throws: `RuntimeError` if this CPU cannot run it.
     public static func select(_ choice: Choice) throws {
+        active.store(try checkedIndex(choice), ordering: .relaxed)
+    }
+
+    private static func checkedIndex(_ choice: Choice) throws -> Int {
         guard let i = index(for: choice) else {
             throw RuntimeError("this CPU cannot run ModelPort's \(choice.rawValue) kernels (x86-64 level \(cpuLevel))")
         }
-        active.store(i, ordering: .relaxed)
+        return i
     }
 
     /// The current choice's name, e.g. "AVX2+FMA" or "OpenBLAS".
     public static var description: String { family?.name ?? "OpenBLAS" }
 
-    /// Runs `body` with `choice` selected, then restores the previous one
-    /// (for tests; not for concurrent use).
+    /// Runs `body` with `choice` in force on this thread (and on the
+    /// threads `predict` spreads its work over from here), not elsewhere:
+    /// tests and benchmarks compare the families side by side.
+    /// - Throws: `RuntimeError` if this CPU cannot run `choice`, or what `body` throws.
     public static func with<T>(_ choice: Choice, _ body: () throws -> T) throws -> T {
-        let previous = active.load(ordering: .relaxed)
-        try select(choice)
-        defer { active.store(previous, ordering: .relaxed) }
-        return try body()
+        try $scoped.withValue(try checkedIndex(choice)) { try body() }
     }
+
+    /// The choices this CPU can run, each naming one family (no `auto`):
+    /// what tests run every check on.
+    public static var supportedChoices: [Choice] { [.blas, .avx2, .avx512].filter(supports) }
 }

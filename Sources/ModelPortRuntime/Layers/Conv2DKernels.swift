@@ -26,6 +26,17 @@ extension Conv2D {
         return 16 * tiles * 10 <= 6 * 9 * g.outHeight * g.outWidth
     }
 
+    /// How inference computes this convolution on samples of `inputShape`
+    /// with the current `CPUKernels` choice (followed by 2x2 max pooling
+    /// when `pooled`): "winograd", "direct" (ModelPort's kernels) or
+    /// "im2col+sgemm" (OpenBLAS).
+    /// - Throws: `RuntimeError` when the layer does not accept `inputShape`.
+    public func inferenceAlgorithm(inputShape: [Int], pooled: Bool = false) throws -> String {
+        let g = try geometry(for: inputShape)
+        guard let family = CPUKernels.family else { return "im2col+sgemm" }
+        return usesWinograd(g, family: family, pooled: pooled) ? "winograd" : "direct"
+    }
+
     /// `forward` on the kernels, with `activation` instead of the layer's.
     func kernelForward(_ input: Tensor, family: any KernelFamily.Type, activation: Activation) -> Tensor {
         let g = try! geometry(for: input.sampleShape)

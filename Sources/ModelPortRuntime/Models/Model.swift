@@ -90,8 +90,12 @@ extension Model {
         nonisolated(unsafe) let destinations = buffers
         // A single sample cannot be spread over threads by batch: its layers split their own work.
         let intraOp = n == 1 ? RuntimeThreads.count : 1
+        // The caller's kernel family (CPUKernels.with), on every worker thread.
+        let kernels = CPUKernels.current
         parallelChunks(total: n, maxChunk: max(1, chunkSize ?? defaultChunkSize)) { range in
-            let ys = IntraOp.$threads.withValue(intraOp) { forward(inputs: inputs.map { $0.batch(range) }) }
+            let ys = CPUKernels.$scoped.withValue(kernels) {
+                IntraOp.$threads.withValue(intraOp) { forward(inputs: inputs.map { $0.batch(range) }) }
+            }
             for (k, y) in ys.enumerated() {
                 y.scalars.withUnsafeBufferPointer { src in
                     (destinations[k].baseAddress! + range.lowerBound * sizes[k]).update(from: src.baseAddress!, count: src.count)
