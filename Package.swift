@@ -115,6 +115,6 @@ let package = Package(
             dependencies: ["ModelPortReports", "ModelPortValidation", "TestSupport"]),
         .testTarget(
             name: "ModelPortCLITests",
-            dependencies: ["ModelPortKeras", "ModelPortValidation", "TestSupport"]),
+            dependencies: ["ModelPortKeras", "ModelPortRuntime", "ModelPortValidation", "TestSupport"]),
     ]
 )

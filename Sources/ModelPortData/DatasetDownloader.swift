@@ -62,7 +62,7 @@ public struct DatasetDownloader: Sendable {
         guard let data = FileManager.default.contents(atPath: path.path) else {
             throw DataError(path.path, "downloaded file cannot be read")
         }
-        let content = Gzip.isGzip(data) ? try Gzip.decompress(data, limit: file.size, path: url.absoluteString) : data
+        let content = Gzip.isGzip(data) ? Data(try Gzip.decompress(data, limit: file.size, path: url.absoluteString)) : data
         let digest = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
         guard digest == file.sha256 else {
             throw DataError(url.absoluteString, "SHA-256 mismatch: expected \(file.sha256), got \(digest) (\(content.count) bytes); the download is corrupt or not the original file, and was discarded")

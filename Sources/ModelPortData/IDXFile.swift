@@ -19,15 +19,13 @@ public struct IDXFile: Sendable {
             throw DataError(path, FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
         }
         // Read the header first, so the decompression limit follows from it.
-        let header: Data
-        if Gzip.isGzip(raw) {
-            header = try Gzip.decompress(raw, limit: 64, atLimit: .stop, path: path)
-        } else {
-            header = raw
-        }
+        let gzip = Gzip.isGzip(raw)
+        let header = gzip ? Data(try Gzip.decompress(raw, limit: 64, atLimit: .stop, path: path)) : raw
         let (dims, headerLength) = try IDXFile.parseHeader(header, path: path)
         let expected = dims.reduce(1, *)
-        let data = Gzip.isGzip(raw) ? try Gzip.decompress(raw, limit: headerLength + expected, path: path) : raw
+        // One buffer for the payload: inflated into, then the header moved out of it in place
+        // (MNIST's training images are 47 MB; each copy would be another 47).
+        var data = gzip ? try Gzip.decompress(raw, limit: headerLength + expected, path: path) : [UInt8](raw)
         guard data.count == headerLength + expected else {
             let have = data.count - headerLength
             throw DataError(path, have < expected
@@ -36,7 +34,8 @@ public struct IDXFile: Sendable {
         }
         self.path = path
         dimensions = dims
-        bytes = [UInt8](data[(data.startIndex + headerLength)...])
+        data.removeFirst(headerLength)
+        bytes = data
     }
 
     static func parseHeader(_ data: Data, path: String) throws -> (dims: [Int], length: Int) {

@@ -1,5 +1,6 @@
 import Foundation
 import ModelPortKeras
+import ModelPortRuntime
 import Testing
 import TestSupport
 
@@ -25,6 +26,42 @@ struct BenchCLITests {
         #expect(layers.map { $0["name"] as? String } == summary.map(\.name))
         #expect(layers.allSatisfy { ($0["microseconds_per_sample"] as? Double ?? -1) >= 0 })
         #expect((object["blas"] as? String)?.contains("kernels") == true, "\(object["blas"] ?? "none")")
+        // Each convolution names the algorithm it ran, the other layers none.
+        let algorithms = layers.map { $0["algorithm"] as? String }
+        let expected: [String?] = summary.map { $0.typeName == "Conv2D" ? "" : nil }
+        #expect(algorithms.map { $0 == nil } == expected.map { $0 == nil }, "\(algorithms)")
+        #expect(algorithms.compactMap { $0 }.allSatisfy { ["direct", "winograd", "im2col+sgemm"].contains($0) }, "\(algorithms)")
+    }
+
+    /// --kernels picks the family (and the JSON says which); one the CPU
+    /// cannot run is refused by name, before any measuring.
+    @Test func kernelChoice() throws {
+        let blas = try json(try TestPaths.runModelPort(["bench", model, "--json", "--layers", "--kernels", "blas"] + quick))
+        #expect(blas["kernels"] as? String == "OpenBLAS")
+        let layers = try #require(blas["layers"] as? [[String: Any]])
+        #expect(layers.compactMap { $0["algorithm"] as? String } == ["im2col+sgemm", "im2col+sgemm", "im2col+sgemm"])
+
+        let auto = try json(try TestPaths.runModelPort(["bench", model, "--json", "--layers"] + quick))
+        let autoLayers = try #require(auto["layers"] as? [[String: Any]])
+        if CPUKernels.supports(.avx2) {
+            let name = CPUKernels.supports(.avx512) ? "AVX-512" : "AVX2+FMA"
+            #expect(auto["kernels"] as? String == name)
+            // The tutorial CNN: a one-channel first convolution, a wide 3x3 one, a 3x3-output one.
+            #expect(autoLayers.compactMap { $0["algorithm"] as? String } == ["direct", "winograd", "direct"])
+            let viaEnvironment = try json(try TestPaths.runModelPort(["bench", model, "--json"] + quick,
+                                                                     environment: ["MODELPORT_KERNELS": "blas"]))
+            #expect(viaEnvironment["kernels"] as? String == "OpenBLAS")
+        } else {
+            #expect(auto["kernels"] as? String == "OpenBLAS")
+        }
+        if !CPUKernels.supports(.avx512) {
+            let refused = try TestPaths.runModelPort(["bench", model, "--kernels", "avx512"] + quick)
+            #expect(refused.status != 0)
+            #expect(refused.stderr.contains("cannot run ModelPort's avx512 kernels"), "\(refused.stderr)")
+        }
+        let bad = try TestPaths.runModelPort(["bench", model, "--kernels", "neon"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("'neon' is invalid for '--kernels") && bad.stderr.contains("'avx2'"), "\(bad.stderr)")
     }
 
     /// ModelPort chooses OpenBLAS's kernels itself: an OPENBLAS_CORETYPE

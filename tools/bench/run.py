@@ -192,18 +192,23 @@ def main():
     # Inference: `reps` rounds; in each round every peer runs once, in its own
     # process, one after another. The machine is shared (a VM), so a noisy
     # period then hits every peer alike instead of one peer's whole run.
+    # "modelport_blas" is ModelPort on its portable OpenBLAS path (--kernels
+    # blas): what its own kernels add, measured in the same rounds.
     raw = {name: {"throughput": {}, "latency_ms": [], "rss_mb": [], "load_ms": []}
-           for name in ("modelport", "keras", "onnxruntime")}
+           for name in ("modelport", "modelport_blas", "keras", "onnxruntime")}
     for round_ in range(reps):
         print(f"inference: round {round_ + 1} of {reps}", flush=True)
-        out, _, rss = run_measured([mp, "bench", MODEL, "--json", "--input", images, "--threads", str(args.threads),
-                                    "--repetitions", "1", "--runs", "1000"] + sum([["--batch", str(b)] for b in BATCHES], []))
-        r = json.loads(out)
-        for t in r["throughput"]:
-            raw["modelport"]["throughput"].setdefault(str(t["batch_size"]), []).append(t["images_per_second"])
-        raw["modelport"]["latency_ms"].append((r["latency_ms_p50"], r["latency_ms_p99"]))
-        raw["modelport"]["rss_mb"].append(rss)
-        raw["modelport"]["blas"] = r.get("blas", "unknown")
+        for name, kernels in (("modelport", "auto"), ("modelport_blas", "blas")):
+            out, _, rss = run_measured([mp, "bench", MODEL, "--json", "--input", images, "--threads", str(args.threads),
+                                        "--repetitions", "1", "--runs", "1000", "--kernels", kernels]
+                                       + sum([["--batch", str(b)] for b in BATCHES], []))
+            r = json.loads(out)
+            for t in r["throughput"]:
+                raw[name]["throughput"].setdefault(str(t["batch_size"]), []).append(t["images_per_second"])
+            raw[name]["latency_ms"].append((r["latency_ms_p50"], r["latency_ms_p99"]))
+            raw[name]["rss_mb"].append(rss)
+            raw[name]["blas"] = r.get("blas", "unknown")
+            raw[name]["kernels"] = r.get("kernels", "unknown")
         for name, script, path in (("keras", KERAS_INFER, MODEL), ("onnxruntime", ORT_INFER, onnx_path)):
             out, _, rss = run_measured([PY, "-c", script, str(args.threads), "1", path, images])
             r = json.loads(out.strip().splitlines()[-1])
@@ -220,8 +225,9 @@ def main():
                          "rss_mb": max(v["rss_mb"])}
         if v["load_ms"]:
             results[name]["load_ms"] = statistics.median(v["load_ms"])
-        if "blas" in v:
-            results[name]["blas"] = v["blas"]
+        for key in ("blas", "kernels"):
+            if key in v:
+                results[name][key] = v[key]
 
     # Load times (each in a fresh process, median of reps).
     print("load times", flush=True)
@@ -331,28 +337,33 @@ def write_report(r, args):
         " (`fixtures/mnist_digit_model.h5`, its ONNX from `modelport convert`), same data (the 10,000 MNIST test"
         " images; the 60,000 training images), same thread count.",
         "",
-        f"Machine: {cpu}, {os.cpu_count()} cores{' (AVX-512)' if 'avx512f' in flags else ''}, Linux {platform.release()}."
+        f"Machine: {cpu}, {os.cpu_count()} cores ({'AVX-512' if 'avx512f' in flags else 'AVX2, no AVX-512' if 'avx2' in flags else 'no AVX2'}),"
+        f" Linux {platform.release()}."
         f" Versions: {v['swift']}; TensorFlow {v['tensorflow']}, Keras {v['keras']}, onnxruntime {v['onnxruntime']}.",
         "",
-        f"ModelPort's BLAS: {r['modelport'].get('blas', 'unknown')}.",
+        f"ModelPort's inference kernels: {r['modelport'].get('kernels', 'unknown')} (its own; `--kernels blas`"
+        f" below is its portable OpenBLAS path). Its BLAS (training, and that path): {r['modelport'].get('blas', 'unknown')}.",
         "",
         f"1-minute load average at the start and end of the run: {r['load_average_start']:.1f} and {r['load_average_end']:.1f}"
         " (above 0 means other work shared the cores; the peers ran one after another, so all saw similar conditions).",
         "",
         "## Batched inference (images/s, higher is better)",
         "",
-        "| batch | ModelPort | Keras | onnxruntime | ModelPort / Keras | ModelPort / onnxruntime |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| batch | ModelPort | Keras | onnxruntime | ModelPort / Keras | ModelPort / onnxruntime | ModelPort `--kernels blas` |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for b in map(str, BATCHES):
         m, k, o = r["modelport"]["throughput"][b], r["keras"]["throughput"][b], r["onnxruntime"]["throughput"][b]
+        mb = r["modelport_blas"]["throughput"][b]
         lines.append(f"| {b} | {m[0]:,.0f} [{m[1]:,.0f}-{m[2]:,.0f}] | {k[0]:,.0f} [{k[1]:,.0f}-{k[2]:,.0f}] | "
-                     f"{o[0]:,.0f} [{o[1]:,.0f}-{o[2]:,.0f}] | {m[0] / k[0]:.2f}x | {m[0] / o[0]:.2f}x |")
+                     f"{o[0]:,.0f} [{o[1]:,.0f}-{o[2]:,.0f}] | {m[0] / k[0]:.2f}x | {m[0] / o[0]:.2f}x | "
+                     f"{mb[0]:,.0f} [{mb[1]:,.0f}-{mb[2]:,.0f}] |")
     lines += ["", "## Single-image latency, in-process (ms, lower is better)", "",
-              "| | ModelPort | Keras (tf.function) | onnxruntime | ModelPort / onnxruntime |", "|---|---:|---:|---:|---:|"]
+              "| | ModelPort | Keras (tf.function) | onnxruntime | ModelPort / onnxruntime | ModelPort `--kernels blas` |",
+              "|---|---:|---:|---:|---:|---:|"]
     for p in ("50", "99"):
-        m, k, o = (r[x][f"latency_p{p}"] for x in ("modelport", "keras", "onnxruntime"))
-        lines.append(f"| p{p} | {m:.3f} | {k:.3f} | {o:.3f} | {m / o:.2f}x |")
+        m, k, o, mb = (r[x][f"latency_p{p}"] for x in ("modelport", "keras", "onnxruntime", "modelport_blas"))
+        lines.append(f"| p{p} | {m:.3f} | {k:.3f} | {o:.3f} | {m / o:.2f}x | {mb:.3f} |")
     lines += ["", "## Training (seconds per epoch on 60,000 images; Adam, categorical cross-entropy)", "",
               "Mean of the 2 epochs of each peer's best run (Keras's first epoch includes tracing); all runs are in"
               " BENCHMARKS.json.", "",
@@ -381,8 +392,10 @@ def write_report(r, args):
     with open(args.out + ".tmp", "w") as f:
         f.write("\n".join(lines) + "\n")
     os.replace(args.out + ".tmp", args.out)
-    with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
+    json_path = os.path.splitext(args.out)[0] + ".json"
+    with open(json_path + ".tmp", "w") as f:
         json.dump(r, f, indent=2)
+    os.replace(json_path + ".tmp", json_path)
 
 
 if __name__ == "__main__":
