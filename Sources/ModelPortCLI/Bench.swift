@@ -109,7 +109,7 @@ struct Bench: ParsableCommand {
             }
             print("Model:   \(model) (\"\(m.name)\", \(grouped(m.parameterCount)) parameters, input \(kerasShape(m.inputShape)))")
             print("Threads: \(RuntimeThreads.count)    load time: \(String(format: "%.1f", loadMs)) ms")
-            print("Kernels: \(CPUKernels.description)\(CPUKernels.family == nil ? "" : " (ModelPort's own; OpenBLAS for training)")")
+            print("Kernels: \(CPUKernels.description)\(CPUKernels.family == nil ? "" : " (ModelPort's own)")")
             print("BLAS:    \(BLAS.description)\n")
             var table = TextTable(headers: ["batch", "images/s (median)", "min - max"], rightAligned: [0, 1, 2])
             for r in results {

@@ -23,6 +23,9 @@ public struct Segment: Sendable, Equatable {
 /// row `r` is image `r / (height * width)`, window row `(r / width) % height`,
 /// column `r % width`, and starts at
 /// `base + image * imageStride + row * rowStride + column * columnStride`.
+/// Within a segment, element `j` is `j * elementStride` floats on (1 for a
+/// row stored as a row; a matrix's leading dimension when the rows read are
+/// its columns, as for the Aᵀ of `Aᵀ · B`).
 public struct ImplicitMatrix: @unchecked Sendable {
     public var base: UnsafePointer<Float>
     /// Window rows and columns per image (for a dense layer: 1 and the row count).
@@ -34,9 +37,10 @@ public struct ImplicitMatrix: @unchecked Sendable {
     /// The row's runs, in the order the packed weights' rows follow; their
     /// lengths add up to the shared dimension `k`.
     public var segments: UnsafeBufferPointer<Segment>
+    public var elementStride: Int
 
     public init(base: UnsafePointer<Float>, height: Int, width: Int, imageStride: Int, rowStride: Int,
-                columnStride: Int, segments: UnsafeBufferPointer<Segment>) {
+                columnStride: Int, segments: UnsafeBufferPointer<Segment>, elementStride: Int = 1) {
         self.base = base
         self.height = height
         self.width = width
@@ -44,13 +48,16 @@ public struct ImplicitMatrix: @unchecked Sendable {
         self.rowStride = rowStride
         self.columnStride = columnStride
         self.segments = segments
+        self.elementStride = elementStride
     }
 
-    /// `rows` contiguous rows of `k` floats each, `stride` apart: a dense
-    /// layer's input.
-    public init(rows: UnsafePointer<Float>, count: Int, stride: Int, segments: UnsafeBufferPointer<Segment>) {
+    /// `count` rows, `stride` floats apart, their elements `elementStride`
+    /// apart: a dense layer's input (elements adjacent), or the columns of
+    /// a row-major matrix (rows 1 apart, elements its leading dimension apart).
+    public init(rows: UnsafePointer<Float>, count: Int, stride: Int, segments: UnsafeBufferPointer<Segment>,
+                elementStride: Int = 1) {
         self.init(base: rows, height: 1, width: max(1, count), imageStride: 0, rowStride: 0,
-                  columnStride: stride, segments: segments)
+                  columnStride: stride, segments: segments, elementStride: elementStride)
     }
 
     /// The shared dimension: the sum of the segment lengths.
@@ -79,15 +86,18 @@ public struct ImplicitMatrix: @unchecked Sendable {
 }
 
 /// Where a product's rows go: row `i` (counting from the first row
-/// computed) at `base + i * rowStride`, its first `columns` floats.
+/// computed) at `base + i * rowStride`, its first `columns` floats —
+/// overwritten, or with `accumulate` added to (BLAS's beta = 1).
 public struct OutputRows: @unchecked Sendable {
     public var base: UnsafeMutablePointer<Float>
     public var rowStride: Int
     public var columns: Int
+    public var accumulate: Bool
 
-    public init(base: UnsafeMutablePointer<Float>, rowStride: Int, columns: Int) {
+    public init(base: UnsafeMutablePointer<Float>, rowStride: Int, columns: Int, accumulate: Bool = false) {
         self.base = base
         self.rowStride = rowStride
         self.columns = columns
+        self.accumulate = accumulate
     }
 }

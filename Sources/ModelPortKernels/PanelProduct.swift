@@ -1,4 +1,4 @@
-/// `c = act(a · b + bias)` for rows `rows` of an implicit matrix and a
+/// `c = act(a · b + bias [+ c])` for rows `rows` of an implicit matrix and a
 /// packed one, with vectors `V`: the body of `KernelFamily.multiply`.
 ///
 /// Rows go in blocks of up to 96: the block's row pointers are found once,
@@ -13,7 +13,7 @@ public func panelProduct<V: KernelVector>(_: V.Type, _ a: ImplicitMatrix, rows: 
     precondition(b.panelWidth == 2 * w, "weights packed for another kernel family")
     guard !rows.isEmpty, c.columns > 0 else { return }
     let blockRows = 96
-    let panelStride = b.k * b.panelWidth
+    let panelStride = b.panelStride
     let panels = b.panelCount
     withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: blockRows) { buffer in
         let pointers = buffer.baseAddress!
@@ -30,8 +30,10 @@ public func panelProduct<V: KernelVector>(_: V.Type, _ a: ImplicitMatrix, rows: 
                 let columns = min(b.panelWidth, c.columns - p * b.panelWidth)
                 var i = 0
                 while i < tiled {
-                    tile6(V.self, pointers + i, rows: min(6, tiled - i), segments: a.segments, panel: panel,
-                          bias: b.bias.map { $0 + p * b.panelWidth }, relu: relu, c: out + i * c.rowStride + p * b.panelWidth,
+                    tile6(V.self, pointers + i, rows: min(6, tiled - i), step: a.elementStride, segments: a.segments,
+                          panel: panel, panelRow: b.rowStride,
+                          bias: b.bias.map { $0 + p * b.panelWidth }, relu: relu, accumulate: c.accumulate,
+                          c: out + i * c.rowStride + p * b.panelWidth,
                           ldc: c.rowStride, columns: columns)
                     i += 6
                 }
@@ -40,9 +42,10 @@ public func panelProduct<V: KernelVector>(_: V.Type, _ a: ImplicitMatrix, rows: 
                 var p = 0
                 while p < panels {
                     let pair = p + 1 < panels
-                    tile1(V.self, pointers[i], segments: a.segments, first: b.panels + p * panelStride,
-                          second: pair ? b.panels + (p + 1) * panelStride : nil, bias: b.bias.map { $0 + p * b.panelWidth },
-                          relu: relu, c: out + i * c.rowStride + p * b.panelWidth, columns: c.columns - p * b.panelWidth)
+                    tile1(V.self, pointers[i], step: a.elementStride, segments: a.segments, first: b.panels + p * panelStride,
+                          second: pair ? b.panels + (p + 1) * panelStride : nil, panelRow: b.rowStride, bias: b.bias.map { $0 + p * b.panelWidth },
+                          relu: relu, accumulate: c.accumulate, c: out + i * c.rowStride + p * b.panelWidth,
+                          columns: c.columns - p * b.panelWidth)
                     p += pair ? 2 : 1
                 }
             }

@@ -95,6 +95,43 @@ struct PanelProductTests {
     @Test(arguments: cases) func fourLanes(_ t: Case) { Self.check(SIMD4<Float>.self, t) }
     @Test(arguments: cases) func sixteenLanes(_ t: Case) { Self.check(Lanes16.self, t) }
 
+    /// BLAS-style use: the rows of Aᵀ read as A's columns (element stride =
+    /// A's leading dimension), B read unpacked (whole panels, rows further
+    /// apart than its width), and the product added to what C held (beta 1).
+    static func transposedUnpackedAccumulated<V: KernelVector>(_: V.Type) {
+        let w = V.scalarCount
+        for (m, k, n) in [(1, 5, 2 * w), (7, 13, 4 * w), (20, 3, 2 * w), (100, 40, 6 * w)] {
+            let lda = m + 2, ldb = n + 3, ldc = n + 1
+            let a = randomFloats(k * lda, seed: 21), b = randomFloats(k * ldb, seed: 22)
+            let before = randomFloats(m * ldc, seed: 23)
+            var c = before
+            [Segment(offset: 0, length: k)].withUnsafeBufferPointer { seg in
+                a.withUnsafeBufferPointer { ap in
+                    b.withUnsafeBufferPointer { bp in
+                        c.withUnsafeMutableBufferPointer { cp in
+                            panelProduct(V.self, ImplicitMatrix(rows: ap.baseAddress!, count: m, stride: 1, segments: seg, elementStride: lda),
+                                         rows: 0..<m, by: .unpacked(bp.baseAddress!, k: k, columns: n, rowStride: ldb, panelWidth: 2 * w),
+                                         into: OutputRows(base: cp.baseAddress!, rowStride: ldc, columns: n, accumulate: true), relu: false)
+                        }
+                    }
+                }
+            }
+            var worst = 0.0
+            for i in 0..<m {
+                for j in 0..<n {
+                    var s = Double(before[i * ldc + j])
+                    for kk in 0..<k { s += Double(a[kk * lda + i]) * Double(b[kk * ldb + j]) }
+                    worst = max(worst, abs(s - Double(c[i * ldc + j])))
+                }
+                #expect(c[i * ldc + n] == before[i * ldc + n], "\(m)x\(k)x\(n): wrote past the columns")
+            }
+            #expect(worst <= 1e-5, "\(V.self) \(m)x\(k)x\(n): \(worst)")
+        }
+    }
+
+    @Test func transposedUnpackedAccumulatedFourLanes() { Self.transposedUnpackedAccumulated(SIMD4<Float>.self) }
+    @Test func transposedUnpackedAccumulatedSixteenLanes() { Self.transposedUnpackedAccumulated(Lanes16.self) }
+
     /// A row's result is bit-for-bit the same whichever kernel computed it
     /// (six-row tile or one-row kernel) and whatever rows came with it.
     @Test func rowResultsDoNotDependOnTheirNeighbours() {

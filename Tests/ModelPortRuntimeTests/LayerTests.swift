@@ -93,6 +93,22 @@ struct SequentialTests {
         ])
     }
 
+    /// Chunk sizes follow what forward keeps: a ReLU convolution fused with
+    /// 2x2 pooling never materialises its full map; other pairs do.
+    @Test func largestActivationCountsWhatForwardKeeps() throws {
+        func model(_ activation: Activation, pool: (Int, Int)) throws -> Sequential {
+            let conv = Conv2D(name: "c", inputChannels: 1, filters: 8, kernelSize: (3, 3), activation: activation)
+            return try Sequential(name: "m", inputShape: [10, 10, 1],
+                                  layers: [conv, MaxPooling2D(name: "p", poolSize: pool), Flatten(name: "f")])
+        }
+        #expect(try model(.relu, pool: (2, 2)).largestActivation == 4 * 4 * 8)
+        #expect(try model(.relu, pool: (3, 3)).largestActivation == 8 * 8 * 8)
+        #expect(try model(.linear, pool: (2, 2)).largestActivation == 8 * 8 * 8)
+        let dense = try Sequential(name: "d", inputShape: [20], layers: [Dense(name: "d", inputUnits: 20, units: 5)])
+        #expect(dense.largestActivation == 20)
+        #expect(dense.defaultChunkSize == 32)
+    }
+
     @Test func shapesAndParameterCount() throws {
         let m = try smallCNN()
         #expect(m.layerOutputShapes == [[6, 6, 4], [3, 3, 4], [36], [36], [10]])

@@ -24,12 +24,15 @@ import TestSupport
         return model.layers.flatMap(\.parameters).map(\.value)
     }
 
-    @Test func sameSeedAndThreadsGiveIdenticalWeights() throws {
-        let first = try train(seed: 5, threads: 2)
-        let second = try train(seed: 5, threads: 2)
-        #expect(first == second)
-        let other = try train(seed: 6, threads: 2)
-        #expect(first != other)
+    @Test(arguments: CPUKernels.supportedChoices)
+    func sameSeedAndThreadsGiveIdenticalWeights(_ choice: CPUKernels.Choice) throws {
+        try CPUKernels.with(choice) {
+            let first = try train(seed: 5, threads: 2)
+            let second = try train(seed: 5, threads: 2)
+            #expect(first == second)
+            let other = try train(seed: 6, threads: 2)
+            #expect(first != other)
+        }
     }
 
     @Test func oneThreadIsDeterministicToo() throws {

@@ -5,8 +5,13 @@ import TestSupport
 /// Loss and every parameter gradient of whole models against TensorFlow's
 /// `tf.GradientTape` on the same weights and batch (fixtures/training/*.gradients.h5).
 @Suite struct ModelGradientTests {
-    @Test(arguments: ["mnist_digit_model", "mnist_mlp", "mixed", "layers_cnn", "layers_activations"])
-    func gradientsMatchTensorFlow(name: String) throws {
+    /// On every kernel family this CPU runs (training's products go through it).
+    @Test(arguments: ["mnist_digit_model", "mnist_mlp", "mixed", "layers_cnn", "layers_activations"], CPUKernels.supportedChoices)
+    func gradientsMatchTensorFlow(name: String, choice: CPUKernels.Choice) throws {
+        try CPUKernels.with(choice) { try gradients(name: name) }
+    }
+
+    func gradients(name: String) throws {
         let fixture = try TrainingFixture(name + ".gradients.h5")
         let model = try TrainingFixture.model(name)
         let lossName = try fixture.attribute("", "loss_name")

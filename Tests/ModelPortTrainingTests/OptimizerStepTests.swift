@@ -40,8 +40,13 @@ import TestSupport
         return optimizer
     }
 
-    @Test(arguments: names)
-    func twoStepsMatchKeras(name: String) throws {
+    /// On every kernel family this CPU runs (training's products go through it).
+    @Test(arguments: names, CPUKernels.supportedChoices)
+    func twoStepsMatchKeras(name: String, choice: CPUKernels.Choice) throws {
+        try CPUKernels.with(choice) { try twoSteps(name: name) }
+    }
+
+    func twoSteps(name: String) throws {
         let fixture = try TrainingFixture("optimizers.h5")
         let model = try TrainingFixture.model("tiny_cnn")
         let optimizer = try Self.optimizer(from: try fixture.attribute(name, "config"))

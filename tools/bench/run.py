@@ -341,8 +341,8 @@ def write_report(r, args):
         f" Linux {platform.release()}."
         f" Versions: {v['swift']}; TensorFlow {v['tensorflow']}, Keras {v['keras']}, onnxruntime {v['onnxruntime']}.",
         "",
-        f"ModelPort's inference kernels: {r['modelport'].get('kernels', 'unknown')} (its own; `--kernels blas`"
-        f" below is its portable OpenBLAS path). Its BLAS (training, and that path): {r['modelport'].get('blas', 'unknown')}.",
+        f"ModelPort's kernels (inference and training): {r['modelport'].get('kernels', 'unknown')} (its own; `--kernels blas`"
+        f" below is its portable path, on {r['modelport'].get('blas', 'unknown')}).",
         "",
         f"1-minute load average at the start and end of the run: {r['load_average_start']:.1f} and {r['load_average_end']:.1f}"
         " (above 0 means other work shared the cores; the peers ran one after another, so all saw similar conditions).",

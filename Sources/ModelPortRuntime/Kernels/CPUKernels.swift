@@ -7,11 +7,12 @@ import Synchronization
 
 /// Which of ModelPort's compiled kernel families inference runs on.
 ///
-/// Convolutions and dense layers run on ModelPort's own packed kernels
+/// Convolutions and dense layers — inference, and every matrix product of
+/// training (`sgemm`) — run on ModelPort's own packed kernels
 /// (ModelPortKernels, compiled for AVX2+FMA and for AVX-512) on CPUs that
-/// have one of those instruction sets, and through OpenBLAS otherwise (and
-/// always for training). The choice is made once, from the CPU and the
-/// `MODELPORT_KERNELS` environment variable:
+/// have one of those instruction sets, and through OpenBLAS otherwise. The
+/// choice is made once, from the CPU and the `MODELPORT_KERNELS`
+/// environment variable:
 ///
 /// - `auto` (default): the widest family the CPU supports, else OpenBLAS;
 /// - `avx512`, `avx2`: that family if the CPU supports it (else `auto`'s choice);

@@ -1,11 +1,12 @@
 import CBLAS
 import Foundation
 
-/// Row-major single-precision matrix multiply through OpenBLAS:
+/// Row-major single-precision matrix multiply:
 /// `C[m x n] = A[m x k] * B[k x n] + beta * C`.
 ///
 /// The only entry point into BLAS; every dense and convolution kernel goes
-/// through it.
+/// through it. With a ModelPort kernel family selected (`CPUKernels`) it
+/// runs on that family (`kernelSGEMM`), else through OpenBLAS.
 @inline(__always)
 func sgemm(m: Int, n: Int, k: Int,
            a: UnsafePointer<Float>, lda: Int,
@@ -28,6 +29,11 @@ func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
            c: UnsafeMutablePointer<Float>, ldc: Int,
            beta: Float = 0) {
     guard m > 0, n > 0 else { return }
+    if let family = CPUKernels.family, beta == 0 || beta == 1 {
+        kernelSGEMM(family, transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                    c: c, ldc: ldc, accumulate: beta == 1)
+        return
+    }
     BLAS.ensureLoaded
     modelport_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k),
                     1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

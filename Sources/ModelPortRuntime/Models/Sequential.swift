@@ -27,12 +27,15 @@ public final class Sequential: Model, @unchecked Sendable {
         inputShapes = [inputShape]
         outputShapes = [shape]
         layerOutputShapes = shapes
-        // What forward materialises: a fused convolution + pooling pair only its pooled map.
+        // What forward materialises: a ReLU convolution fused with the 2x2
+        // pooling after it only the pooled map (other poolings read the full one).
         var largest = inputShape.reduce(1, *)
         var i = 0
         while i < layers.count {
-            let fused = Sequential.fusesReLUConvolution(layers, at: i)
-            if fused { i += 1 }
+            if Sequential.fusesReLUConvolution(layers, at: i), let conv = layers[i] as? Conv2D,
+               let pool = layers[i + 1] as? MaxPooling2D, conv.fusesWithMaxPool2x2(pool) {
+                i += 1
+            }
             largest = max(largest, shapes[i].reduce(1, *))
             i += 1
         }

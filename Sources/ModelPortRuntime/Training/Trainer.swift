@@ -211,7 +211,9 @@ public final class Trainer: @unchecked Sendable {
         if used == 1 {
             work(0)
         } else {
-            DispatchQueue.concurrentPerform(iterations: used, execute: work)
+            // The caller's kernel family (CPUKernels.with) on every worker thread.
+            let kernels = CPUKernels.current
+            DispatchQueue.concurrentPerform(iterations: used) { i in CPUKernels.$scoped.withValue(kernels) { work(i) } }
         }
         // Fixed summation order: chunk 0 + chunk 1 + ...
         let total = chunkGradients[0]
@@ -240,7 +242,8 @@ public final class Trainer: @unchecked Sendable {
             defer { results.deallocate() }
             nonisolated(unsafe) let out = results
             let piece = graph.needsWholeBatch ? count : pieceSize
-            DispatchQueue.concurrentPerform(iterations: used) { [self] i in
+            let kernels = CPUKernels.current
+            DispatchQueue.concurrentPerform(iterations: used) { [self] i in CPUKernels.$scoped.withValue(kernels) {
                 let r = (i * chunkSize)..<min(count, (i + 1) * chunkSize)
                 var lossSum: Double = 0, correct: Double = 0
                 // In cache-sized pieces, as in training.
@@ -256,7 +259,7 @@ public final class Trainer: @unchecked Sendable {
                 }
                 out[2 * i] = lossSum
                 out[2 * i + 1] = correct
-            }
+            } }
             for i in 0..<used { lossSum += results[2 * i]; correct += results[2 * i + 1] }
             start = end
         }
