@@ -17,8 +17,9 @@ for arg in "$@"; do
 done
 
 # Debian packages: C libraries reached through SwiftPM system-library targets,
-# plus hdf5-tools (h5dump/h5ls) for inspecting files by hand.
-debs=(pkg-config libhdf5-dev hdf5-tools libopenblas-dev zlib1g-dev
+# plus hdf5-tools (h5dump/h5ls) for inspecting files by hand and binutils (nm,
+# for tools/check_kernel_symbols.py).
+debs=(pkg-config binutils libhdf5-dev hdf5-tools libopenblas-dev zlib1g-dev
       libpng-dev libjpeg62-turbo-dev libprotobuf-c-dev protobuf-c-compiler dataset-fashion-mnist
       fonts-dejavu-core)
 missing=()
