@@ -65,7 +65,11 @@ let package = Package(
         /// Tensors, layers, models, losses, optimizers, training. Knows nothing about files.
         .target(
             name: "ModelPortRuntime",
-            dependencies: ["CBLAS", "ModelPortKernels", "ModelPortKernelsAVX2", "ModelPortKernelsAVX512"]),
+            dependencies: ["CBLAS", "ModelPortKernels", "ModelPortKernelsAVX2", "ModelPortKernelsAVX512"],
+            // Float's squareRoot() goes through a C shim compiled with errno
+            // semantics, which keeps SIMD square roots (the optimizers') lane
+            // by lane with a libm fallback; Swift never reads errno, so none.
+            swiftSettings: [.unsafeFlags(["-Xcc", "-fno-math-errno"])]),
         /// Keras .h5 / .keras / .weights.h5 files to and from runtime models.
         .target(
             name: "ModelPortKeras",

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import ModelPortHDF5
 
 /// Damaged files must give typed errors (or, where the damage misses

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import ModelPortHDF5
 
 /// Runs `body` with file descriptor 2 redirected to a temporary file and

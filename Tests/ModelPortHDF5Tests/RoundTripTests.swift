@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import ModelPortHDF5
 
 /// Shapes covering ranks 0, 1, 2 and 4.

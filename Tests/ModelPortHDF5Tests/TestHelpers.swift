@@ -27,18 +27,6 @@ func expectHDF5Error(
     return error
 }
 
-/// SplitMix64: deterministic pseudo-random bits for test data.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Writes a small file with a group tree, numeric and string datasets and
 /// attributes, for tests that only read.
 func makeSampleFile(_ path: String) throws {

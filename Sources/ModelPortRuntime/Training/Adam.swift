@@ -35,15 +35,20 @@ public struct Adam: OptimizerRule {
         // Python evaluates 1 - beta in double, then TensorFlow casts to float32.
         let oneMinusB1 = Float(1 - beta1), oneMinusB2 = Float(1 - beta2)
         let eps = Float(epsilon)
-        for i in 0..<w.count {
-            m[i] += (g[i] - m[i]) * oneMinusB1
-            v[i] += (g[i] * g[i] - v[i]) * oneMinusB2
-            var vi = v[i]
-            if amsgrad {
-                slots[2][i] = max(slots[2][i], v[i])
-                vi = slots[2][i]
+        guard w.count > 0 else { return }
+        let wv = FloatLanes(w), gv = FloatLanes(g), mv = FloatLanes(m), vv = FloatLanes(v)
+        let hat = amsgrad ? FloatLanes(slots[2]) : nil
+        FloatLanes.forEach(w.count) { i, n in
+            let gi = gv[i, n]
+            let mi = mv[i, n] + (gi - mv[i, n]) * oneMinusB1
+            var vi = vv[i, n] + (gi * gi - vv[i, n]) * oneMinusB2
+            mv[i, n] = mi
+            vv[i, n] = vi
+            if let hat {
+                vi = pointwiseMax(hat[i, n], vi)
+                hat[i, n] = vi
             }
-            w[i] -= m[i] * alpha / (vi.squareRoot() + eps)
+            wv[i, n] = wv[i, n] - mi * alpha / (vi.squareRoot() + eps)
         }
     }
 

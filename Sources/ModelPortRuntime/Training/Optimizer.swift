@@ -127,21 +127,43 @@ public final class Optimizer: @unchecked Sendable {
         clip(gradients)
         let lr = currentLearningRate
         let step = iterations + 1
+        let decay = weightDecay.map { $0 * lr } ?? 0
+        let rule = rule
         for (i, p) in parameters.enumerated() {
-            if let wd = weightDecay, wd > 0 {
-                let factor = wd * lr
-                for j in 0..<p.value.count { p.value.scalars[j] -= p.value.scalars[j] * factor }
-            }
             gradients.withBuffer(at: i) { g in
                 p.value.scalars.withUnsafeMutableBufferPointer { w in
                     withSlots(i) { s in
-                        rule.update(value: w, gradient: g, slots: s, learningRate: lr, step: step)
+                        // Every rule is element-wise, so large parameters are
+                        // updated in slices on all cores, each element exactly
+                        // as in one pass.
+                        nonisolated(unsafe) let (w, g, s) = (w, g, s)
+                        let update: @Sendable (Range<Int>) -> Void = { r in
+                            let wr = UnsafeMutableBufferPointer(rebasing: w[r])
+                            guard wr.count > 0 else { return }
+                            if decay > 0 {
+                                // Keras's decoupled weight decay, before the rule: w -= w * wd * lr.
+                                let wv = FloatLanes(wr)
+                                FloatLanes.forEach(wr.count) { j, n in wv[j, n] = wv[j, n] - wv[j, n] * decay }
+                            }
+                            rule.update(value: wr, gradient: UnsafeBufferPointer(rebasing: g[r]),
+                                        slots: s.map { UnsafeMutableBufferPointer(rebasing: $0[r]) },
+                                        learningRate: lr, step: step)
+                        }
+                        if w.count < Self.parallelUpdateSize {
+                            update(0..<w.count)
+                        } else {
+                            parallelChunks(total: w.count, maxChunk: w.count, update)
+                        }
                     }
                 }
             }
         }
         iterations += 1
     }
+
+    /// Parameters with fewer elements than this are updated on one thread
+    /// (smaller ones cost less than handing work to another core).
+    static let parallelUpdateSize = 1 << 16
 
     private func withSlots(_ i: Int, _ body: ([UnsafeMutableBufferPointer<Float>]) -> Void) {
         let n = parameters[i].value.count

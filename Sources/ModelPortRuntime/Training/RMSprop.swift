@@ -28,25 +28,30 @@ public struct RMSprop: OptimizerRule {
 
     public func update(value w: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
                        slots: [UnsafeMutableBufferPointer<Float>], learningRate lr: Float, step: Int) {
-        let velocity = slots[0]
-        let m: UnsafeMutableBufferPointer<Float>? = momentum > 0 ? slots[1] : nil
-        let average: UnsafeMutableBufferPointer<Float>? = centered ? slots[momentum > 0 ? 2 : 1] : nil
+        guard w.count > 0 else { return }
+        let wv = FloatLanes(w), gv = FloatLanes(g), velocity = FloatLanes(slots[0])
+        let m = momentum > 0 ? FloatLanes(slots[1]) : nil
+        let average = centered ? FloatLanes(slots[momentum > 0 ? 2 : 1]) : nil
         let r = Float(rho), oneMinusRho = Float(1 - rho), eps = Float(epsilon), mu = Float(momentum)
-        for i in 0..<w.count {
-            velocity[i] = r * velocity[i] + oneMinusRho * (g[i] * g[i])
-            var denominator: Float
+        FloatLanes.forEach(w.count) { i, n in
+            let gi = gv[i, n]
+            let vi = r * velocity[i, n] + oneMinusRho * (gi * gi)
+            velocity[i, n] = vi
+            var denominator: FloatLanes.Vector
             if let average {
-                average[i] = r * average[i] + oneMinusRho * g[i]
-                denominator = velocity[i] - average[i] * average[i] + eps
+                let ai = r * average[i, n] + oneMinusRho * gi
+                average[i, n] = ai
+                denominator = vi - ai * ai + eps
             } else {
-                denominator = velocity[i] + eps
+                denominator = vi + eps
             }
-            let increment = (lr * g[i]) / denominator.squareRoot()
+            let increment = (lr * gi) / denominator.squareRoot()
             if let m {
-                m[i] = mu * m[i] + increment
-                w[i] -= m[i]
+                let mi = mu * m[i, n] + increment
+                m[i, n] = mi
+                wv[i, n] = wv[i, n] - mi
             } else {
-                w[i] -= increment
+                wv[i, n] = wv[i, n] - increment
             }
         }
     }

@@ -18,15 +18,20 @@ public struct SGD: OptimizerRule {
 
     public func update(value w: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
                        slots: [UnsafeMutableBufferPointer<Float>], learningRate lr: Float, step: Int) {
+        guard w.count > 0 else { return }
+        let wv = FloatLanes(w), gv = FloatLanes(g)
         guard momentum != 0 else {
-            for i in 0..<w.count { w[i] -= g[i] * lr }
+            FloatLanes.forEach(w.count) { i, n in wv[i, n] = wv[i, n] - gv[i, n] * lr }
             return
         }
-        let m = slots[0]
+        let mv = FloatLanes(slots[0])
         let mu = Float(momentum)
-        for i in 0..<w.count {
-            m[i] = m[i] * mu - g[i] * lr
-            w[i] += nesterov ? m[i] * mu - g[i] * lr : m[i]
+        let nesterov = nesterov
+        FloatLanes.forEach(w.count) { i, n in
+            let gi = gv[i, n]
+            let mi = mv[i, n] * mu - gi * lr
+            mv[i, n] = mi
+            wv[i, n] = wv[i, n] + (nesterov ? mi * mu - gi * lr : mi)
         }
     }
 
