@@ -98,7 +98,7 @@ let package = Package(
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["ModelPortRuntime"], path: "Tests/TestSupport"),
-        .testTarget(name: "ModelPortHDF5Tests", dependencies: ["ModelPortHDF5", "TestSupport"]),
+        .testTarget(name: "ModelPortHDF5Tests", dependencies: ["ModelPortHDF5", "ModelPortRuntime", "TestSupport"]),
         .testTarget(name: "ModelPortKernelsTests", dependencies: ["ModelPortKernels"]),
         .testTarget(name: "ModelPortRuntimeTests", dependencies: ["ModelPortRuntime", "TestSupport"]),
         .testTarget(

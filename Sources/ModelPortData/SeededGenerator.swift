@@ -1,15 +1,5 @@
-/// A small, fast pseudo-random generator (SplitMix64) whose sequence depends
-/// only on its seed, so shuffles and splits are reproducible everywhere.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+import ModelPortRuntime
 
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded generator for shuffles and splits: the runtime's SplitMix64,
+/// whose sequence depends only on its seed, so they are reproducible everywhere.
+public typealias SeededGenerator = SplitMix64

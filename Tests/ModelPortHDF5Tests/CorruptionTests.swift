@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TestSupport
+import ModelPortRuntime
 @testable import ModelPortHDF5
 
 /// Damaged files must give typed errors (or, where the damage misses
@@ -64,7 +64,7 @@ import TestSupport
             _ = try file.root.createDataset("step", shape: [], values: [Int64(12)])
         }
         let pristine = try [UInt8](Data(contentsOf: URL(fileURLWithPath: original)))
-        var rng = SplitMix(state: 2024)
+        var rng = SplitMix64(seed: 2024)
         var opened = 0
         for round in 0..<300 {
             var bytes = pristine

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TestSupport
+import ModelPortRuntime
 @testable import ModelPortHDF5
 
 @Suite struct ErrorTests {
@@ -83,7 +83,7 @@ import TestSupport
 
     @Test func randomBytesFile() throws {
         let path = temporaryFile("random.h5")
-        var rng = SplitMix(state: 42)
+        var rng = SplitMix64(seed: 42)
         let bytes = (0..<100_000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         expectHDF5Error(.notHDF5, file: path, objectPath: "/") { _ = try HDF5File(openingAt: path) }

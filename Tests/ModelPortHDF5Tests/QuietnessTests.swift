@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TestSupport
+import ModelPortRuntime
 @testable import ModelPortHDF5
 
 /// Runs `body` with file descriptor 2 redirected to a temporary file and
@@ -36,7 +36,7 @@ private func capturingStandardError(_ body: () -> Void) throws -> String {
         let truncated = directory.appendingPathComponent("truncated.h5").path
         try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: truncated))
         let random = directory.appendingPathComponent("random.h5").path
-        var rng = SplitMix(state: 7)
+        var rng = SplitMix64(seed: 7)
         try Data((0..<4096).map { _ in UInt8(truncatingIfNeeded: rng.next()) }).write(to: URL(fileURLWithPath: random))
         let empty = directory.appendingPathComponent("empty.h5").path
         #expect(FileManager.default.createFile(atPath: empty, contents: Data()))

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TestSupport
+import ModelPortRuntime
 @testable import ModelPortHDF5
 
 /// Shapes covering ranks 0, 1, 2 and 4.
@@ -9,13 +9,13 @@ private let shapes: [[Int]] = [[], [7], [3, 5], [2, 3, 1, 4]]
 /// `count` values of `T` starting with the type's extremes, then pseudo-random
 /// ones (negative, large and, for floats, fractional).
 private func sampleValues<T: HDF5Scalar & FixedWidthInteger>(_: T.Type, count: Int) -> [T] {
-    var rng = SplitMix(state: UInt64(count) &* 31 &+ UInt64(MemoryLayout<T>.size))
+    var rng = SplitMix64(seed: UInt64(count) &* 31 &+ UInt64(MemoryLayout<T>.size))
     let edges: [T] = [T.min, T.max, 0, T.min + 1, T.max - 1]
     return (0..<count).map { $0 < edges.count && count > 1 ? edges[$0] : T(truncatingIfNeeded: rng.next()) }
 }
 
 private func sampleValues<T: HDF5Scalar & BinaryFloatingPoint>(_: T.Type, count: Int) -> [T] {
-    var rng = SplitMix(state: UInt64(count) &* 17)
+    var rng = SplitMix64(seed: UInt64(count) &* 17)
     let edges: [T] = [-T.greatestFiniteMagnitude, T.greatestFiniteMagnitude, -0.000123, 1.5e-30, -.infinity]
     return (0..<count).map { index in
         if index < edges.count && count > 1 { return edges[index] }

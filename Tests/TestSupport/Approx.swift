@@ -14,6 +14,6 @@ public func maxAbsDifference(_ a: Tensor, _ b: Tensor) -> Float {
 
 /// A deterministic pseudo-random tensor in [-1, 1) (SplitMix64), for kernel tests.
 public func randomTensor(_ shape: [Int], seed: UInt64) -> Tensor {
-    var generator = SplitMix(state: seed)
+    var generator = SplitMix64(seed: seed)
     return Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in 2 * generator.nextFloat() - 1 })
 }
