@@ -32,8 +32,7 @@ public final class Sequential: Model, @unchecked Sendable {
         var largest = inputShape.reduce(1, *)
         var i = 0
         while i < layers.count {
-            if Sequential.fusesReLUConvolution(layers, at: i), let conv = layers[i] as? Conv2D,
-               let pool = layers[i + 1] as? MaxPooling2D, conv.fusesWithMaxPool2x2(pool) {
+            if let (conv, pool) = Sequential.reluConvolutionAndPool(layers, at: i), conv.fusesWithMaxPool2x2(pool) {
                 i += 1
             }
             largest = max(largest, shapes[i].reduce(1, *))
@@ -42,10 +41,12 @@ public final class Sequential: Model, @unchecked Sendable {
         largestActivation = largest
     }
 
-    /// Whether `forward` runs layers `i` and `i + 1` as one: a ReLU
+    /// Layers `i` and `i + 1` when `forward` runs them as one: a ReLU
     /// convolution followed by max pooling.
-    static func fusesReLUConvolution(_ layers: [any Layer], at i: Int) -> Bool {
-        i + 1 < layers.count && (layers[i] as? Conv2D)?.activation == .relu && layers[i + 1] is MaxPooling2D
+    static func reluConvolutionAndPool(_ layers: [any Layer], at i: Int) -> (Conv2D, MaxPooling2D)? {
+        guard i + 1 < layers.count, let conv = layers[i] as? Conv2D, conv.activation == .relu,
+              let pool = layers[i + 1] as? MaxPooling2D else { return nil }
+        return (conv, pool)
     }
 
     public func forward(inputs: [Tensor]) -> [Tensor] {
@@ -57,8 +58,7 @@ public final class Sequential: Model, @unchecked Sendable {
             // apply ReLU to the pooled map, a quarter of the size. Max and
             // ReLU commute exactly (NaN propagates through both), so the
             // result is identical, one pass over the full-size map cheaper.
-            if Sequential.fusesReLUConvolution(layers, at: i), let conv = layers[i] as? Conv2D,
-               let pool = layers[i + 1] as? MaxPooling2D {
+            if let (conv, pool) = Sequential.reluConvolutionAndPool(layers, at: i) {
                 if conv.fusesWithMaxPool2x2(pool) {
                     // The common 2x2 case: one kernel, no full-size map at all.
                     x = conv.forwardReLUMaxPool2x2(x)

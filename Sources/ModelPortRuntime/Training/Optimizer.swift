@@ -14,7 +14,10 @@ public protocol OptimizerRule: Sendable {
     /// Per-parameter state, named and ordered as Keras builds it (Adam:
     /// `momentum`, `velocity`); each slot has the parameter's shape, zeros at first.
     var slotNames: [String] { get }
-    /// Updates `value` in place with `gradient`.
+    /// Updates `value` in place with `gradient`, element-wise: element `j`
+    /// of the value and slots depends only on element `j` of the gradient,
+    /// value and slots (as every Keras `update_step` here), so `Optimizer`
+    /// may hand a large parameter to several threads as disjoint slices.
     /// - Parameters:
     ///   - slots: this parameter's state, one buffer per `slotNames` entry.
     ///   - learningRate: the schedule's value at this step.
