@@ -147,6 +147,9 @@ struct Convert: ParsableCommand {
         if let reference {
             let ref = try ReferenceData.read(reference)
             guard source.inputShapes.count == 1 else { throw CLIError("--reference files hold one input; this model has \(source.inputShapes.count)") }
+            if source.outputShapes.count == 1 {
+                try ref.checkShapes(modelInput: source.inputShape, modelOutput: source.outputShape, modelPath: input)
+            }
             inputs = [ref.inputs]
             what = "\(ref.inputs.batchCount) reference samples from \(reference)"
         } else {

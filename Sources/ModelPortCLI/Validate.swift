@@ -54,6 +54,9 @@ struct Validate: ParsableCommand {
         try runReportingErrors {
             let file = try AnyModelFile.load(model, configPath: config)
             let ref = try ReferenceData.read(reference)
+            if file.model.inputShapes.count == 1, file.model.outputShapes.count == 1 {
+                try ref.checkShapes(modelInput: file.model.inputShape, modelOutput: file.model.outputShape, modelPath: model)
+            }
             let outputs = try file.model.predict(ref.inputs)
             let result = try Comparison(actual: outputs, expected: ref.outputs, labels: ref.labels, atol: atol, rtol: rtol)
             passed = result.passed

@@ -86,13 +86,13 @@ public enum AtomicFile {
         let directory = (target as NSString).deletingLastPathComponent
         let parent = directory.isEmpty ? "." : directory
         guard stat(parent, &info) == 0 else {
-            throw FileError(path, .notFound, "cannot write it: directory '\(DisplayPath(parent))' does not exist")
+            throw FileError(path, .notFound, "cannot write: directory '\(DisplayPath(parent))' does not exist")
         }
         guard (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw FileError(path, .notFound, "cannot write it: '\(DisplayPath(parent))' is not a directory")
+            throw FileError(path, .notFound, "cannot write: '\(DisplayPath(parent))' is not a directory")
         }
         guard access(parent, W_OK) == 0 else {
-            throw FileError(path, .inaccessible, "cannot write it: directory '\(DisplayPath(parent))' is not writable")
+            throw FileError(path, .inaccessible, "cannot write: directory '\(DisplayPath(parent))' is not writable")
         }
         return mode ?? (0o666 & ~currentUmask())
     }
