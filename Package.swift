@@ -88,6 +88,8 @@ let package = Package(
         .target(name: "ModelPortImage", dependencies: ["ModelPortRuntime", "ModelPortFiles", "CPNG", "CJPEG"]),
         /// Reference files and element-by-element comparison of predictions.
         .target(name: "ModelPortValidation", dependencies: ["ModelPortRuntime", "ModelPortHDF5", "ModelPortFiles"]),
+        /// Child processes under resource limits, for parsing files from strangers.
+        .target(name: "ModelPortIsolation"),
         /// Evaluation metrics, confusion matrices, HTML/SVG/PNG reports.
         .target(name: "ModelPortReports", dependencies: ["ModelPortRuntime", "ModelPortImage", "ModelPortFiles"]),
 
@@ -95,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "ModelPortCLI",
             dependencies: [
-                "ModelPortRuntime", "ModelPortFiles", "ModelPortHDF5", "ModelPortKeras", "ModelPortONNX", "ModelPortData",
+                "ModelPortRuntime", "ModelPortFiles", "ModelPortIsolation", "ModelPortHDF5", "ModelPortKeras", "ModelPortONNX", "ModelPortData",
                 "ModelPortImage", "ModelPortValidation", "ModelPortReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),

@@ -14,6 +14,11 @@ struct AnyModelFile {
 
     let path: String
     let model: any Model
+    /// For a file read with `--untrusted`: the file the user named, its
+    /// format, and the private directory holding the copy `path` names.
+    var origin: (path: String, format: String, scratch: Untrusted.Scratch)?
+    /// The file the user named, for messages.
+    var displayPath: String { origin?.path ?? path }
     let keras: KerasModelFile?
     let onnx: ONNXModelFile?
 
@@ -32,6 +37,7 @@ struct AnyModelFile {
     }
 
     var format: Format {
+        if let origin { return Format(rawValue: origin.format) }
         if let keras { return Format(rawValue: keras.format.rawValue) }
         return Format(rawValue: "ONNX (.onnx), opset \(onnx?.opset ?? 0), IR version \(onnx?.irVersion ?? 0)")
     }
@@ -51,6 +57,12 @@ struct AnyModelFile {
     /// Loads `path` with the reader its format needs.
     /// - Throws: the reader's error, naming the file and the problem.
     static func load(_ path: String, configPath: String? = nil) throws -> AnyModelFile {
+        if Untrusted.enabled { return try Untrusted.loadModel(path, configPath: configPath) }
+        return try loadTrusted(path, configPath: configPath)
+    }
+
+    /// `load` in this process, whatever `--untrusted` says (for files ModelPort just wrote).
+    static func loadTrusted(_ path: String, configPath: String? = nil) throws -> AnyModelFile {
         if isONNX(path) { return AnyModelFile(onnx: try ONNXImporter.load(path)) }
         return AnyModelFile(keras: try ModelLoader.load(path, configPath: configPath))
     }

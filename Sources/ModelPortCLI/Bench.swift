@@ -61,7 +61,10 @@ struct Bench: ParsableCommand {
         if images < 1 || repetitions < 1 || runs < 1 { throw ValidationError("--images, --repetitions and --runs must be at least 1") }
     }
 
+    @OptionGroup var trust: TrustOptions
+
     func run() throws {
+        trust.apply()
         try runReportingErrors {
             if let threads { RuntimeThreads.count = threads }
             if let kernels { try CPUKernels.select(kernels) }

@@ -89,7 +89,10 @@ struct Convert: ParsableCommand {
         }
     }
 
+    @OptionGroup var trust: TrustOptions
+
     func run() throws {
+        trust.apply()
         var passed = true
         try runReportingErrors {
             let source = try AnyModelFile.load(input, configPath: config)
@@ -135,9 +138,9 @@ struct Convert: ParsableCommand {
             defer { unlink(configPath) }
             let config = try source.keras?.modelConfig ?? KerasWriter.archiveConfig(for: source.model)
             try AtomicFile.write(Data(try KerasWriter.jsonText(config).utf8), to: configPath)
-            return try AnyModelFile.load(output, configPath: configPath).model
+            return try AnyModelFile.loadTrusted(output, configPath: configPath).model
         }
-        return try AnyModelFile.load(output).model
+        return try AnyModelFile.loadTrusted(output).model
     }
 
     /// Runs source and converted model on the same inputs and reports the largest difference.
@@ -145,7 +148,7 @@ struct Convert: ParsableCommand {
         var inputs: [Tensor]
         var what: String
         if let reference {
-            let ref = try ReferenceData.read(reference)
+            let ref = try readReference(reference)
             guard source.inputShapes.count == 1 else { throw CLIError("--reference files hold one input; this model has \(source.inputShapes.count)") }
             if source.outputShapes.count == 1 {
                 try ref.checkShapes(modelInput: source.inputShape, modelOutput: source.outputShape, modelPath: input)

@@ -80,7 +80,10 @@ struct Predict: ParsableCommand {
         }
     }
 
+    @OptionGroup var trust: TrustOptions
+
     func run() throws {
+        trust.apply()
         try runReportingErrors {
             if let input { try predictSamples(input) } else { try predictImages() }
         }

@@ -131,7 +131,10 @@ struct Train: ParsableCommand {
         }
     }
 
+    @OptionGroup var trust: TrustOptions
+
     func run() throws {
+        trust.apply()
         try runReportingErrors {
             let started = Date()
             // The model and its defaults.

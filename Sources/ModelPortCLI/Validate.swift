@@ -49,11 +49,14 @@ struct Validate: ParsableCommand {
         }
     }
 
+    @OptionGroup var trust: TrustOptions
+
     func run() throws {
+        trust.apply()
         var passed = false
         try runReportingErrors {
             let file = try AnyModelFile.load(model, configPath: config)
-            let ref = try ReferenceData.read(reference)
+            let ref = try readReference(reference)
             if file.model.inputShapes.count == 1, file.model.outputShapes.count == 1 {
                 try ref.checkShapes(modelInput: file.model.inputShape, modelOutput: file.model.outputShape, modelPath: model)
             }
