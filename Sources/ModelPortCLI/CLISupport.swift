@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelPortFormats
 import ModelPortFiles
 import ModelPortKeras
 import ModelPortRuntime

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import ModelPortFormats
 import ModelPortFiles
 import ModelPortData
 import ModelPortKeras

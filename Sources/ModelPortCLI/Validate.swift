@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelPortFormats
 import ModelPortKeras
 import ModelPortRuntime
 import ModelPortValidation
