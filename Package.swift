@@ -34,11 +34,14 @@ let package = Package(
         .library(name: "ModelPortValidation", targets: ["ModelPortValidation"]),
         .library(name: "ModelPortFormats", targets: ["ModelPortFormats"]),
         .library(name: "ModelPortReports", targets: ["ModelPortReports"]),
+        .library(name: "ModelPortServer", targets: ["ModelPortServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // MARK: - C libraries (implementation details, not API)
@@ -99,14 +102,27 @@ let package = Package(
                            "ModelPortValidation"]),
         /// Evaluation metrics, confusion matrices, HTML/SVG/PNG reports.
         .target(name: "ModelPortReports", dependencies: ["ModelPortRuntime", "ModelPortImage", "ModelPortFiles"]),
+        /// `modelport serve`: the digit page, the model workbench and the JSON API over HTTP.
+        .target(
+            name: "ModelPortServer",
+            dependencies: [
+                "ModelPortRuntime", "ModelPortFiles", "ModelPortFormats", "ModelPortKeras", "ModelPortONNX",
+                "ModelPortImage", "ModelPortValidation",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            // The pages are compiled into the binary: nothing to find on disk at run time.
+            resources: ["index.html", "models.html", "app.css", "common.js", "digit.js", "models.js", "icon.svg", "openapi.json"]
+                .map { .embedInCode("Assets/" + $0) }),
 
         // MARK: - Command-line tool
         .executableTarget(
             name: "ModelPortCLI",
             dependencies: [
                 "ModelPortRuntime", "ModelPortFiles", "ModelPortIsolation", "ModelPortFormats", "ModelPortHDF5", "ModelPortKeras", "ModelPortONNX", "ModelPortData",
-                "ModelPortImage", "ModelPortValidation", "ModelPortReports",
+                "ModelPortImage", "ModelPortValidation", "ModelPortReports", "ModelPortServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
 
         // MARK: - Tests
@@ -131,6 +147,12 @@ let package = Package(
         .testTarget(
             name: "ModelPortReportsTests",
             dependencies: ["ModelPortReports", "ModelPortValidation", "TestSupport"]),
+        .testTarget(
+            name: "ModelPortServerTests",
+            dependencies: [
+                "ModelPortServer", "ModelPortImage", "ModelPortFormats", "ModelPortRuntime", "ModelPortONNX", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         .testTarget(
             name: "ModelPortCLITests",
             dependencies: ["ModelPortKeras", "ModelPortRuntime", "ModelPortValidation", "TestSupport"]),

@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `modelport` command: thin over the ModelPort libraries.
 @main
-struct ModelPort: ParsableCommand {
+struct ModelPort: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "modelport",
         abstract: "Run Keras models in Swift and prove the predictions match Keras.",
@@ -22,5 +22,5 @@ struct ModelPort: ParsableCommand {
             Exit status: 0 success; 1 outputs differ from the reference beyond the tolerance; \
             2 a file could not be used (the message names it and the problem); 64 bad usage.
             """,
-        subcommands: [Demo.self, Inspect.self, Predict.self, Validate.self, Train.self, Evaluate.self, Bench.self, Convert.self, IsolatedLoad.self])
+        subcommands: [Demo.self, Inspect.self, Predict.self, Validate.self, Train.self, Evaluate.self, Bench.self, Convert.self, Serve.self, IsolatedLoad.self])
 }
