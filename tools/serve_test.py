@@ -282,7 +282,7 @@ def browser_tests(server, artifacts):
                   driver.find_element(By.ID, "status").text)
             if stroke["digit"] == 3:
                 bars = driver.find_elements(By.CSS_SELECTOR, "#bars li")
-                check(len(bars) == 10 and "top" in bars[3].get_attribute("class"), "the bar chart shows ten bars, 3 on top")
+                check(len(bars) == 10 and "best" in bars[3].get_attribute("class"), "the bar chart shows ten bars, 3 on top")
                 seen = driver.execute_script(
                     "const c = document.getElementById('seen').getContext('2d').getImageData(0, 0, 28, 28).data;"
                     "let lit = 0; for (let i = 0; i < c.length; i += 4) if (c[i] > 128) lit++; return lit;")
@@ -368,7 +368,9 @@ def browser_tests(server, artifacts):
         screenshot("models-desktop.png", 1280)
         screenshot("models-phone-360.png", 360)
         # A functional model's graph.
-        functional = [b for b in driver.find_elements(By.CSS_SELECTOR, "#tabs button") if b.text == "mnist_conv_pair"]
+        functional = [b for b in driver.find_elements(By.CSS_SELECTOR, "#tabs button") if b.text == "cov_residual"]
+        check(bool(functional), "the .keras and .onnx models are offered too",
+              str([b.text for b in driver.find_elements(By.CSS_SELECTOR, "#tabs button")]))
         if functional:
             functional[0].click()
             try:
@@ -414,7 +416,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.artifacts, exist_ok=True)
     binary = os.path.abspath(args.bin)
-    models = ["fixtures/mnist_digit_model.h5", "fixtures/mnist_conv_pair.h5", "fixtures/onnx/mnist_cnn.tf2onnx.onnx"]
+    models = ["fixtures/mnist_digit_model.h5", "fixtures/coverage/cov_residual.keras", "fixtures/onnx/mnist_cnn.tf2onnx.onnx"]
     server = Server(binary, models, ["--allow-uploads"])
     print(f"serving on {server.url}")
     try:

@@ -108,7 +108,8 @@ extension ModelServer {
         let bytes = try InputFile.read(output, maxBytes: 1 << 30)
         let summary: [String: Any] = [
             "file": filename, "written": description, "passed": verification.passed,
-            "inputs": ModelServer.scrub(verification.inputs, directory, filename),
+            // Directories stay on the server; the file names say enough.
+            "inputs": verification.inputs.replacingOccurrences(of: #"/(?:[^/\s]+/)+"#, with: "", options: .regularExpression),
             "atol": Double(verification.atol), "rtol": Double(verification.rtol),
             "outputs": verification.outputs.map {
                 ["max_abs_error": $0.maxAbsoluteError.isFinite ? Double($0.maxAbsoluteError) : -1,

@@ -55,7 +55,7 @@ struct ErrorRouteTests {
             Case(what: "pixel over 1", uri: "/api/predict", contentType: json, body: Array(("{\"pixels\": [" + Array(repeating: "0", count: 783).joined(separator: ",") + ",255]}").utf8), status: .badRequest, code: "pixel_out_of_range"),
             Case(what: "unknown route", uri: "/api/nothing", method: .get, status: .notFound, code: "not_found"),
             Case(what: "unknown model inspect", uri: "/api/models/nope", method: .get, status: .notFound, code: "unknown_model"),
-            Case(what: "no reference to validate", uri: "/api/models/mnist_conv_pair/validate", status: .notFound, code: "no_reference"),
+            Case(what: "no reference to validate", uri: "/api/models/mlp_alone/validate", status: .notFound, code: "no_reference"),
             Case(what: "bad conversion target", uri: "/api/models/mnist_digit_model/convert?to=tflite", method: .get, status: .badRequest, code: "bad_target"),
             Case(what: "bad keras version", uri: "/api/models/mnist_digit_model/convert?to=h5&keras_version=4", method: .get, status: .badRequest, code: "bad_target"),
             Case(what: "uploads without --allow-uploads", uri: "/api/uploads/inspect", contentType: formType, body: Array(textForm.readableBytesView), status: .forbidden, code: "uploads_disabled"),

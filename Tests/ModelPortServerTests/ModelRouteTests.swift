@@ -13,17 +13,20 @@ struct ModelRouteTests {
     @Test func modelsAreListedAndInspected() async throws {
         let (list, details) = try await TestServer.test { client in
             let list = try await client.execute(uri: "/api/models", method: .get) { try json($0) }
-            let details = try await client.execute(uri: "/api/models/mnist_conv_pair", method: .get) { try json($0) }
+            let details = try await client.execute(uri: "/api/models/cov_residual", method: .get) { try json($0) }
             return (list, details)
         }
         let models = list["models"] as? [[String: Any]] ?? []
-        #expect(models.map { $0["id"] as? String } == ["mnist_digit_model", "mnist_conv_pair"])
+        #expect(models.map { $0["id"] as? String } == ["mnist_digit_model", "cov_residual", "mlp_alone"])
         #expect(models.first?["has_reference"] as? Bool == true)
         #expect(models.first?["digits"] as? Bool == true)
         let model = TestServer.registry.models[1].model
         let layers = details["layers"] as? [[String: Any]] ?? []
         #expect(layers.map { $0["name"] as? String } == model.summary.map(\.name))
         #expect(layers.map { $0["inbound"] as? [String] } == model.summary.map(\.inbound))
+        #expect(details["model_class"] as? String == "Functional")
+        #expect(layers.contains { ($0["inbound"] as? [String] ?? []).count == 2 }, "a residual model has a layer with two inputs")
+        #expect(models.last?["has_reference"] as? Bool == false)
         #expect(details["total_parameters"] as? Int == model.parameterCount)
         #expect(details["keras_version"] as? String == TestServer.registry.models[1].file.kerasVersion)
     }

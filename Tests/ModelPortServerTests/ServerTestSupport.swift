@@ -8,7 +8,10 @@ import TestSupport
 /// A server over the committed fixtures, driven through Hummingbird's router test client.
 enum TestServer {
     static let registry: ModelRegistry = {
-        try! ModelRegistry.load([TestPaths.fixture("mnist_digit_model.h5"), TestPaths.fixture("mnist_conv_pair.h5")])
+        // A copy of the MLP in a directory of its own has no reference file beside it.
+        let alone = TestPaths.temporaryDirectory("serve-registry").appendingPathComponent("mlp_alone.h5")
+        try! FileManager.default.copyItem(at: URL(fileURLWithPath: TestPaths.fixture("mnist_mlp.h5")), to: alone)
+        return try! ModelRegistry.load([TestPaths.fixture("mnist_digit_model.h5"), TestPaths.fixture("coverage/cov_residual.keras"), alone.path])
     }()
 
     static func make(_ adjust: (inout ServerConfiguration) -> Void = { _ in }) -> ModelServer {

@@ -149,7 +149,7 @@ function renderBars(probabilities, label) {
     const p = probabilities ? probabilities[digit] : null;
     const fill = el("div", { class: "fill" });
     fill.style.width = p ? `${Math.max(0, Math.min(1, p)) * 100}%` : "0";
-    list.append(el("li", { class: probabilities && digit === label ? "top" : null, "aria-label": `${digit}: ${percent(p)}` },
+    list.append(el("li", { class: probabilities && digit === label ? "best" : null, "aria-label": `${digit}: ${percent(p)}` },
       el("span", {}, String(digit)), el("div", { class: "track", "aria-hidden": "true" }, fill),
       el("span", { class: "pct", "aria-hidden": "true" }, probabilities ? percent(p) : "")));
   }

@@ -116,6 +116,7 @@ async function showModel(id) {
   try {
     const info = await apiJSON(`/api/models/${encodeURIComponent(id)}`);
     const output = el("div", { "aria-live": "polite" });
+    const converted = el("div", { "aria-live": "polite" });
     const validate = el("button", { type: "button", class: "primary", id: "validate", disabled: !info.has_reference,
       title: info.has_reference ? null : "No reference file beside this model",
       onclick: async () => {
@@ -124,7 +125,7 @@ async function showModel(id) {
         catch (error) { output.replaceChildren(el("p", { class: "status error", role: "alert" }, error.message)); }
       } }, "Validate against the reference");
     const convertButton = (label, query, testId) => el("button", { type: "button", "data-testid": testId,
-      onclick: () => download(`/api/models/${encodeURIComponent(id)}/convert?${query}`, {}, output) }, label);
+      onclick: () => download(`/api/models/${encodeURIComponent(id)}/convert?${query}`, {}, converted) }, label);
     card.replaceChildren(
       el("h2", {}, info.id),
       factsList(info),
@@ -133,9 +134,9 @@ async function showModel(id) {
         convertButton("Download .keras", "to=keras", "convert-keras"),
         convertButton(".h5 (Keras 3)", "to=h5&keras_version=3", "convert-h5-3"),
         convertButton(".h5 (Keras 2)", "to=h5&keras_version=2", "convert-h5-2")),
-      output,
+      output, converted,
       el("h3", {}, "Layers"), layerTable(info),
-      info.model_class === "Functional" ? [el("h3", {}, "Graph"), graphSVG(info)] : null);
+      ...(info.model_class === "Functional" ? [el("h3", {}, "Graph"), graphSVG(info)] : []));
   } catch (error) {
     card.replaceChildren(el("p", { class: "status error", role: "alert" }, error.message));
   }
