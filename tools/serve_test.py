@@ -188,13 +188,27 @@ def malformed_requests(server):
 
 
 def uploads_refused_without_flag(binary):
-    print("== Without --allow-uploads")
+    print("== Without --allow-uploads; graceful shutdown")
     server = Server(binary, ["fixtures/mnist_digit_model.h5"])
     try:
         body, ctype = multipart([("model", "m.h5", "application/x-hdf5", b"x")])
         expect_error(server, "upload endpoint", 403, "POST", "/api/uploads/inspect", body, {"Content-Type": ctype}, "uploads_disabled")
+        # A conversion (about a second) in flight when SIGTERM arrives is still answered.
+        answer = {}
+        def convert():
+            try:
+                answer["status"], _, answer["body"] = server.request("GET", "/api/models/mnist_digit_model/convert?to=keras")
+            except Exception as error:
+                answer["error"] = repr(error)
+        worker = threading.Thread(target=convert)
+        worker.start()
+        time.sleep(0.3)
     finally:
-        check(server.stop() == 0, "SIGTERM stops the server with status 0")
+        status = server.stop()
+    worker.join(60)
+    check(answer.get("status") == 200 and answer.get("body", b"")[:2] == b"PK",
+          "a request in flight when SIGTERM arrives is answered", str(answer)[:200])
+    check(status == 0, "SIGTERM stops the server with status 0", f"status {status}")
 
 
 # MARK: - Browser

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine with the Swift toolchain:
 # installs what is missing (tools/setup.sh), builds, runs every Swift test, and
-# re-checks the committed Keras reference outputs with Keras itself.
+# re-checks the committed Keras reference outputs with Keras itself, then tests
+# `modelport serve` end to end (malformed requests, headless Chromium).
 #
 # Usage: tools/test.sh [extra `swift test` arguments, e.g. --filter CLITests]
 set -euo pipefail
@@ -21,3 +22,6 @@ swift test "$@"
 python3 tools/check_kernel_symbols.py "$(swift build --show-bin-path)"
 "$venv/bin/python" tools/interop_check.py --modelport "$(swift build --show-bin-path)/modelport"
 "$venv/bin/python" tools/check_reports.py --bin "$(swift build --show-bin-path)/modelport"
+
+echo "== modelport serve: malformed requests and a real browser (screenshots in .build/test-artifacts/serve)"
+"$venv/bin/python" tools/serve_test.py --bin "$(swift build --show-bin-path)/modelport"

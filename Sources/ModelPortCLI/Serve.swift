@@ -46,11 +46,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest image decoded, in pixels (width x height, read from the header first).")
     var maxPixels = 16_000_000
 
+    @Option(help: ArgumentHelp("Most requests answered by one batched model run (1: one at a time).", visibility: .hidden))
+    var maxBatch = 64
+
     @OptionGroup var trust: TrustOptions
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
-        guard maxBodyBytes > 0, maxUploadBytes > 0, maxPixels > 0 else { throw ValidationError("limits must be positive") }
+        guard maxBodyBytes > 0, maxUploadBytes > 0, maxPixels > 0, (1...1024).contains(maxBatch) else { throw ValidationError("limits must be positive") }
     }
 
     func run() async throws {
@@ -65,6 +68,7 @@ struct Serve: AsyncParsableCommand {
         configuration.maxBodyBytes = maxBodyBytes
         configuration.maxUploadBytes = maxUploadBytes
         configuration.maxPixels = maxPixels
+        configuration.maxBatch = maxBatch
         let registry: ModelRegistry
         do {
             configuration.modelPaths = models.isEmpty ? [try DefaultFixtures.locate("mnist_digit_model.h5")] : models

@@ -14,7 +14,7 @@ public final class ModelServer: Sendable {
     public init(configuration: ServerConfiguration, registry: ModelRegistry) {
         self.configuration = configuration
         self.registry = registry
-        worker = ComputeWorker()
+        worker = ComputeWorker(maxBatch: max(1, configuration.maxBatch))
         uploads = UploadArea()
     }
 

@@ -15,6 +15,9 @@ public struct ServerConfiguration: Sendable {
     public var maxPixels = 16_000_000
     /// Most images in one request.
     public var maxImagesPerRequest = 256
+    /// Most samples the compute thread runs in one `predict` call (1: no
+    /// batching, one request after another).
+    public var maxBatch = 64
 
     public init() {}
 }

@@ -121,6 +121,8 @@ def main():
     parser.add_argument("--duration", type=int, default=30, help="seconds of load per server (at most 120)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (at most 256)")
     parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--compare-batching", action="store_true",
+                        help="also run modelport serve with --max-batch 1 (each request its own model run)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/ alone")
     args = parser.parse_args()
     args.duration = max(1, min(args.duration, 120))
@@ -130,6 +132,11 @@ def main():
     port = free_port()
     results["modelport"] = measure("modelport serve", [os.path.abspath(args.bin), "serve", MODEL, "--port", str(port)],
                                    f"http://127.0.0.1:{port}", args)
+    if args.compare_batching:
+        port = free_port()
+        results["modelport_unbatched"] = measure("modelport serve --max-batch 1",
+                                                 [os.path.abspath(args.bin), "serve", MODEL, "--port", str(port), "--max-batch", "1"],
+                                                 f"http://127.0.0.1:{port}", args)
     port = free_port()
     results["fastapi"] = measure("FastAPI + uvicorn + Keras",
                                  [sys.executable, "-m", "uvicorn", "--app-dir", HERE, "fastapi_digit_server:app",
@@ -153,7 +160,10 @@ def main():
         versions = subprocess.run([sys.executable, "-c", "import fastapi, uvicorn, keras, tensorflow as tf; "
                                    "print(f'FastAPI {fastapi.__version__}, uvicorn {uvicorn.__version__}, Keras {keras.__version__}, TensorFlow {tf.__version__}')"],
                                   capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}).stdout.strip()
-        rows = [("modelport serve", m), ("FastAPI + uvicorn + Keras", f)]
+        rows = [("modelport serve", m)]
+        if "modelport_unbatched" in results:
+            rows.append(("modelport serve --max-batch 1 (no batching)", results["modelport_unbatched"]))
+        rows.append(("FastAPI + uvicorn + Keras", f))
         table = ["| server | requests/s | p50 (ms) | p99 (ms) | socket errors | non-2xx | peak RSS (MB) |",
                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for name, r in rows:
@@ -168,9 +178,13 @@ def main():
             "(tools/bench/fastapi_digit_server.py). Peak RSS is the server process's VmHWM.", "",
             *table, "",
             f"modelport serve answers **{ratio_rps:.1f}x** the requests/s with **{ratio_p99:.3f}x** the p99 latency. "
+            + (f"Batching the requests that wait while a batch runs (the default) gives "
+               f"{m['requests_per_second'] / max(results['modelport_unbatched']['requests_per_second'], 1e-9):.2f}x the requests/s "
+               "of running them one at a time. " if "modelport_unbatched" in results else "")
+            +
             "Goals of issue #17: " + "; ".join(f"{g}: {'met' if ok else 'MISSED'}" for g, ok in goals.items()) + ".", "",
             f"Produced by `.venv/bin/python tools/bench/serve_load.py --bin {os.path.relpath(os.path.abspath(args.bin), REPO)} "
-            f"--duration {args.duration} --connections {args.connections}` on {time.strftime('%Y-%m-%d')}.",
+            f"--duration {args.duration} --connections {args.connections}{' --compare-batching' if args.compare_batching else ''}` on {time.strftime('%Y-%m-%d')}.",
             END])
         path = os.path.join(REPO, "docs", "BENCHMARKS.md")
         text = open(path).read()
