@@ -79,7 +79,7 @@ struct Convert: ParsableCommand {
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1") }
         guard atol >= 0, rtol >= 0, atol.isFinite, rtol.isFinite else { throw ValidationError("--atol and --rtol must be finite and non-negative") }
         guard URL(fileURLWithPath: input).standardized.path != URL(fileURLWithPath: output).standardized.path else {
-            throw ValidationError("the output must be a different file from the input")
+            throw ValidationError("'\(output)' is the input file; write the converted model to another file")
         }
     }
 
