@@ -192,22 +192,28 @@ def run_case(binary, corpus, case, guards, verbose):
         result.fail(f"peak RSS {peak_mb:.0f} MB > {MEMORY_BOUND_MB} MB")
 
     interrupted = sent is not None
+    succeeded = exit_status == 0
+    # The words must be the message's, not the file name's (h5_external_storage.h5 says "external").
+    words = text
+    for argument in sorted(case["argv"], key=len, reverse=True):
+        if len(argument) > 2 and not argument.startswith("-"):
+            words = words.replace(argument, "<FILE>")
+            if len(os.path.basename(argument)) > 2:
+                words = words.replace(os.path.basename(argument), "<FILE>")
     if not timed_out and not interrupted:
-        # The words must be the message's, not the file name's (h5_external_storage.h5 says "external").
-        words = text
-        for argument in sorted(case["argv"], key=len, reverse=True):
-            if len(argument) > 2 and not argument.startswith("-"):
-                words = words.replace(argument, "<FILE>")
-                words = words.replace(os.path.basename(argument), "<FILE>") if len(os.path.basename(argument)) > 2 else words
+        for pattern in case["forbid"]:
+            if re.search(pattern, words, re.IGNORECASE):
+                result.fail(f"output matches forbidden /{pattern}/")
+    if not timed_out and not interrupted and not succeeded:
         for pattern in case["patterns"]:
             if not re.search(pattern, words, re.IGNORECASE):
                 result.fail(f"message does not match /{pattern}/")
         for name in case["names"]:
             if name not in text:
                 result.fail(f"message does not name {name!r}")
-        for pattern in case["forbid"]:
-            if re.search(pattern, words, re.IGNORECASE):
-                result.fail(f"output matches forbidden /{pattern}/")
+        if case["one_line"] and len([l for l in stderr.splitlines() if l.strip()]) != 1:
+            result.fail(f"the error takes {len([l for l in stderr.splitlines() if l.strip()])} lines, not one")
+    if not timed_out and not interrupted:
         if case["stdout_json"]:
             def refuse(constant):
                 raise ValueError(f"{constant} is not JSON")

@@ -77,7 +77,7 @@ class Corpus:
         return directory
 
     def add(self, name, argv, status, patterns=(), *, names=None, cwd=".", forbid=(), stdout_json=False,
-            preserve=(), absent=(), modes=(), links=(), timeout=20, signal_after=None, note=""):
+            preserve=(), absent=(), modes=(), links=(), timeout=20, signal_after=None, one_line=False, note=""):
         """One case: run `modelport ARGV` in CWD (relative to the corpus) and expect STATUS.
 
         - status: allowed exit statuses (an int or a list).
@@ -90,6 +90,8 @@ class Corpus:
         - modes: [path, octal mode] pairs the path must have afterwards.
         - links: [path, target] pairs that must still be symlinks to target afterwards.
         - signal_after: [signal name, seconds]: interrupt the run (that signal is then allowed).
+        - one_line: the error is one line of stderr.
+        Patterns and names are checked when the run fails (exit status other than 0).
         """
         assert not any(c["name"] == name for c in self.cases), name
         statuses = [status] if isinstance(status, int) else list(status)
@@ -98,7 +100,7 @@ class Corpus:
             "patterns": list(patterns), "names": list(names if names is not None else []),
             "forbid": list(forbid), "stdout_json": stdout_json, "preserve": list(preserve),
             "absent": list(absent), "modes": [[p, m] for p, m in modes], "links": [[p, t] for p, t in links],
-            "timeout": timeout, "signal_after": signal_after, "note": note,
+            "timeout": timeout, "signal_after": signal_after, "one_line": one_line, "note": note,
         })
 
     def write_manifest(self):
@@ -511,6 +513,12 @@ def keras_archive_cases(c):
                 z.writestr(zipfile.ZipInfo(n, date_time=(1980, 1, 1, 0, 0, 0)), d)
     c.add("keras_huge_config", ["inspect", big_config], 2, [TOO_LARGE], names=["keras_huge_config.keras"])
 
+    lie = json.loads(config_text)
+    next(l for l in lie["config"]["layers"] if l["class_name"] == "Dense")["config"]["units"] += 3
+    lie_archive = write(c.path("keras_config_units_lie.keras"),
+                        zip_members([(n, json.dumps(lie).encode() if n == "config.json" else d) for n, d in members]))
+    c.add("keras_config_units_lie", ["inspect", lie_archive], 2, [r"shape|kernel|weight"], names=["keras_config_units_lie.keras"])
+
     missing = write(c.path("keras_no_weights.keras"), zip_members([m for m in members if m[0] != "model.weights.h5"]))
     c.add("keras_no_weights", ["inspect", missing], 2, [r"model\.weights\.h5"], names=["keras_no_weights.keras"])
 
@@ -803,6 +811,10 @@ def image_cases(c):
     struct.pack_into(">HH", huge, sof + 5, 65000, 65000)  # JPEG dimensions are 16-bit: 65000 is near the maximum
     jh = write(c.path("img_65000x65000.jpg"), bytes(huge))
     c.add("jpeg_huge_dimensions", ["predict", MODEL_K3, jh], 2, [r"65000|" + TOO_LARGE], names=["img_65000x65000.jpg"])
+    scan = jpeg.find(b"\xff\xda")
+    flipped = write(c.path("img_scan_bitflip.jpg"), flip(jpeg, scan + (len(jpeg) - scan) // 2, 0x20))
+    c.add("jpeg_scan_bitflip", ["predict", MODEL_K3, flipped], [0, 2], [r"corrupt|damaged|invalid|truncat|jpeg"],
+          names=["img_scan_bitflip.jpg"], note="damaged entropy-coded data: decoded with warnings, or refused")
     cmyk_path = c.path("img_cmyk.jpg")
     Image.open(DIGIT_JPEG).convert("CMYK").save(cmyk_path, "JPEG")
     c.add("jpeg_cmyk", ["predict", MODEL_K3, cmyk_path], 2, [r"cmyk|colou?r (space|model)"], names=["img_cmyk.jpg"],
@@ -966,6 +978,19 @@ def output_cases(c):
         c.add(f"convert_unwritable_{tag}", ["convert", "model.h5", out], 2,
               [r"no such (file or )?directory|does not exist|cannot (write|create)|not writable"],
               cwd=os.path.basename(d), names=[out], forbid=[r"\.tmp|modelport-[0-9A-F]{8}-|temporary"])
+    # Targets no one can write, even root: the message names the target, in one line, without
+    # the temporary file's name or the HDF5 library's error stack.
+    unwritable = r"cannot (be )?(write|written|create|created)|not writable|permission|read-only|refused|no such|does not exist"
+    no_temporary = [r"\.tmp|tmp-\d|temporary|errno|o_flags"]
+    for tag, out in (("h5", "/proc/modelport_out.h5"), ("keras", "/proc/modelport_out.keras"),
+                     ("onnx", "/proc/modelport_out.onnx"), ("weights", "/proc/modelport_out.weights.h5"),
+                     ("sys_h5", "/sys/modelport_out.h5")):
+        c.add(f"convert_to_proc_{tag}", ["convert", MLP_K3, out], 2, [unwritable], names=[out], forbid=no_temporary,
+              one_line=True)
+    c.add("output_to_proc", ["predict", "model.h5", "digit.png", "--output", "/proc/modelport_out.txt"], 2, [unwritable],
+          cwd=os.path.basename(d), names=["/proc/modelport_out.txt"], forbid=no_temporary, one_line=True)
+    c.add("dump_file_to_proc", ["predict", "model.h5", "digit.png", "--dump", dense, "--dump-file", "/proc/modelport_dump.h5"],
+          2, [unwritable], cwd=os.path.basename(d), names=["/proc/modelport_dump.h5"], forbid=no_temporary, one_line=True)
     c.add("output_through_file", ["predict", "model.h5", "digit.png", "--output", "digit.png/out.txt"], 2,
           [r"not a directory|cannot (write|create)|no such"], cwd=os.path.basename(d), names=["digit.png/out.txt"],
           preserve=["digit.png"])
@@ -978,6 +1003,18 @@ def thread_cases(c):
         c.add(f"bench_threads_{threads}", ["bench", MODEL_K3, "--threads", str(threads), "--batch", "1", "--repetitions", "1",
                                            "--images", "4", "--runs", "20", "--json"], 0, [r"images_per_second"],
               names=[], stdout_json=True, note="more threads than cores must not spin forever")
+    # Training splits each batch over its threads: more threads than samples per batch too.
+    tiny = c.scratch("tiny_mnist")
+    rng = np.random.default_rng(13)
+    for part, count in (("train", 64), ("t10k", 20)):
+        pixels = rng.integers(0, 256, (count, 28, 28), dtype=np.uint8)
+        write(os.path.join(tiny, f"{part}-images-idx3-ubyte.gz"), gzip.compress(idx([count, 28, 28], pixels.tobytes())))
+        labels = rng.integers(0, 10, count, dtype=np.uint8)
+        write(os.path.join(tiny, f"{part}-labels-idx1-ubyte.gz"), gzip.compress(idx([count], labels.tobytes())))
+    for threads in (3, 256):
+        out = os.path.join(tiny, f"trained_threads_{threads}.h5")
+        c.add(f"train_threads_{threads}", ["train", "--arch", "mnist_mlp", "--data", tiny, "--epochs", "1", "--batch-size", "32",
+                                           "--threads", str(threads), "--out", out], 0, [], names=[])
     c.add("bench_batch_100000000", ["bench", MODEL_K3, "--batch", "100000000", "--repetitions", "1", "--images", "100000000",
                                     "--runs", "1"], [2, 64], [MEMORY + r"|batch"], names=[])
 
