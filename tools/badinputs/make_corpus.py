@@ -223,7 +223,8 @@ def keras_h5_cases(c):
     c.add("h5_config_unknown_layer", ["inspect", unknown], 2, [r"FancyConv2D", r"not supported|unknown|unsupported"],
           names=["h5_config_unknown_layer.h5"])
 
-    # JSON nested 100,000 deep, and Sequential models nested 3,000 deep.
+    # JSON nested 100,000 deep, and Sequential models nested 3,000 deep (past any JSON depth
+    # limit: the message should say the nesting is too deep, not that the JSON is invalid).
     deep_json = copy(MODEL_K3, c.path("h5_config_deep_json.h5"))
     with h5py.File(deep_json, "r+") as f:
         f.attrs["model_config"] = "[" * 100_000 + "]" * 100_000
@@ -240,6 +241,19 @@ def keras_h5_cases(c):
     with h5py.File(nested, "r+") as f:
         f.attrs["model_config"] = text.replace(marker, nested_layer)
     c.add("h5_config_nested_models", ["inspect", nested], 2, [r"deep|nest|depth"], names=["h5_config_nested_models.h5"])
+
+    # 120 nested Sequential models, each with its own input: deep, but within JSON's 512 levels,
+    # so it is the model builder's recursion that must cope (build it, or refuse in words).
+    nested = copy(MLP_K3, c.path("h5_nested_models_120.h5"))
+    config = model_config(nested)
+    marker = json.dumps(layers_of(config)[1])
+    opening = "".join('{"class_name": "Sequential", "config": {"name": "m%d", "layers": [{"class_name": "InputLayer", '
+                      '"config": {"batch_shape": [null, 28, 28], "dtype": "float32", "name": "in%d"}}, ' % (d, d)
+                      for d in range(120))
+    with h5py.File(nested, "r+") as f:
+        f.attrs["model_config"] = json.dumps(config).replace(marker, opening + marker + "]}}" * 120)
+    c.add("h5_nested_models_120", ["inspect", nested], [0, 2], [r"deep|nest|depth"],
+          names=["h5_nested_models_120.h5"])
 
     # NaN weights: the model runs, every output is NaN.
     nan_model = copy(MODEL_K3, c.path("h5_nan_weights.h5"))
