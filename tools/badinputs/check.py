@@ -25,6 +25,7 @@ Prints one line per case and a closing line 'N passed, N failed'; exits 1 on any
 Usage: .venv/bin/python tools/badinputs/check.py --bin PATH/TO/modelport [--only REGEX] [--no-generate]
 """
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -293,6 +294,13 @@ def main():
     if not os.access(binary, os.X_OK):
         raise SystemExit(f"{binary}: not an executable (build first, or pass --bin)")
     corpus = os.path.abspath(args.corpus)
+    # Two runs on one corpus would regenerate and delete each other's files: take turns.
+    lock = open(corpus.rstrip("/") + ".lock", "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"waiting for another check.py run on {os.path.relpath(corpus, os.getcwd())} to finish", flush=True)
+        fcntl.flock(lock, fcntl.LOCK_EX)
     if not args.no_generate:
         subprocess.run([sys.executable, os.path.join(HERE, "make_corpus.py"), "--out", corpus], check=True)
     with open(os.path.join(corpus, "cases.json")) as f:
