@@ -47,7 +47,7 @@ TIME_BOUND_S = 20.0
 
 # What a message for users never contains.
 FORBIDDEN = [
-    (re.compile(r"\bModelPort[A-Z]\w*\.[A-Za-z]\w*|\bSwift\.[A-Z]\w*|\.(known|unknown|symbolic)\(|Optional\(|"
+    (re.compile(r"\bModelPort[A-Z]\w*\.[A-Za-z]\w*|\bSwift\.[A-Z]\w*|\.(known|unknown|symbolic)\(|Optional\(|\b(value|some|known)\(\d|"
                 r"\b[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*\.[a-z]+[A-Z][A-Za-z0-9]*\b"), "a Swift type name"),
     (re.compile(r"NSCocoaErrorDomain|Error Domain=|NSUnderlyingError|NSFilePath|UserInfo=\{"), "a raw NSError"),
     (re.compile(r"HDF5-DIAG|#\d{3}: .* line \d+ in |major: |minor: |\bH5[A-Z]{1,2}_\w+|\w->\w"), "a raw HDF5 error stack"),
