@@ -22,9 +22,7 @@ import io
 import json
 import os
 import shutil
-import stat
 import struct
-import sys
 import zipfile
 import zlib
 
@@ -484,7 +482,6 @@ def keras_archive_cases(c):
                 w.write(zeros)
     raw = bytearray(read(bomb))
     declared = 2_700_000
-    local = raw.find(b"PK\x03\x04" + b"", 0)
     patched = 0
     for signature, size_offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
         start = 0
