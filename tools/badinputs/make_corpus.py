@@ -17,12 +17,12 @@ Usage: .venv/bin/python tools/badinputs/make_corpus.py [--out DIR]
 """
 import argparse
 import gzip
-import warnings
 import io
 import json
 import os
 import shutil
 import struct
+import warnings
 import zipfile
 import zlib
 
