@@ -58,8 +58,14 @@ enum KerasArchiveReader {
             throw KerasImportError(file: path, message: "not a readable zip archive (its central directory cannot be read)")
         }
         var seen = Set<String>()
-        for entry in archive where !seen.insert(entry.path).inserted {
-            throw KerasImportError(file: path, message: "the archive holds duplicate members named '\(DisplayPath(entry.path))'; a .keras file has one of each")
+        for entry in archive {
+            guard seen.insert(entry.path).inserted else {
+                throw KerasImportError(file: path, message: "the archive holds duplicate members named '\(DisplayPath(entry.path))'; a .keras file has one of each")
+            }
+            // Keras never writes such names; an archive that has one was made to escape a careless extractor.
+            if entry.path.hasPrefix("/") || entry.path.split(separator: "/").contains("..") || entry.path.contains("\\") {
+                throw KerasImportError(file: path, message: "the archive holds a member named '\(DisplayPath(entry.path))', which points outside the archive (an unsafe archive)")
+            }
         }
         return archive
     }
