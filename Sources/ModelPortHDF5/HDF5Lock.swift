@@ -5,9 +5,9 @@ import Foundation
 ///
 /// A serial build of HDF5 is not thread-safe, so nothing may enter the
 /// library concurrently: not reads, not opens, not the closes in `deinit`.
-/// (Debian's 1.10 package happens to be built with its own global lock, but
-/// nothing here relies on that.)
-/// The lock is recursive so that helpers holding it may call each other.
+/// Debian's 1.10 package is in fact built thread-safe (with its own global
+/// lock and per-thread error stacks: see `withHDF5`), but nothing here relies
+/// on that lock. The lock is recursive so that helpers holding it may call each other.
 private let hdf5Lock = NSRecursiveLock()
 
 /// Library-wide state set up once, before first use.
