@@ -106,7 +106,7 @@ let package = Package(
         .target(
             name: "ModelPortServer",
             dependencies: [
-                "ModelPortRuntime", "ModelPortFiles", "ModelPortFormats", "ModelPortKeras", "ModelPortONNX",
+                "ModelPortRuntime", "ModelPortFiles", "ModelPortFormats", "ModelPortKeras",
                 "ModelPortImage", "ModelPortValidation",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

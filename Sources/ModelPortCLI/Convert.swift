@@ -79,7 +79,7 @@ struct Convert: ParsableCommand {
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1") }
         guard atol >= 0, rtol >= 0, atol.isFinite, rtol.isFinite else { throw ValidationError("--atol and --rtol must be finite and non-negative") }
         guard URL(fileURLWithPath: input).standardized.path != URL(fileURLWithPath: output).standardized.path else {
-            throw ValidationError("the output must be a different file from the input")
+            throw ValidationError("'\(output)' is the input file; write the converted model to another file")
         }
     }
 
@@ -95,17 +95,15 @@ struct Convert: ParsableCommand {
             print("Wrote \(output): \(description)")
             if noVerify { return }
             let converted = try ModelConversion.readBack(output, source: source)
-            let (inputs, what) = try ModelConversion.verificationInputs(
-                for: source, reference: try reference.map(readReference), samples: samples)
-            let result = try ModelConversion.verify(source: source.model, converted: converted, inputs: inputs,
-                                                    description: what, atol: atol, rtol: rtol)
-            print("Verified on \(result.inputs):")
-            for (k, o) in result.outputs.enumerated() {
-                let label = result.outputs.count == 1 ? "" : " (output \(k))"
-                print("  max |converted - source|\(label): \(sci(o.maxAbsoluteError))   (atol \(sci(atol)), rtol \(sci(rtol)))")
-                print("  predicted class agrees:     \(o.argmaxAgreements)/\(o.samples)")
+            let check = try ModelConversion.verify(source.model, converted, reference: try reference.map(readReference),
+                                                   samples: samples, sourcePath: input, atol: atol, rtol: rtol)
+            print("Verified on \(check.inputs):")
+            for (k, result) in check.outputs.enumerated() {
+                let label = check.outputs.count == 1 ? "" : " (output \(k))"
+                print("  max |converted - source|\(label): \(sci(result.maxAbsoluteError))   (atol \(sci(atol)), rtol \(sci(rtol)))")
+                print("  predicted class agrees:     \(result.argmaxAgreements)/\(result.samples)")
             }
-            passed = result.passed
+            passed = check.passed
             print(passed ? "PASSED" : "FAILED: the converted model's outputs differ from the source's beyond the tolerance (\(output) was written; inspect it or rerun with --no-verify)")
         }
         if !passed { throw ExitCode(1) }

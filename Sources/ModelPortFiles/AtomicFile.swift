@@ -34,7 +34,12 @@ public enum AtomicFile {
         let mode = try checkReplaceable(target, as: path)
         let directory = (target as NSString).deletingLastPathComponent
         let name = (target as NSString).lastPathComponent
-        let temporary = try TemporaryFiles.create(in: directory.isEmpty ? "." : directory, prefix: ".\(name).tmp-")
+        let temporary: String
+        do {
+            temporary = try TemporaryFiles.create(in: directory.isEmpty ? "." : directory, prefix: ".\(name).tmp-")
+        } catch {
+            throw FileError(path, .inaccessible, "cannot write: no new file can be made in directory '\(DisplayPath(directory.isEmpty ? "." : directory))' (\(error.message.replacingOccurrences(of: "cannot create a temporary file in it: ", with: "")))")
+        }
         do {
             try body(temporary)
             guard chmod(temporary, mode) == 0 else { throw FileError.system(path, errno, doing: "set its permissions") }

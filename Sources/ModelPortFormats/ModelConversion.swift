@@ -6,13 +6,14 @@ import ModelPortRuntime
 import ModelPortValidation
 
 /// Converting a model file to another format and proving the result computes
-/// the same: shared by `modelport convert` and `modelport serve`.
+/// the same: what `modelport convert` (and the server's downloads) do.
 public enum ModelConversion {
-    /// What a converted file is, chosen by the output's extension.
+    /// The format to write, from the output's extension.
     public enum Target: Equatable, Sendable {
-        case onnx, keras(KerasWriter.Container)
+        case onnx
+        case keras(KerasWriter.Container)
 
-        /// `.onnx`, `.h5`, `.keras`, `.weights.h5`; nil for any other extension.
+        /// `.onnx`, `.h5`, `.keras`, `.weights.h5`; nil for anything else.
         public init?(path: String) {
             if AnyModelFile.isONNX(path) { self = .onnx; return }
             guard let container = KerasWriter.Container(path: path) else { return nil }
@@ -20,14 +21,12 @@ public enum ModelConversion {
         }
     }
 
-    /// How to write the converted file.
+    /// How to write the output.
     public struct Options: Sendable {
-        /// Layout of a `.h5` output: 2 or 3; nil for the source's generation, else 3.
+        /// Layout of a `.h5` output (2 or 3); nil keeps the source's generation (else 3).
         public var kerasVersion: Int?
         public var opset: Int
-        /// An ONNX output's image input NCHW instead of Keras's NHWC.
         public var nchwInput: Bool
-
         public init(kerasVersion: Int? = nil, opset: Int = 17, nchwInput: Bool = false) {
             self.kerasVersion = kerasVersion
             self.opset = opset
@@ -35,120 +34,98 @@ public enum ModelConversion {
         }
     }
 
-    /// Writes `source`'s model to `output` (atomically, by the format's writer).
-    /// - Returns: a one-line description of what was written.
-    public static func write(_ source: AnyModelFile, to output: String, options: Options) throws -> String {
+    /// Writes `source` to `output` (atomically) in the format its extension
+    /// names; returns a one-line description of what was written.
+    /// - Throws: the writer's error, naming the file (and the layer a format cannot express).
+    public static func write(_ source: AnyModelFile, to output: String, options: Options = Options()) throws -> String {
         guard let target = Target(path: output) else {
-            throw ConversionError("cannot tell the output format of '\(output)': use .h5, .keras, .weights.h5 or .onnx")
+            throw RuntimeError("\(DisplayPath(output)): cannot tell the output format: use .h5, .keras, .weights.h5 or .onnx")
         }
         switch target {
         case .onnx:
-            var onnx = ONNXExportOptions(opset: options.opset, nchwInput: options.nchwInput, sourceFile: source.displayPath)
-            if let v = source.kerasVersion { onnx.metadata["keras_version"] = v }
-            try ONNXExporter.write(source.model, to: output, options: onnx)
+            var exportOptions = ONNXExportOptions(opset: options.opset, nchwInput: options.nchwInput, sourceFile: source.displayPath)
+            if let v = source.kerasVersion { exportOptions.metadata["keras_version"] = v }
+            try ONNXExporter.write(source.model, to: output, options: exportOptions)
             return "ONNX opset \(options.opset), \(options.nchwInput ? "NCHW" : "NHWC") input"
         case .keras(let container):
             let sourceGeneration = KerasGeneration(kerasVersion: source.kerasVersion)
             let generation = options.kerasVersion.flatMap(KerasGeneration.init(rawValue:)) ?? sourceGeneration ?? .keras3
-            var keras = KerasSaveOptions(generation: generation)
-            if let file = source.keras { keras = try KerasSaveOptions.preserving(file, for: generation, container: container) }
-            try KerasWriter.write(source.model, to: output, options: keras)
-            let kept = keras.modelConfig != nil && source.keras != nil ? "original config" : "generated config"
+            var saveOptions = KerasSaveOptions(generation: generation)
+            if let keras = source.keras { saveOptions = try KerasSaveOptions.preserving(keras, for: generation, container: container) }
+            try KerasWriter.write(source.model, to: output, options: saveOptions)
+            let kept = saveOptions.modelConfig != nil && source.keras != nil ? "original config" : "generated config"
             switch container {
             case .legacyH5:
-                return "Keras \(generation.rawValue) HDF5 layout, \(kept)" + (keras.optimizerWeights != nil && keras.trainingConfig != nil ? ", with optimizer state" : "")
+                let state = saveOptions.optimizerWeights != nil && saveOptions.trainingConfig != nil ? ", with optimizer state" : ""
+                return "Keras \(generation.rawValue) HDF5 layout, \(kept)" + state
             case .archive: return "Keras 3 archive, \(kept)"
             case .weights: return "Keras weights only (load them with model.load_weights)"
             }
         }
     }
 
-    /// The converted file at `output`, read back by ModelPort's own readers.
+    /// The converted file, read back by ModelPort's own readers (a weights
+    /// file into the source's architecture).
     public static func readBack(_ output: String, source: AnyModelFile) throws -> any Model {
-        if Target(path: output) == .keras(.weights) {
-            // Weights alone: read them into the source's architecture.
-            let configPath = FileManager.default.temporaryDirectory.appendingPathComponent("modelport-convert-\(UUID().uuidString).json").path
-            defer { unlink(configPath) }
-            let config = try source.keras?.modelConfig ?? KerasWriter.archiveConfig(for: source.model)
-            try AtomicFile.write(Data(try KerasWriter.jsonText(config).utf8), to: configPath)
-            return try AnyModelFile.loadTrusted(output, configPath: configPath).model
-        }
-        return try AnyModelFile.loadTrusted(output).model
+        guard Target(path: output) == .keras(.weights) else { return try AnyModelFile.loadTrusted(output).model }
+        let configPath = try TemporaryFiles.create(in: TemporaryFiles.directory, prefix: "modelport-convert-", suffix: ".json")
+        defer { TemporaryFiles.remove(configPath) }
+        let config = try source.keras?.modelConfig ?? KerasWriter.archiveConfig(for: source.model)
+        try Data(try KerasWriter.jsonText(config).utf8).write(to: URL(fileURLWithPath: configPath))
+        return try AnyModelFile.loadTrusted(output, configPath: configPath).model
     }
 
-    /// The outcome of running source and converted model on the same inputs.
+    /// What the converted model was compared on, and how each output compared.
     public struct Verification: Sendable {
-        /// One model output's comparison.
-        public struct Output: Sendable {
-            public let maxAbsoluteError: Float
-            public let argmaxAgreements: Int
-            public let samples: Int
-            public let elementsOutsideTolerance: Int
-        }
-        /// Which inputs were used, in words ("16 generated samples ...").
+        /// "16 generated samples (...)", "200 reference samples from ref.h5".
         public let inputs: String
-        public let atol: Float
-        public let rtol: Float
-        public let outputs: [Output]
+        public let outputs: [Comparison]
         public var passed: Bool { outputs.allSatisfy { $0.elementsOutsideTolerance == 0 } }
     }
 
-    /// The inputs to verify on: the reference file's, or `samples` generated ones.
-    /// - Returns: one tensor per model input, and what they are in words.
-    public static func verificationInputs(for source: AnyModelFile, reference: ReferenceData?, samples: Int) throws -> (inputs: [Tensor], description: String) {
-        let model = source.model
+    /// Runs `source` and `converted` on the same inputs — `reference`'s, or
+    /// `samples` generated ones — and compares every output element.
+    /// - Throws: `ReferenceError` when the reference does not fit the model;
+    ///   `RuntimeError` when the converted model takes other shapes.
+    public static func verify(_ source: any Model, _ converted: any Model, reference: ReferenceData?, samples: Int = 16,
+                              sourcePath: String, atol: Float, rtol: Float) throws -> Verification {
+        var inputs: [Tensor]
+        let what: String
         if let reference {
-            guard model.inputShapes.count == 1 else {
-                throw ConversionError("reference files hold one input; \(source.displayPath) has \(model.inputShapes.count)")
+            guard source.inputShapes.count == 1 else {
+                throw RuntimeError("reference files hold one input; this model has \(source.inputShapes.count)")
             }
-            if model.outputShapes.count == 1 {
-                try reference.checkShapes(modelInput: model.inputShape, modelOutput: model.outputShape, modelPath: source.displayPath)
+            if source.outputShapes.count == 1 {
+                try reference.checkShapes(modelInput: source.inputShape, modelOutput: source.outputShape, modelPath: sourcePath)
             }
-            return ([reference.inputs], "\(reference.inputs.batchCount) reference samples from \(reference.path)")
+            inputs = [reference.inputs]
+            what = "\(reference.inputs.batchCount) reference samples from \(reference.path)"
+        } else {
+            inputs = source.inputShapes.enumerated().map { k, shape in generatedInputs([samples] + shape, seed: UInt64(k + 1)) }
+            what = "\(samples) generated samples (uniform in [0, 1), fixed seed)"
         }
-        let inputs = model.inputShapes.enumerated().map { k, shape in generatedInputs([samples] + shape, seed: UInt64(k + 1)) }
-        return (inputs, "\(samples) generated samples (uniform in [0, 1), fixed seed)")
-    }
-
-    /// Runs `source` and `converted` on `inputs` and compares every output element.
-    public static func verify(source: any Model, converted: any Model, inputs: [Tensor], description: String,
-                              atol: Float, rtol: Float) throws -> Verification {
         let expected = try source.predict(inputs: inputs)
         // An NCHW ONNX input takes the same images with channels moved first.
         let convertedInputs = try zip(inputs, converted.inputShapes).map { x, shape -> Tensor in
             if x.sampleShape == shape { return x }
             guard x.sampleShape.count == 3, shape == [x.sampleShape[2], x.sampleShape[0], x.sampleShape[1]] else {
-                throw ConversionError("the converted model takes inputs of shape \(shape), the source \(x.sampleShape)")
+                throw RuntimeError("the converted model takes inputs of shape \(shape), the source \(x.sampleShape)")
             }
-            return toChannelsFirst(x)
+            return channelsFirst(x)
         }
         let actual = try converted.predict(inputs: convertedInputs)
-        let outputs = try zip(actual, expected).map { a, e in
-            let result = try Comparison(actual: a, expected: e, atol: atol, rtol: rtol)
-            return Verification.Output(maxAbsoluteError: result.maxAbsoluteError, argmaxAgreements: result.argmaxAgreements,
-                                       samples: result.samples, elementsOutsideTolerance: result.elementsOutsideTolerance)
-        }
-        return Verification(inputs: description, atol: atol, rtol: rtol, outputs: outputs)
+        let comparisons = try zip(actual, expected).map { a, e in try Comparison(actual: a, expected: e, atol: atol, rtol: rtol) }
+        return Verification(inputs: what, outputs: comparisons)
     }
 
-    /// Deterministic inputs in [0, 1) (SplitMix64), like pixel intensities.
+    /// Deterministic inputs in [0, 1), like pixel intensities (the runtime's SplitMix64).
     public static func generatedInputs(_ shape: [Int], seed: UInt64) -> Tensor {
-        var state = seed &* 0x9E37_79B9_7F4A_7C15
-        let n = shape.reduce(1, *)
-        var values = [Float](repeating: 0, count: n)
-        for i in 0..<n {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            values[i] = Float(z >> 40) / Float(1 << 24)
-        }
-        return Tensor(shape: shape, scalars: values)
+        var generator = SplitMix64(seed: seed &* 0x9E37_79B9_7F4A_7C15)
+        return Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in generator.nextFloat() })
     }
 
     /// NHWC -> NCHW.
-    static func toChannelsFirst(_ x: Tensor) -> Tensor {
+    static func channelsFirst(_ x: Tensor) -> Tensor {
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         var out = [Float](repeating: 0, count: x.count)
         for b in 0..<n { for y in 0..<h { for xx in 0..<w { for ch in 0..<c {
@@ -156,10 +133,4 @@ public enum ModelConversion {
         } } } }
         return Tensor(shape: [n, c, h, w], scalars: out)
     }
-}
-
-/// A conversion that cannot be done or checked, in words.
-public struct ConversionError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -35,12 +35,18 @@ public struct ResourceLimits: Sendable, Equatable {
         return limits
     }
 
-    /// Applies the limits to this process, and turns core dumps off.
+    /// Applies the limits to this process, and turns core dumps off. A limit
+    /// already lower (set by whoever started ModelPort) is kept: a process
+    /// can lower its limits, never raise them.
     /// - Throws: `IsolationError` when the system refuses one.
     public func apply() throws {
         func set(_ resource: Int32, _ value: Int, _ name: String) throws {
-            var limit = rlimit(rlim_cur: rlim_t(value), rlim_max: rlim_t(value))
-            guard setrlimit(__rlimit_resource_t(UInt32(resource)), &limit) == 0 else {
+            let which = __rlimit_resource_t(UInt32(resource))
+            var current = rlimit()
+            getrlimit(which, &current)
+            let wanted = min(rlim_t(value), current.rlim_max)
+            var limit = rlimit(rlim_cur: wanted, rlim_max: wanted)
+            guard setrlimit(which, &limit) == 0 else {
                 throw IsolationError("cannot limit \(name) of the isolated process: \(String(cString: strerror(errno)))")
             }
         }

@@ -37,9 +37,12 @@ extension ModelServer {
         }
     }
 
+    /// The tolerance of validation and conversion checks, `modelport validate`'s and `convert`'s default.
+    static let atol: Float = 1e-5
+
     /// Runs `file`'s model on the reference inputs and compares every output element, as `modelport validate`.
-    /// - Returns: the report as JSON (what `validate --json` prints, plus the text report).
-    static func validate(_ file: AnyModelFile, reference ref: ReferenceData, atol: Float = 1e-5, rtol: Float = 0) throws -> [String: Any] {
+    /// - Returns: the report as JSON (what `validate --json` prints).
+    static func validate(_ file: AnyModelFile, reference ref: ReferenceData, atol: Float = ModelServer.atol, rtol: Float = 0) throws -> [String: Any] {
         let model = file.model
         guard model.inputShapes.count == 1, model.outputShapes.count == 1 else {
             throw APIError(.unprocessableContent, "cannot_validate", "reference files hold one input and one output; this model has \(model.inputShapes.count) and \(model.outputShapes.count)")
@@ -100,9 +103,8 @@ extension ModelServer {
                 throw APIError(.unprocessableContent, "cannot_convert", ModelServer.scrub("\(error)", directory, filename))
             }
             let converted = try ModelConversion.readBack(output, source: source)
-            let (inputs, what) = try ModelConversion.verificationInputs(for: source, reference: try reference(), samples: 16)
-            let verification = try ModelConversion.verify(source: source.model, converted: converted, inputs: inputs,
-                                                          description: what, atol: 1e-5, rtol: 0)
+            let verification = try ModelConversion.verify(source.model, converted, reference: try reference(), samples: 16,
+                                                          sourcePath: name, atol: ModelServer.atol, rtol: 0)
             return (description, verification)
         }
         let bytes = try InputFile.read(output, maxBytes: 1 << 30)
@@ -110,7 +112,7 @@ extension ModelServer {
             "file": filename, "written": description, "passed": verification.passed,
             // Directories stay on the server; the file names say enough.
             "inputs": verification.inputs.replacingOccurrences(of: #"/(?:[^/\s]+/)+"#, with: "", options: .regularExpression),
-            "atol": Double(verification.atol), "rtol": Double(verification.rtol),
+            "atol": Double(ModelServer.atol), "rtol": 0.0,
             "outputs": verification.outputs.map {
                 ["max_abs_error": $0.maxAbsoluteError.isFinite ? Double($0.maxAbsoluteError) : -1,
                  "argmax_agreement": $0.argmaxAgreements, "samples": $0.samples,

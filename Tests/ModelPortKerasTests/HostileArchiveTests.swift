@@ -59,7 +59,7 @@ import TestSupport
     /// zipfile takes the last of two members of one name, ZIPFoundation the first.
     @Test func duplicateMembersAreRefused() throws {
         let error = Self.loadError(try Self.make("duplicate"))
-        #expect(error?.description.contains("more than one member named 'model.weights.h5'") == true, "\(String(describing: error))")
+        #expect(error?.description.contains("duplicate members named 'model.weights.h5'") == true, "\(String(describing: error))")
     }
 
     /// Inflation stops as soon as a member exceeds what it declares.
