@@ -150,8 +150,9 @@ let package = Package(
         .testTarget(
             name: "ModelPortServerTests",
             dependencies: [
-                "ModelPortServer", "ModelPortImage", "ModelPortFormats", "ModelPortRuntime", "ModelPortONNX", "TestSupport",
+                "ModelPortServer", "ModelPortImage", "ModelPortFormats", "ModelPortRuntime", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "ModelPortCLITests",

@@ -133,6 +133,14 @@ def expect_error(server, what, status, method, path, body=None, headers=None, co
     return payload
 
 
+def scratch_directories():
+    """The server's private upload and conversion directories (mkdtemp's six random characters)."""
+    return set(glob.glob(os.path.join(tempfile.gettempdir(), "modelport-serve-" + "[A-Za-z0-9]" * 6)))
+
+
+SCRATCH_BEFORE = scratch_directories()
+
+
 def malformed_requests(server):
     print("== Malformed requests to the running server")
     digit = open(os.path.join(REPO, "fixtures/images/3/drawn_3.png"), "rb").read()
@@ -183,7 +191,7 @@ def malformed_requests(server):
     # Valid requests still work after all of that.
     status, _, data = server.request("POST", "/api/predict", digit, png)
     check(status == 200 and json.loads(data)["label"] == 3, "a valid prediction still works", data[:200])
-    leftovers = glob.glob(os.path.join(tempfile.gettempdir(), "modelport-serve-*"))
+    leftovers = scratch_directories() - SCRATCH_BEFORE
     check(not leftovers, "uploads and conversions leave no files behind", str(leftovers))
 
 

@@ -27,7 +27,8 @@ public final class ComputeWorker: @unchecked Sendable {
 
     public init(maxBatch: Int = 64) {
         self.maxBatch = maxBatch
-        let thread = Thread { [unowned self] in self.loop() }
+        // The thread keeps the worker alive until `stop()` lets its loop end.
+        let thread = Thread { self.loop() }
         thread.name = "modelport-compute"
         thread.stackSize = 8 << 20
         thread.start()

@@ -57,7 +57,7 @@ struct ModelRouteTests {
             #expect(summary["passed"] as? Bool == true, "\(query): \(summary)")
             #expect((summary["inputs"] as? String)?.contains("200 reference samples") == true, "\(summary)")
             #expect(disposition.contains(".\(ext)\""), "\(disposition)")
-            let directory = TestPaths.temporaryDirectory("serve-convert")
+            let directory = TestPaths.temporaryDirectory("servertest-convert")
             let path = directory.appendingPathComponent("converted.\(ext)").path
             try Data(bytes).write(to: URL(fileURLWithPath: path))
             let converted = try AnyModelFile.loadTrusted(path)

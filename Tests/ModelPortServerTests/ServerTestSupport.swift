@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Logging
 @testable import ModelPortServer
 import NIOCore
 import TestSupport
@@ -9,7 +10,7 @@ import TestSupport
 enum TestServer {
     static let registry: ModelRegistry = {
         // A copy of the MLP in a directory of its own has no reference file beside it.
-        let alone = TestPaths.temporaryDirectory("serve-registry").appendingPathComponent("mlp_alone.h5")
+        let alone = TestPaths.temporaryDirectory("servertest-registry").appendingPathComponent("mlp_alone.h5")
         try! FileManager.default.copyItem(at: URL(fileURLWithPath: TestPaths.fixture("mnist_mlp.h5")), to: alone)
         return try! ModelRegistry.load([TestPaths.fixture("mnist_digit_model.h5"), TestPaths.fixture("coverage/cov_residual.keras"), alone.path])
     }()
@@ -22,18 +23,27 @@ enum TestServer {
 
     /// Runs `body` with a client of `server`'s routes.
     static func test<T: Sendable>(_ server: ModelServer = make(), _ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
-        let app = Application(router: server.router())
+        var logger = Logger(label: "serve-tests")
+        logger.logLevel = .warning
+        let app = Application(router: server.router(), logger: logger)
         return try await app.test(.router) { client in try await body(client) }
     }
 
     static func bytes(_ path: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
 }
 
+/// A JSON object from a response, handed out of the test client's closures.
+struct JSONBody: @unchecked Sendable, CustomStringConvertible {
+    let dictionary: [String: Any]
+    subscript(_ key: String) -> Any? { dictionary[key] }
+    var description: String { "\(dictionary)" }
+}
+
 /// A response's body as JSON.
-func json(_ response: TestResponse) throws -> [String: Any] {
+func json(_ response: TestResponse) throws -> JSONBody {
     let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body))
     guard let dictionary = object as? [String: Any] else { throw TestFailure("not a JSON object: \(object)") }
-    return dictionary
+    return JSONBody(dictionary: dictionary)
 }
 
 struct TestFailure: Error, CustomStringConvertible {

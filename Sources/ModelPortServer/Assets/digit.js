@@ -175,6 +175,9 @@ async function predictFiles(files) {
   try {
     const result = await apiJSON(`/api/predict${modelQuery()}`, { method: "POST", body: form });
     if (mine !== requestNumber) return;
+    document.getElementById("answer").hidden = true;
+    renderBars(null);
+    document.getElementById("timing").textContent = "";
     showBatch(result);
     setStatus(`Read ${result.predictions.length} images in ${result.elapsed_ms.toFixed(1)} ms: see the table below.`);
   } catch (error) {
