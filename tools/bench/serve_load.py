@@ -29,7 +29,7 @@ import urllib.request
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODEL = os.path.join(REPO, "fixtures", "mnist_digit_model.h5")
-IMAGE = os.path.join(REPO, "fixtures", "images", "3", "drawn_3.png")
+IMAGE = os.path.join(REPO, "fixtures", "images", "3", "font_3.png")
 START, END = "<!-- serve-load:start -->", "<!-- serve-load:end -->"
 
 
@@ -172,7 +172,7 @@ def main():
         section = "\n".join([
             START, "## Serving over HTTP: `modelport serve` vs FastAPI + Keras", "",
             f"`wrk --latency -t{args.wrk_threads} -c{args.connections} -d{args.duration}s` on loopback, POSTing "
-            f"`fixtures/images/3/drawn_3.png` ({os.path.getsize(IMAGE)} bytes) to `/api/predict` of each server in turn, "
+            f"`fixtures/images/3/font_3.png` ({os.path.getsize(IMAGE)} bytes; both servers read it as 3) to `/api/predict` of each server in turn, "
             f"after a 3 s warm-up; the same model (`fixtures/mnist_digit_model.h5`). Machine: {cpu}, {os.cpu_count()} cores, "
             f"shared with other work. Peer: {versions}, one uvicorn worker, `model.predict` per request "
             "(tools/bench/fastapi_digit_server.py). Peak RSS is the server process's VmHWM.", "",
