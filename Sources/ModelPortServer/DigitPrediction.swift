@@ -13,20 +13,43 @@ struct DigitPrediction: Sendable {
     var inverted: Bool
     var file: String?
 
-    func json(model: String, elapsedMilliseconds: Double?) -> [String: Any] {
-        var object: [String: Any] = [
-            "label": label,
-            "confidence": Double(probabilities.indices.contains(label) ? probabilities[label] : 0),
-            "probabilities": probabilities.map { $0.isFinite ? Double($0) as Any : NSNull() },
-            "preprocessed": stride(from: 0, to: preprocessed.count, by: 28).map { row in
-                preprocessed[row..<min(row + 28, preprocessed.count)].map { (Double($0) * 1000).rounded() / 1000 }
-            },
-            "inverted": inverted,
-            "model": model,
-        ]
-        if let file { object["file"] = file }
-        if let elapsedMilliseconds { object["elapsed_ms"] = (elapsedMilliseconds * 1000).rounded() / 1000 }
-        return object
+    /// The answer as a JSON object: `{confidence, elapsed_ms, file, inverted, label, model, preprocessed, probabilities}`.
+    func write(to json: inout JSONText, model: String, elapsedMilliseconds: Double?) {
+        json.raw("{")
+        json.key("confidence")
+        json.number(probabilities.indices.contains(label) ? Double(probabilities[label]) : 0)
+        if let elapsedMilliseconds {
+            json.key("elapsed_ms")
+            json.number((elapsedMilliseconds * 1000).rounded() / 1000)
+        }
+        if let file {
+            json.key("file")
+            json.string(file)
+        }
+        json.key("inverted")
+        json.raw(inverted ? "true" : "false")
+        json.key("label")
+        json.number(label)
+        json.key("model")
+        json.string(model)
+        json.key("preprocessed")
+        json.raw("[")
+        for row in stride(from: 0, to: preprocessed.count, by: 28) {
+            json.raw(row == 0 ? "[" : ",[")
+            for (k, x) in preprocessed[row..<min(row + 28, preprocessed.count)].enumerated() {
+                if k > 0 { json.raw(",") }
+                json.unitFraction(x)
+            }
+            json.raw("]")
+        }
+        json.raw("]")
+        json.key("probabilities")
+        json.raw("[")
+        for (k, p) in probabilities.enumerated() {
+            if k > 0 { json.raw(",") }
+            json.number(Double(p))
+        }
+        json.raw("]}")
     }
 
     /// An image's 28x28 MNIST-style input (`MNISTPreprocessor`, as `modelport predict` uses).

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import ModelPortRuntime
+import NIOCore
 
 /// `POST /api/predict`: images (multipart, or a raw PNG/JPEG body) or JSON
 /// pixels in, the model's answer out.
@@ -45,13 +46,25 @@ extension ModelServer {
             DigitPrediction(output: output, preprocessed: sample.pixels, inverted: sample.inverted, file: sample.file)
         }
         let elapsed = ModelServer.milliseconds(since: start)
+        var json = JSONText(capacity: 6000 * predictions.count + 200)
         if !batch, let only = predictions.first {
-            return try ModelServer.json(only.json(model: served.id, elapsedMilliseconds: elapsed))
+            only.write(to: &json, model: served.id, elapsedMilliseconds: elapsed)
+        } else {
+            json.raw("{")
+            json.key("elapsed_ms")
+            json.number((elapsed * 1000).rounded() / 1000)
+            json.key("model")
+            json.string(served.id)
+            json.key("predictions")
+            json.raw("[")
+            for (k, prediction) in predictions.enumerated() {
+                if k > 0 { json.raw(",") }
+                prediction.write(to: &json, model: served.id, elapsedMilliseconds: nil)
+            }
+            json.raw("]}")
         }
-        return try ModelServer.json([
-            "model": served.id, "elapsed_ms": (elapsed * 1000).rounded() / 1000,
-            "predictions": predictions.map { $0.json(model: served.id, elapsedMilliseconds: nil) },
-        ])
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
     }
 
     /// The samples in a request body, and whether the client sent a batch.
