@@ -103,6 +103,8 @@ def measure(name, command, url, args, env=None):
         # Warm-up: first requests pay for lazy initialisation (TensorFlow's graph tracing).
         run_wrk(url, 3, args.connections, args.wrk_threads)
         result = run_wrk(url, args.duration, args.connections, args.wrk_threads)
+        # What else the shared machine was doing meanwhile (both servers run under the same conditions only roughly).
+        result["load_average_1min"] = os.getloadavg()[0]
         result["peak_rss_mb"] = peak_rss_mb(process.pid)
         print(f"   {result['requests_per_second']:.1f} requests/s, p50 {result['p50_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms, "
               f"{result['socket_errors']} socket errors, {result['non_2xx']} non-2xx, peak RSS {result['peak_rss_mb']:.0f} MB", flush=True)
@@ -164,11 +166,11 @@ def main():
         if "modelport_unbatched" in results:
             rows.append(("modelport serve --max-batch 1 (no batching)", results["modelport_unbatched"]))
         rows.append(("FastAPI + uvicorn + Keras", f))
-        table = ["| server | requests/s | p50 (ms) | p99 (ms) | socket errors | non-2xx | peak RSS (MB) |",
-                 "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        table = ["| server | requests/s | p50 (ms) | p99 (ms) | socket errors | non-2xx | peak RSS (MB) | machine load (1 min) |",
+                 "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for name, r in rows:
             table.append(f"| {name} | {r['requests_per_second']:.1f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
-                         f"{r['socket_errors']} | {r['non_2xx']} | {r['peak_rss_mb']:.0f} |")
+                         f"{r['socket_errors']} | {r['non_2xx']} | {r['peak_rss_mb']:.0f} | {r['load_average_1min']:.1f} |")
         section = "\n".join([
             START, "## Serving over HTTP: `modelport serve` vs FastAPI + Keras", "",
             f"`wrk --latency -t{args.wrk_threads} -c{args.connections} -d{args.duration}s` on loopback, POSTing "
