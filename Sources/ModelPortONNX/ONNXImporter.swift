@@ -48,7 +48,9 @@ public enum ONNXImporter {
     }
 
     /// Builds the runtime model of a parsed ONNX model.
-    public static func buildModel(_ proto: ONNXModelProto, file: String) throws -> any Model {
+    /// - Parameter weightLimit: the most bytes its constants and layer
+    ///   weights may take together, checked before each is allocated.
+    public static func buildModel(_ proto: ONNXModelProto, file: String, weightLimit: Int = MemoryBudget.limit) throws -> any Model {
         guard let opset = proto.defaultOpset else {
             throw ONNXError(file: file, message: "the model imports no default-domain (ai.onnx) opset")
         }
@@ -56,7 +58,7 @@ public enum ONNXImporter {
             throw ONNXError(file: file, message: "opset \(opset) is not supported (ModelPort imports opsets \(supportedOpsets.lowerBound) to \(supportedOpsets.upperBound)); convert it with onnx.version_converter first")
         }
         let graph = proto.graph
-        let c = ONNXImportContext(file: file, opset: Int(opset), graph: graph)
+        let c = ONNXImportContext(file: file, opset: Int(opset), graph: graph, weights: WeightBudget(limit: weightLimit))
         for tensor in graph.initializers { c.constants[tensor.name] = try c.decode(tensor) }
         let graphInputs = graph.inputs.filter { c.constants[$0.name] == nil }
         guard !graphInputs.isEmpty else { throw ONNXError(file: file, message: "the graph has no inputs") }
@@ -123,7 +125,7 @@ public enum ONNXImporter {
         var total = 1
         for d in dims.dropFirst() {
             guard case .value(let v) = d, v >= 1, v <= Int64(maxInputElements) else {
-                throw ONNXError(file: file, message: "graph input '\(input.name)' has a dimension \(d) after the batch axis; ModelPort needs fixed positive sample sizes")
+                throw ONNXError(file: file, message: "graph input '\(input.name)' has a dimension \(d) after the batch axis; ModelPort needs fixed sample sizes from 1 to \(maxInputElements)")
             }
             total *= Int(v)
             guard total <= maxInputElements else {
