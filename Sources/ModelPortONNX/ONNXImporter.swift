@@ -76,6 +76,10 @@ public enum ONNXImporter {
                 throw c.error("operator '\(node.opType)' is not supported (ModelPort imports: \(supportedOps.joined(separator: ", ")))")
             }
             guard !node.outputs.isEmpty else { throw c.error("node has no outputs") }
+            let needed = ONNXOpImporters.minimumInputs[node.opType] ?? 1
+            guard node.inputs.count >= needed else {
+                throw c.error("\(node.opType) needs at least \(needed) input\(needed == 1 ? "" : "s"), the node has \(node.inputs.count)")
+            }
             try importer(node, index, c)
         }
         c.current = nil

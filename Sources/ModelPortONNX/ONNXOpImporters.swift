@@ -31,6 +31,16 @@ enum ONNXOpImporters {
     ]
 
     static var supportedOps: [String] { table.keys.sorted() }
+
+    /// Inputs each operator needs at least (from the ONNX operator schemas),
+    /// where that is not one; importers index inputs up to this count.
+    static let minimumInputs: [String: Int] = [
+        "Constant": 0,
+        "Gather": 2, "Slice": 3, "Conv": 2, "ConvTranspose": 2, "Gemm": 2, "MatMul": 2,
+        "BatchNormalization": 5, "LayerNormalization": 2, "Reshape": 2,
+        "Add": 2, "Sub": 2, "Mul": 2, "Div": 2, "Pow": 2, "PRelu": 2, "Pad": 2,
+        "GreaterOrEqual": 2, "Where": 3, "Tile": 2,
+    ]
 }
 
 /// A node's attributes, read by name; `finish()` rejects any attribute no
@@ -227,6 +237,9 @@ private func importConcat(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) 
     }
     let values = try inputs.map { try c.value($0) }
     let first = values[0]
+    guard values.allSatisfy({ $0.onnxShape.count == first.onnxShape.count }) else {
+        throw c.error("Concat of tensors of different ranks \(values.map(\.onnxShape)) is not supported")
+    }
     let rank = first.onnxShape.count + 1
     let onnxAxis = axis < 0 ? axis + rank : axis
     guard onnxAxis >= 1, onnxAxis < rank else { throw c.error("Concat on axis \(axis) (the batch axis or outside the rank) is not supported") }
@@ -244,6 +257,9 @@ private func importSlice(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) t
     let starts = try c.ints(n.inputs[1]), ends = try c.ints(n.inputs[2])
     let axes = n.inputs.count > 3 && !n.inputs[3].isEmpty ? try c.ints(n.inputs[3]) : Array(0..<starts.count)
     let steps = n.inputs.count > 4 && !n.inputs[4].isEmpty ? try c.ints(n.inputs[4]) : [Int](repeating: 1, count: starts.count)
+    guard ends.count == starts.count, axes.count == starts.count, steps.count == starts.count else {
+        throw c.error("Slice starts \(starts), ends \(ends), axes \(axes) and steps \(steps) differ in length")
+    }
     guard steps.allSatisfy({ $0 == 1 }) else { throw c.error("Slice with steps \(steps) is not supported (only 1)") }
     func clamp(_ k: Int, _ size: Int) -> Int { max(0, min(size, k < 0 ? k + size : k)) }
     if c.isConstant(n.inputs[0]) {
@@ -546,7 +562,7 @@ private func importLayerNormalization(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImp
     guard n.outputs.count == 1 || n.outputs.dropFirst().allSatisfy({ $0.isEmpty || c.consumers[$0] == nil }) else {
         throw c.error("the mean / inverse standard deviation outputs are not supported")
     }
-    let f = x.onnxShape.last!
+    guard let f = x.onnxShape.last else { throw c.error("input has no feature axis") }
     let scale = try c.constant(n.inputs[1])
     let bias = n.inputs.count > 2 && !n.inputs[2].isEmpty ? try c.constant(n.inputs[2]) : nil
     guard scale.values.count == f, bias == nil || bias!.values.count == f else { throw c.error("scale/bias are not per feature (\(f))") }
@@ -744,8 +760,8 @@ private func importVariadic(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext
     let inputs = try n.inputs.map { try c.value($0) }
     let first = inputs[0]
     if inputs.count == 1 { output(n, c, first); return }
+    guard inputs.allSatisfy({ $0.onnxShape == first.onnxShape }) else { throw c.error("broadcasting between computed tensors is not supported") }
     let aligned = try inputs.map { try c.materialize($0, first.perm) }
-    guard aligned.allSatisfy({ $0.onnxShape == first.onnxShape }) else { throw c.error("broadcasting between computed tensors is not supported") }
     let operation: Merge.Operation = ["Sum": .add, "Mean": .average, "Max": .maximum, "Min": .minimum][n.opType]!
     let node = try c.add(Merge(name: c.layerName(operation.rawValue), operation: operation), aligned)
     output(n, c, ImportedValue(node: node, onnxShape: first.onnxShape, perm: first.perm))

@@ -102,6 +102,28 @@ struct HostileGraphTests {
         Self.expectError(proto, "unsqueeze_repeated.onnx", "Unsqueeze on axes")
     }
 
+    @Test func missingInputsAndMismatchedListsAreErrors() {
+        // Nodes with fewer inputs than their operator has (importers indexed past the end).
+        for (op, inputs) in [("BatchNormalization", ["x"]), ("Gemm", ["x"]), ("Where", ["x"]), ("Conv", ["x"]), ("Reshape", ["x"])] {
+            let proto = Self.model([1, 4, 4], [ONNXNodeProto(name: "short", opType: op, inputs: inputs, outputs: ["y"])])
+            Self.expectError(proto, "short_\(op).onnx", "node 'short' (\(op)): \(op) needs at least")
+        }
+        // Slice with starts shorter than its axes.
+        let slice = Self.model([1, 8, 8], [ONNXNodeProto(name: "crop", opType: "Slice", inputs: ["x", "starts", "ends", "axes"], outputs: ["y"])], [
+            ONNXTensorProto(name: "starts", shape: [1], int64s: [1]), ONNXTensorProto(name: "ends", shape: [2], int64s: [7, 7]),
+            ONNXTensorProto(name: "axes", shape: [2], int64s: [2, 3]),
+        ])
+        Self.expectError(slice, "slice_lengths.onnx", "differ in length")
+        // Concat and Sum of tensors of different ranks.
+        for op in ["Concat", "Sum"] {
+            let proto = Self.model([4, 4], [
+                ONNXNodeProto(name: "flat", opType: "Flatten", inputs: ["x"], outputs: ["f"]),
+                ONNXNodeProto(name: "join", opType: op, inputs: ["x", "f"], outputs: ["y"], attributes: op == "Concat" ? [ONNXAttribute("axis", .int(1))] : []),
+            ])
+            Self.expectError(proto, "ranks_\(op).onnx", "node 'join' (\(op))")
+        }
+    }
+
     @Test func gatherIndicesBeyondIntegersAreErrors() {
         let nodes = [
             ONNXNodeProto(name: "shape", opType: "Shape", inputs: ["x"], outputs: ["s"]),
