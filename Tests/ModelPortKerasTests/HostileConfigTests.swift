@@ -107,3 +107,33 @@ struct HostileConfigTests {
         #expect(try Self.build(normalization, limit: 1 << 20).used == 4 * 16 * 4)
     }
 }
+
+extension HostileConfigTests {
+    @Test func deeplyNestedJSONOnASmallStack() throws {
+        // JSON nested as deep as the parser allows, decoded on a thread with a
+        // 512 KB stack (what a server's worker thread may have).
+        final class Outcomes: @unchecked Sendable { var messages: [String] = [] }
+        let outcomes = Outcomes()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            // Two JSON levels per step: up to the limit, just past it, just
+            // inside Foundation's own limit of 512 (this overflowed the
+            // stack: SIGSEGV), and far past everything.
+            for depth in [JSONValue.maxDepth / 2, JSONValue.maxDepth / 2 + 1, 250, 100_000] {
+                let json = String(repeating: #"{"a": ["#, count: depth) + String(repeating: "]}", count: depth)
+                outcomes.messages.append(HostileConfigTests.importError(json))
+            }
+            done.signal()
+        }
+        thread.stackSize = 512 << 10
+        thread.start()
+        done.wait()
+        #expect(outcomes.messages.count == 4)
+        for message in outcomes.messages { #expect(message.hasPrefix("hostile.json: "), "\(message)") }
+        // At the limit the text parses (and is then no model config); past it, it is refused before decoding.
+        #expect(try JSONValue.parse(String(repeating: "[", count: JSONValue.maxDepth) + String(repeating: "]", count: JSONValue.maxDepth)) != .null)
+        #expect(throws: JSONValue.TooDeep.self) { try JSONValue.parse(String(repeating: "[", count: JSONValue.maxDepth + 1)) }
+        // Brackets inside strings do not count.
+        #expect(try JSONValue.parse(#"{"a": "[[[[\"[[[["}"#)["a"]?.string == #"[[[["[[[["#)
+    }
+}
