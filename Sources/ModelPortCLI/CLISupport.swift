@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
+import ModelPortFormats
+import ModelPortFiles
 import ModelPortKeras
 import ModelPortRuntime
+import ModelPortValidation
 
 /// Prints a user-facing error for a failure that is not a usage mistake and
 /// exits with status 2 (1 is reserved for "outputs differ").
@@ -22,8 +25,11 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ message: String) { description = message }
 }
 
+/// Writes `message` to standard error with control characters escaped (a
+/// file name from a stranger must not drive the terminal).
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    let safe = DisplayPath.escapingControlCharacters(message, keepNewlines: true)
+    FileHandle.standardError.write(Data((safe + "\n").utf8))
 }
 
 /// `(None, 26, 26, 32)`, as Keras prints shapes.
@@ -74,4 +80,9 @@ struct TextTable {
 /// turning any failure into an error that names it.
 func loadModel(_ path: String) throws -> AnyModelFile {
     try AnyModelFile.load(path)
+}
+
+/// Reads a reference file (in an isolated process with `--untrusted`).
+func readReference(_ path: String) throws -> ReferenceData {
+    Untrusted.enabled ? try Untrusted.readReference(path) : try ReferenceData.read(path)
 }

@@ -24,6 +24,7 @@ private let hdf5Runtime: HDF5Runtime = {
     defer { hdf5Lock.unlock() }
     _ = H5open()
     mp_silence_errors()
+    if mp_disable_plugins() < 0 { clearHDF5ErrorStack() }
     var lapl = mp_make_no_external_links_lapl()
     if lapl < 0 {
         clearHDF5ErrorStack()
@@ -56,7 +57,31 @@ func withHDF5<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
 func takeHDF5ErrorMessage() -> String {
     var buffer = [CChar](repeating: 0, count: 1100)
     buffer.withUnsafeMutableBufferPointer { mp_take_error_message($0.baseAddress!) }
-    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    return describeHDF5Failure(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+}
+
+/// HDF5's error stack ("truncated file: eof = 5000, sblock->base_addr = 0, ...;
+/// unable to open file") in words for the person who gave the file: the
+/// failures it recognises named plainly, library internals (function names,
+/// struct fields) left out, repeats dropped (a failure deep in a chain of
+/// links repeats the same words once per level).
+func describeHDF5Failure(_ stack: String) -> String {
+    let lower = stack.lowercased()
+    if lower.contains("truncated file") {
+        return "the file is truncated (shorter than its HDF5 header says: damaged, or not copied completely)"
+    }
+    if lower.contains("too many links") || lower.contains("link traversal") {
+        return "a link inside the file leads in a loop (too many soft links)"
+    }
+    if lower.contains("filter") && (lower.contains("not available") || lower.contains("can't open") || lower.contains("plugin")) {
+        return "its data needs an HDF5 compression filter that is not available (filter plugins are never loaded)"
+    }
+    var seen = Set<Substring>()
+    let plain = stack.split(separator: "; ").filter { part in
+        !part.contains("->") && part.range(of: #"\bH5[A-Z]{1,2}_|\b[a-z]+_[a-z_]+\b|=\s*\d"#, options: .regularExpression) == nil
+    }.filter { seen.insert($0).inserted }
+    return plain.isEmpty ? (stack.isEmpty ? "" : "HDF5 cannot read its internal structure (the file is damaged)")
+        : plain.joined(separator: "; ")
 }
 
 /// Discards HDF5's current error stack (after a probe whose failure is an answer).
