@@ -54,6 +54,19 @@ public enum JSONValue: Sendable, Equatable, Codable {
         return try decoder.decode(JSONValue.self, from: Data(text.utf8))
     }
 
+    /// Parses the JSON text of `what` in `file` (`"the 'model_config' attribute"`).
+    /// - Throws: `KerasImportError` naming the file: `what` "is not valid
+    ///   JSON" (or `invalid`, when given), or nests too deep.
+    static func parse(_ text: String, file: String, what: String, invalid: String? = nil) throws -> JSONValue {
+        do {
+            return try parse(text)
+        } catch let tooDeep as TooDeep {
+            throw KerasImportError(file: file, message: "\(what) is \(tooDeep)")
+        } catch {
+            throw KerasImportError(file: file, message: invalid ?? "\(what) is not valid JSON")
+        }
+    }
+
     /// Counts bracket nesting outside strings, without recursion.
     private static func checkDepth(_ text: String) throws {
         var depth = 0, inString = false, escaped = false

@@ -91,7 +91,7 @@ enum KerasModelConfig {
             throw refuse("would produce an output of shape \(shape), too large to address")
         }
         guard bytes / MemoryLayout<Float>.size <= maxSampleElements else {
-            throw refuse("would produce \(shape) (\(bytes / MemoryLayout<Float>.size) elements per sample), more than ModelPort accepts (\(maxSampleElements))")
+            throw refuse("would produce \(shape) (\(bytes / MemoryLayout<Float>.size) elements per sample), larger than ModelPort accepts (\(maxSampleElements))")
         }
         do {
             try MemoryBudget.check(bytes, for: "one sample of its output (\(shape))")

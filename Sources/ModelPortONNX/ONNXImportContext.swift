@@ -137,7 +137,7 @@ final class ONNXImportContext {
             throw self.error("\(typeName) would produce an output of shape \(shape), too large to address")
         }
         guard bytes / MemoryLayout<Float>.size <= Self.maxSampleElements else {
-            throw error("\(typeName) would produce \(shape) (\(bytes / 4) elements per sample), more than ModelPort accepts (\(Self.maxSampleElements))")
+            throw error("\(typeName) would produce \(shape) (\(bytes / 4) elements per sample), larger than ModelPort accepts (\(Self.maxSampleElements))")
         }
         do {
             try MemoryBudget.check(bytes, for: "one sample of the output of \(typeName) (\(shape))")
@@ -163,7 +163,7 @@ final class ONNXImportContext {
         var total = 1
         for d in dims {
             let (p, overflow) = total.multipliedReportingOverflow(by: d)
-            guard !overflow else { throw error("\(what) \(dims) has more elements than can be addressed") }
+            guard !overflow else { throw error("\(what) \(dims) is too large: its sizes multiply past what can be addressed") }
             total = p
         }
         return total
@@ -172,8 +172,11 @@ final class ONNXImportContext {
     /// Requires every value of an attribute such as `pads` or `strides` to
     /// lie in `range` (by default 0...maxWindowValue).
     func checkWindow(_ values: [Int], _ what: String, range: ClosedRange<Int> = 0...maxWindowValue) throws {
-        guard values.allSatisfy({ range.contains($0) }) else {
-            throw error("\(what) \(values) must lie in \(range.lowerBound)...\(range.upperBound)")
+        if let v = values.first(where: { $0 > range.upperBound }) {
+            throw error("\(what) \(values) are too large: \(v) is more than ModelPort accepts (\(range.upperBound))")
+        }
+        if let v = values.first(where: { $0 < range.lowerBound }) {
+            throw error("\(what) \(values) are invalid: \(v) is less than \(range.lowerBound)")
         }
     }
 
@@ -181,8 +184,9 @@ final class ONNXImportContext {
     /// - Throws: when it is not a whole number or beyond ±2^53 (where
     ///   ModelPort's Double constants stop being exact).
     func integer(_ value: Double, in name: String) throws -> Int64 {
-        guard value.rounded() == value, abs(value) <= 0x1p53 else {
-            throw error("input '\(name)' holds \(value) where an integer of at most 2^53 in size is needed")
+        guard value.rounded() == value else { throw error("input '\(name)' holds \(value) where a whole number is needed") }
+        guard abs(value) <= 0x1p53 else {
+            throw error("input '\(name)' holds \(value), too large for an integer ModelPort can use (at most 2^53 in size)")
         }
         return Int64(value)
     }

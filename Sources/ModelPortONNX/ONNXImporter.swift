@@ -128,8 +128,14 @@ public enum ONNXImporter {
         var shape: [Int] = []
         var total = 1
         for d in dims.dropFirst() {
-            guard case .value(let v) = d, v >= 1, v <= Int64(maxInputElements) else {
-                throw ONNXError(file: file, message: "graph input '\(input.name)' has a dimension \(d) after the batch axis; ModelPort needs fixed sample sizes from 1 to \(maxInputElements)")
+            guard case .value(let v) = d else {
+                throw ONNXError(file: file, message: "graph input '\(input.name)' has a dimension \(d) after the batch axis; ModelPort needs a fixed sample shape")
+            }
+            guard v >= 1 else {
+                throw ONNXError(file: file, message: "graph input '\(input.name)' has an invalid dimension \(v) in its shape (sizes must be positive)")
+            }
+            guard v <= Int64(maxInputElements) else {
+                throw ONNXError(file: file, message: "graph input '\(input.name)' has a dimension \(v), larger than ModelPort accepts (\(maxInputElements) elements per sample)")
             }
             total *= Int(v)
             guard total <= maxInputElements else {

@@ -593,6 +593,9 @@ private func importReshape(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext)
     let x = try c.value(n.inputs[0])
     let target = try c.symbolicInts(n.inputs[1])
     guard !target.isEmpty else { throw c.error("Reshape to a scalar is not supported") }
+    guard !target.contains(where: { if case .known(let v) = $0 { return v < -1 } else { return false } }) else {
+        throw c.error("Reshape target \(target) is invalid: sizes must be positive, 0 (copy) or -1 (infer), none negative")
+    }
     let size = try c.product(x.onnxShape, of: "input shape")
     var sample: [Int] = []
     for (k, d) in target.enumerated().dropFirst() {

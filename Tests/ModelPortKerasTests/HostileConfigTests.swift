@@ -44,7 +44,7 @@ struct HostileConfigTests {
         let upsampling = [(String, String)](repeating: ("UpSampling2D", #""size": [4096, 4096], "interpolation": "nearest""#), count: 5)
         let message = Self.importError(Self.sequential("[null, 28, 28, 1]", upsampling))
         #expect(message.hasPrefix("hostile.json: layer 'upsampling2d_1' (UpSampling2D): would produce [114688, 114688, 1]"), "\(message)")
-        #expect(message.contains("more than ModelPort accepts"), "\(message)")
+        #expect(message.contains("larger than ModelPort accepts"), "\(message)")
         // Flatten and RepeatVector, repeated, reach 2^63 the same way.
         let repeats = [(String, String)](repeating: ("Flatten", #""data_format": "channels_last""#), count: 3).flatMap {
             [$0, ("RepeatVector", #""n": 1048576"#)]

@@ -62,14 +62,15 @@ struct HostileGraphTests {
     // MARK: - Integer overflow (these trapped with SIGILL)
 
     @Test func reshapeTargetsBeyondAddressableSizesAreErrors() {
-        Self.expectError(Self.reshape([-1, 1 << 40, 1 << 40, 1]), "reshape_2p40.onnx", "more elements than can be addressed")
-        Self.expectError(Self.reshape([-1, Int64.max]), "reshape_int64max.onnx", "integer of at most 2^53")
-        Self.expectError(Self.reshape([-1, Int64.min]), "reshape_int64min.onnx", "integer of at most 2^53")
-        Self.expectError(Self.reshape([1 << 62, 4, -1]), "reshape_2p62.onnx", "integer of at most 2^53")
+        Self.expectError(Self.reshape([-1, 1 << 40, 1 << 40, 1]), "reshape_2p40.onnx", "is too large")
+        Self.expectError(Self.reshape([-1, Int64.max]), "reshape_int64max.onnx", "too large for an integer")
+        Self.expectError(Self.reshape([-1, Int64.min]), "reshape_int64min.onnx", "too large for an integer")
+        Self.expectError(Self.reshape([1 << 62, 4, -1]), "reshape_2p62.onnx", "too large for an integer")
         // A float shape constant far outside Int64.
         var proto = Self.reshape([-1, 16])
         proto.graph.initializers = [ONNXTensorProto(name: "shape", shape: [2], floats: [-1, 1e30])]
-        Self.expectError(proto, "reshape_float.onnx", "integer of at most 2^53")
+        Self.expectError(proto, "reshape_float.onnx", "too large for an integer")
+        Self.expectError(Self.reshape([-7, -1]), "reshape_negative.onnx", "Reshape target [-7, -1] is invalid")
         // Every message names the node.
         #expect(Self.expectError(Self.reshape([-1, 1 << 40, 1 << 40, 1]), "reshape_node.onnx", "Reshape target").contains("node 'reshape' (Reshape)"))
     }
@@ -131,7 +132,7 @@ struct HostileGraphTests {
             ONNXNodeProto(name: "reshape", opType: "Reshape", inputs: ["x", "g"], outputs: ["y"]),
         ]
         let proto = Self.model([4, 4], nodes, [ONNXTensorProto(name: "i", shape: [2], floats: [0, .infinity])])
-        Self.expectError(proto, "gather_infinity.onnx", "integer of at most 2^53")
+        Self.expectError(proto, "gather_infinity.onnx", "too large for an integer")
     }
 
     // MARK: - Sizes checked before allocation
@@ -146,7 +147,7 @@ struct HostileGraphTests {
         }
         let scales = ONNXTensorProto(name: "scales", shape: [4], floats: [1, 1, 65536, 65536])
         let proto = Self.model([1, 64, 64], [resize("up1", "x", "h"), resize("up2", "h", "y")], [scales])
-        Self.expectError(proto, "resize_huge.onnx", "more than ModelPort accepts")
+        Self.expectError(proto, "resize_huge.onnx", "larger than ModelPort accepts")
         // A factor beyond any window is refused by itself.
         let beyond = Self.model([1, 8, 8], [resize("up", "x", "y")], [ONNXTensorProto(name: "scales", shape: [4], floats: [1, 1, 1_048_576, 1])])
         Self.expectError(beyond, "resize_factor.onnx", "Resize is supported")
