@@ -35,6 +35,8 @@ struct Evaluate: ParsableCommand {
 
     @OptionGroup var data: DatasetOptions
 
+    @OptionGroup var runtime: RuntimeOptions
+
     @Flag(help: "Print one JSON object (loss, accuracy, confusion matrix, classification report in scikit-learn's output_dict layout, labels and predictions).")
     var json = false
 
@@ -43,8 +45,10 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
+            runtime.apply()
             let file = try loadModel(model)
             let set = try data.load().reshapedSamples(file.model.inputShape)
+            try MemoryBudget.checkInference(file.model, batch: set.images.batchCount, file: model)
             let probabilities = try file.model.predict(set.images)
             let evaluation = try Evaluation(probabilities: probabilities, labels: set.labels, classNames: set.classNames, inputs: set.images)
             if json {

@@ -69,6 +69,8 @@ struct Predict: ParsableCommand {
     @Option(help: ArgumentHelp("Where --dump writes (default: <layer>.activations.h5).", valueName: "file"))
     var dumpFile: String?
 
+    @OptionGroup var runtime: RuntimeOptions
+
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if top < 1 { throw ValidationError("--top must be at least 1") }
@@ -81,6 +83,7 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
+            runtime.apply()
             if let input { try predictSamples(input) } else { try predictImages() }
         }
     }
@@ -108,6 +111,7 @@ struct Predict: ParsableCommand {
         guard shape.reduce(1, *) == 28 * 28 else {
             throw CLIError("\(model): the model takes inputs of shape \(shape); images are preprocessed to 28x28 MNIST digits")
         }
+        try MemoryBudget.checkInference(file.model, batch: results.count, file: model)
         let batch = Tensor(shape: [results.count] + shape, scalars: results.flatMap { $0.image.pixels })
         let outputs = try file.model.predict(batch)
         if let dump { try writeDump(file.model, batch, dump) }
@@ -207,6 +211,7 @@ struct Predict: ParsableCommand {
     private func predictSamples(_ input: String) throws {
         let file = try loadModel(model)
         let batch = try InputBatch.load(input, labelsPath: labels, sampleShape: file.model.inputShape, limit: limit)
+        try MemoryBudget.checkInference(file.model, batch: batch.inputs.batchCount, file: model)
         let outputs = try file.model.predict(batch.inputs)
         if let dump { try writeDump(file.model, batch.inputs, dump) }
         let classes = argmaxPerSample(outputs)
