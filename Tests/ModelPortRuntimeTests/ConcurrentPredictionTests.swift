@@ -1,0 +1,52 @@
+import Foundation
+import ModelPortRuntime
+import Testing
+import TestSupport
+
+/// Many threads predicting on one loaded model at once get exactly what one
+/// thread gets: the layers share weights (and their packed copies) but no
+/// mutable state, and the intra-op pool serves one caller at a time.
+struct ConcurrentPredictionTests {
+    @Test func sixteenThreadsMatchOneThread() throws {
+        let architecture = try #require(TutorialArchitecture.named("mnist_digit_model"))
+        let model = architecture.makeModel()
+        Initializers.initialize(model, seed: 7)
+        let threads = 16, rounds = 20
+        // Batches of 1 (the intra-op pool) and of 5 (chunks over threads).
+        let inputs = (0..<rounds).map { randomTensor([$0 % 2 == 0 ? 1 : 5] + model.inputShape, seed: UInt64($0)) }
+        let expected = try inputs.map { try model.predict($0) }
+
+        nonisolated(unsafe) var mismatches: [String] = []
+        let lock = NSLock()
+        let finished = DispatchGroup()
+        for t in 0..<threads {
+            finished.enter()
+            let thread = Thread {
+                defer { finished.leave() }
+                for round in 0..<rounds {
+                    let k = (round + t) % rounds
+                    let got: Tensor
+                    do { got = try model.predict(inputs[k]) } catch {
+                        lock.withLock { mismatches.append("thread \(t), input \(k): \(error)") }
+                        continue
+                    }
+                    if got.shape != expected[k].shape || got.scalars != expected[k].scalars {
+                        lock.withLock { mismatches.append("thread \(t), input \(k): max difference \(maxAbsDifference(got, expected[k]))") }
+                    }
+                }
+            }
+            thread.start()
+        }
+        try #require(finished.wait(timeout: .now() + 120) == .success, "\(threads) threads x \(rounds) predictions did not finish in 120 s")
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+    }
+
+    /// The estimate grows with the batch, and sizes that overflow are errors, not traps.
+    @Test func estimateOverflowThrows() throws {
+        let model = try #require(TutorialArchitecture.named("mnist_digit_model")).makeModel()
+        let small = try MemoryEstimate.inferenceBytes(model, batch: 1, threads: 1)
+        let larger = try MemoryEstimate.inferenceBytes(model, batch: 1000, threads: 1)
+        #expect(small > 0 && larger > small)
+        #expect(throws: RuntimeError.self) { try MemoryEstimate.inferenceBytes(model, batch: Int.max / 2, threads: 1) }
+    }
+}
