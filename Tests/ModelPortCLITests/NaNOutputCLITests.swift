@@ -68,3 +68,21 @@ struct NaNOutputCLITests {
         #expect(healthy.exited(0), "\(healthy.summary)")
     }
 }
+
+extension NaNOutputCLITests {
+    /// `evaluate` on NaN outputs: no accuracy from argmax-over-NaN, valid JSON, exit 1.
+    @Test func evaluateReportsNaN() throws {
+        let directory = TestPaths.temporaryDirectory("nan")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = try Self.nanModel(in: directory)
+        let json = try runModelPortBounded(["evaluate", model, "--images", "fixtures/images", "--json"])
+        #expect(json.exited(1), "\(json.summary)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json.stdout)")
+        #expect(object["accuracy"] == nil)
+        #expect((object["nan_samples"] as? Int).map { $0 > 0 } == true)
+        #expect(json.stderr.contains("\(model) produced NaN outputs"), "\(json.stderr)")
+        let plain = try runModelPortBounded(["evaluate", model, "--images", "fixtures/images"])
+        #expect(plain.exited(1), "\(plain.summary)")
+        #expect(!plain.stdout.contains("accuracy"), "\(plain.stdout)")
+    }
+}
