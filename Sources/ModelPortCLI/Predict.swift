@@ -205,6 +205,8 @@ struct Predict: ParsableCommand {
 
     private func writeDump(_ model: any Model, _ inputs: Tensor, _ layer: String) throws {
         let path = dumpFile ?? "\(layer).activations.h5"
+        try MemoryBudget.check(MemoryEstimate.layerOutputsBytes(model, batch: inputs.batchCount),
+                               for: "\(self.model): every layer's output for --dump on a batch of \(inputs.batchCount)")
         try LayerDump.write(model: model, inputs: inputs, layer: layer, to: path)
         printError("wrote \(layer)'s activations for \(inputs.batchCount) samples to \(path)")
     }

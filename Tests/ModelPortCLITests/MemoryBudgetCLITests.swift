@@ -48,6 +48,20 @@ struct MemoryBudgetCLITests {
         #expect(estimate >= featureMap)
     }
 
+    /// `predict --dump` keeps every layer's output for the whole input at once:
+    /// checked on its own, after the prediction itself fitted.
+    @Test func dumpIsChecked() throws {
+        let directory = TestPaths.temporaryDirectory("budget")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let images = TestPaths.mnistDirectory.appendingPathComponent("t10k-images-idx3-ubyte.gz").path
+        let dump = directory.appendingPathComponent("dump.h5").path
+        let run = try runModelPortBounded(["predict", model, "--input", images, "--dump", "conv2d", "--dump-file", dump,
+                                           "--memory-limit", "200M"], timeout: 60, addressSpace: addressSpace)
+        #expect(run.exited(2), "\(run.summary)")
+        #expect(run.stderr.contains("\(model): every layer's output for --dump on a batch of 10000"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dump))
+    }
+
     /// --memory-limit on each command that runs a model.
     @Test func memoryLimitOption() throws {
         let cases: [(arguments: [String], batch: String)] = [

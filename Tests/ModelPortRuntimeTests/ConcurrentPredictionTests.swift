@@ -50,3 +50,18 @@ struct ConcurrentPredictionTests {
         #expect(throws: RuntimeError.self) { try MemoryEstimate.inferenceBytes(model, batch: Int.max / 2, threads: 1) }
     }
 }
+
+/// Shapes whose element count overflows are refused when the model is built,
+/// instead of trapping wherever the count is first taken.
+struct ModelShapeOverflowTests {
+    @Test func sequentialRefusesUnaddressableShapes() throws {
+        let huge = 1 << 40
+        #expect(throws: RuntimeError.self) {
+            try Sequential(name: "huge", inputShape: [huge, huge, 1], layers: [Dense(name: "dense", inputUnits: 1, units: 2)])
+        }
+        // An addressable input, but an output of 2^41 x 2^41 elements.
+        #expect(throws: RuntimeError.self) {
+            try Sequential(name: "huge", inputShape: [huge * 2], layers: [RepeatVector(name: "repeat", count: huge * 2)])
+        }
+    }
+}

@@ -42,6 +42,16 @@ public enum MemoryEstimate {
         return try MemoryBudget.sum(weightBytes(model), product(MemoryLayout<Float>.size, floats))
     }
 
+    /// Bytes of `Model.layerOutputs` on `batch` samples: every layer's
+    /// output for the whole batch at once, weights included.
+    /// - Throws: `RuntimeError` when a size overflows.
+    public static func layerOutputsBytes(_ model: any Model, batch: Int) throws -> Int {
+        var perSample = try model.inputShapes.reduce(0) { try MemoryBudget.sum($0, elements($1)) }
+        for row in model.summary { perSample = try MemoryBudget.sum(perSample, elements(row.outputShape)) }
+        let floats = try product(max(0, batch), perSample)
+        return try MemoryBudget.sum(weightBytes(model), product(MemoryLayout<Float>.size, floats))
+    }
+
     /// Peak bytes of training on batches of `batchSize` with `threads`
     /// threads in pieces of `pieceSize` samples (as `Trainer` splits them),
     /// with an optimizer keeping `optimizerSlots` values per weight (Adam: 2).

@@ -115,7 +115,7 @@ extension Model {
     /// chunks spilling to L3 (docs/PERFORMANCE.md); a small dense model
     /// still gets 32-row matrix products.
     public var defaultChunkSize: Int {
-        let bytesPerSample = 4 * MemoryLayout<Float>.size * max(1, largestActivation)
-        return min(32, max(1, CacheSizes.level2 / bytesPerSample))
+        let (bytesPerSample, overflow) = (4 * MemoryLayout<Float>.size).multipliedReportingOverflow(by: max(1, largestActivation))
+        return overflow ? 1 : min(32, max(1, CacheSizes.level2 / bytesPerSample))
     }
 }
