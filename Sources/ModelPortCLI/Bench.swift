@@ -72,7 +72,7 @@ struct Bench: ParsableCommand {
                 throw RuntimeError("--layers needs a Sequential model; '\(m.name)' is a functional model (its per-layer outputs can be compared with `modelport validate --layers`)")
             }
             let sizes = batches.isEmpty ? [1, 32, 128, 1024] : batches
-            for size in Set(sizes + [1]).sorted() { try MemoryBudget.checkInference(m, batch: size, file: model) }
+            for size in Set(sizes + [1]).sorted(by: >) { try MemoryBudget.checkInference(m, batch: size, file: model) }
             let data = try input.map { try MNIST.images(IDXFile(contentsOf: $0), sampleShape: m.inputShape) }
             var results: [InferenceBenchmark.Throughput] = []
             for size in sizes {
