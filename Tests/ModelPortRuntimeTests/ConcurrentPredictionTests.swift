@@ -71,3 +71,18 @@ struct ModelShapeOverflowTests {
         }
     }
 }
+
+/// `predict` itself checks the memory a batch needs before allocating it, for
+/// callers other than the commands (a server).
+struct PredictMemoryCheckTests {
+    @Test func predictRefusesWhatCannotFit() throws {
+        // A small input repeated 2^40 times: petabytes of output from a few kilobytes.
+        let model = try Sequential(name: "repeater", inputShape: [256], layers: [RepeatVector(name: "repeat", count: 1 << 40)])
+        let input = Tensor(shape: [1, 256], scalars: [Float](repeating: 1, count: 256))
+        #expect {
+            _ = try model.predict(input)
+        } throws: { error in
+            "\(error)".contains("model 'repeater' on a batch of 1 would need") && "\(error)".contains("more than the memory limit")
+        }
+    }
+}
