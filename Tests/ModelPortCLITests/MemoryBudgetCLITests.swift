@@ -67,7 +67,7 @@ struct MemoryBudgetCLITests {
         let cases: [(arguments: [String], batch: String)] = [
             (["predict", model, "fixtures/images/3"], "\(model): running the model on a batch of 5 "),
             (["evaluate", model, "--images", "fixtures/images"], "\(model): running the model on a batch of 50 "),
-            (["bench", model, "--batch", "4"], "\(model): running the model on a batch of 1 "),
+            (["bench", model, "--batch", "4"], "\(model): running the model on a batch of 4 "),
             (["train", "--arch", "mnist_mlp", "--limit", "64", "--data", TestPaths.mnistDirectory.path],
              "--arch mnist_mlp: training on batches of 32 "),
         ]
