@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `modelport` command: thin over the ModelPort libraries.
 @main
-struct ModelPort: AsyncParsableCommand {
+struct ModelPort: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "modelport",
         abstract: "Run Keras models in Swift and prove the predictions match Keras.",

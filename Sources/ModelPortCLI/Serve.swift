@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import ModelPortServer
 
-struct Serve: AsyncParsableCommand {
+struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the digit recognizer page, the model workbench and a JSON API over HTTP.",
         discussion: """
@@ -56,7 +56,9 @@ struct Serve: AsyncParsableCommand {
         guard maxBodyBytes > 0, maxUploadBytes > 0, maxPixels > 0, (1...1024).contains(maxBatch) else { throw ValidationError("limits must be positive") }
     }
 
-    func run() async throws {
+    // Synchronous, so the root command stays synchronous: the hidden isolated-load child
+    // must start without the concurrency runtime's threads under its small address-space limit.
+    func run() throws {
         trust.apply()
         // Uploads are checked in a child under these limits unless the environment says otherwise.
         setenv("MODELPORT_UNTRUSTED_MEMORY", "2G", 0)
@@ -82,15 +84,29 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = .info
         let server = ModelServer(configuration: configuration, registry: registry)
         let served = registry.models.map { "\($0.id) (\($0.file.displayPath))" }.joined(separator: ", ")
-        do {
-            try await server.run(logger: logger) { url in
-                // Written at once and unbuffered: scripts wait for this line to learn the port.
-                let text = "Serving \(served)\nOpen \(url) in a browser (workbench: \(url)models, API: \(url)openapi.json). Ctrl+C stops.\n"
-                FileHandle.standardOutput.write(Data(text.utf8))
+        let outcome = ServeOutcome()
+        let finished = DispatchSemaphore(value: 0)
+        Task {
+            do {
+                try await server.run(logger: logger) { url in
+                    // Written at once and unbuffered: scripts wait for this line to learn the port.
+                    let text = "Serving \(served)\nOpen \(url) in a browser (workbench: \(url)models, API: \(url)openapi.json). Ctrl+C stops.\n"
+                    FileHandle.standardOutput.write(Data(text.utf8))
+                }
+            } catch {
+                outcome.failure = "\(error)"
             }
-        } catch {
-            printError("error: cannot serve on \(host):\(port): \(error)")
+            finished.signal()
+        }
+        finished.wait()
+        if let failure = outcome.failure {
+            printError("error: cannot serve on \(host):\(port): \(failure)")
             throw ExitCode(2)
         }
     }
+}
+
+/// How the server task ended, read once the main thread stops waiting for it.
+private final class ServeOutcome: @unchecked Sendable {
+    var failure: String?
 }
