@@ -48,7 +48,8 @@ enum ModelInspection {
         if let training = file.trainingConfig {
             object["compiled"] = [
                 "loss": training["loss"]?.string ?? training["loss"]?.compactText ?? "?",
-                "optimizer": (training["optimizer_config"] ?? training["optimizer"])?["class_name"]?.string ?? "?",
+                // A dict with a class_name, or the name Keras was compiled with ("adam").
+                "optimizer": (training["optimizer_config"] ?? training["optimizer"]).flatMap { $0["class_name"]?.string ?? $0.string } ?? "not saved",
             ]
         }
         return object
