@@ -177,7 +177,9 @@ def main():
             f"`fixtures/images/3/font_3.png` ({os.path.getsize(IMAGE)} bytes; both servers read it as 3) to `/api/predict` of each server in turn, "
             f"after a 3 s warm-up; the same model (`fixtures/mnist_digit_model.h5`). Machine: {cpu}, {os.cpu_count()} cores, "
             f"shared with other work. Peer: {versions}, one uvicorn worker, `model.predict` per request "
-            "(tools/bench/fastapi_digit_server.py). Peak RSS is the server process's VmHWM.", "",
+            "(tools/bench/fastapi_digit_server.py). Peak RSS is the server process's VmHWM; machine load is the "
+            "1-minute load average at the end of the run, which counts wrk and the server themselves as well as "
+            "anything else running on the shared machine.", "",
             *table, "",
             f"modelport serve answers **{ratio_rps:.1f}x** the requests/s with **{ratio_p99:.3f}x** the p99 latency. "
             + (f"Batching the requests that wait while a batch runs (the default) gives "
