@@ -1,0 +1,46 @@
+import Foundation
+import ModelPortFuzzTargets
+import TestSupport
+import XCTest
+
+/// Replays every committed fuzz input (seed corpora and the minimised inputs
+/// of fixed findings) through the same entry points the fuzzers drive, in the
+/// normal build: a finding that comes back crashes this test.
+final class CorpusReplayTests: XCTestCase {
+    /// Tests/Fuzz: `corpus/<target>` (seeds) and `fixed/<target>` (findings fixed since).
+    static let fuzzRoot = TestPaths.repoRoot.appendingPathComponent("Tests/Fuzz")
+
+    /// The committed inputs of `target` in `folder`, sorted by name.
+    static func inputs(_ folder: String, _ target: FuzzTarget) -> [URL] {
+        let directory = fuzzRoot.appendingPathComponent(folder).appendingPathComponent(target.rawValue)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { !$0.hasPrefix(".") }.sorted().map { directory.appendingPathComponent($0) }
+    }
+
+    func testEveryTargetHasSeeds() {
+        for target in FuzzTarget.allCases {
+            XCTAssertFalse(Self.inputs("corpus", target).isEmpty, "no seed corpus for \(target.rawValue) in \(Self.fuzzRoot.path)/corpus")
+        }
+    }
+
+    /// The seeds are valid files: each reader accepts most of them, so the
+    /// fuzzers start from inputs that reach deep into the parsers.
+    func testSeedsAreMostlyAccepted() throws {
+        for target in FuzzTarget.allCases {
+            let seeds = Self.inputs("corpus", target)
+            let accepted = try seeds.filter { target.run([UInt8](try Data(contentsOf: $0))) == nil }
+            XCTAssertGreaterThan(accepted.count * 2, seeds.count,
+                                 "\(target.rawValue): only \(accepted.count) of \(seeds.count) seeds accepted")
+        }
+    }
+
+    /// Inputs that once crashed a reader now get an error, not a crash.
+    func testFixedFindingsAreRejectedCleanly() throws {
+        for target in FuzzTarget.allCases {
+            for url in Self.inputs("fixed", target) {
+                let error = target.run([UInt8](try Data(contentsOf: url)))
+                XCTAssertNotNil(error, "\(url.lastPathComponent) is a crash input for \(target.rawValue) but was accepted")
+            }
+        }
+    }
+}
