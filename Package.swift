@@ -25,6 +25,7 @@ let package = Package(
         // MARK: - Public API
         .executable(name: "modelport", targets: ["ModelPortCLI"]),
         .library(name: "ModelPortRuntime", targets: ["ModelPortRuntime"]),
+        .library(name: "ModelPortFiles", targets: ["ModelPortFiles"]),
         .library(name: "ModelPortHDF5", targets: ["ModelPortHDF5"]),
         .library(name: "ModelPortKeras", targets: ["ModelPortKeras"]),
         .library(name: "ModelPortONNX", targets: ["ModelPortONNX"]),
@@ -55,8 +56,11 @@ let package = Package(
         .target(name: "CONNXProto", dependencies: ["CProtobufC"], exclude: ["onnx.proto"]),
 
         // MARK: - Libraries
+        /// The one way files are opened for reading (regular files, size caps)
+        /// and written (atomically, never over an input or a directory).
+        .target(name: "ModelPortFiles"),
         /// Swift ownership and errors over the HDF5 C library.
-        .target(name: "ModelPortHDF5", dependencies: ["CHDF5"]),
+        .target(name: "ModelPortHDF5", dependencies: ["CHDF5", "ModelPortFiles"]),
         /// Packed matrix products and Winograd convolution, generic over SIMD
         /// vectors (inlinable; compiled by the two modules below).
         .target(name: "ModelPortKernels"),
@@ -73,25 +77,25 @@ let package = Package(
         /// Keras .h5 / .keras / .weights.h5 files to and from runtime models.
         .target(
             name: "ModelPortKeras",
-            dependencies: ["ModelPortRuntime", "ModelPortHDF5", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+            dependencies: ["ModelPortRuntime", "ModelPortHDF5", "ModelPortFiles", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         /// ONNX files to and from runtime models.
-        .target(name: "ModelPortONNX", dependencies: ["ModelPortRuntime", "CONNXProto"]),
+        .target(name: "ModelPortONNX", dependencies: ["ModelPortRuntime", "ModelPortFiles", "CONNXProto"]),
         /// Datasets: MNIST-format IDX files, downloads, image folders.
         .target(
             name: "ModelPortData",
-            dependencies: ["ModelPortRuntime", "CGzip", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["ModelPortRuntime", "ModelPortFiles", "CGzip", .product(name: "Crypto", package: "swift-crypto")]),
         /// Image decoding/encoding (PNG, JPEG, PGM) and MNIST-style preprocessing.
-        .target(name: "ModelPortImage", dependencies: ["ModelPortRuntime", "CPNG", "CJPEG"]),
+        .target(name: "ModelPortImage", dependencies: ["ModelPortRuntime", "ModelPortFiles", "CPNG", "CJPEG"]),
         /// Reference files and element-by-element comparison of predictions.
-        .target(name: "ModelPortValidation", dependencies: ["ModelPortRuntime", "ModelPortHDF5"]),
+        .target(name: "ModelPortValidation", dependencies: ["ModelPortRuntime", "ModelPortHDF5", "ModelPortFiles"]),
         /// Evaluation metrics, confusion matrices, HTML/SVG/PNG reports.
-        .target(name: "ModelPortReports", dependencies: ["ModelPortRuntime", "ModelPortImage"]),
+        .target(name: "ModelPortReports", dependencies: ["ModelPortRuntime", "ModelPortImage", "ModelPortFiles"]),
 
         // MARK: - Command-line tool
         .executableTarget(
             name: "ModelPortCLI",
             dependencies: [
-                "ModelPortRuntime", "ModelPortHDF5", "ModelPortKeras", "ModelPortONNX", "ModelPortData",
+                "ModelPortRuntime", "ModelPortFiles", "ModelPortHDF5", "ModelPortKeras", "ModelPortONNX", "ModelPortData",
                 "ModelPortImage", "ModelPortValidation", "ModelPortReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -110,6 +114,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["ModelPortRuntime"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelPortHDF5Tests", dependencies: ["ModelPortHDF5", "ModelPortRuntime", "TestSupport"]),
         .testTarget(name: "ModelPortKernelsTests", dependencies: ["ModelPortKernels"]),
+        .testTarget(name: "ModelPortFilesTests", dependencies: ["ModelPortFiles"]),
         .testTarget(name: "ModelPortRuntimeTests", dependencies: ["ModelPortRuntime", "TestSupport"]),
         .testTarget(
             name: "ModelPortTrainingTests",

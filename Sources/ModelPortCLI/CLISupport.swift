@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelPortFiles
 import ModelPortKeras
 import ModelPortRuntime
 
@@ -22,8 +23,11 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ message: String) { description = message }
 }
 
+/// Writes `message` to standard error with control characters escaped (a
+/// file name from a stranger must not drive the terminal).
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    let safe = DisplayPath.escapingControlCharacters(message, keepNewlines: true)
+    FileHandle.standardError.write(Data((safe + "\n").utf8))
 }
 
 /// `(None, 26, 26, 32)`, as Keras prints shapes.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelPortFiles
 import ModelPortKeras
 import ModelPortONNX
 import ModelPortRuntime
@@ -133,7 +134,7 @@ struct Convert: ParsableCommand {
             let configPath = FileManager.default.temporaryDirectory.appendingPathComponent("modelport-convert-\(UUID().uuidString).json").path
             defer { unlink(configPath) }
             let config = try source.keras?.modelConfig ?? KerasWriter.archiveConfig(for: source.model)
-            try Data(try KerasWriter.jsonText(config).utf8).write(to: URL(fileURLWithPath: configPath))
+            try AtomicFile.write(Data(try KerasWriter.jsonText(config).utf8), to: configPath)
             return try AnyModelFile.load(output, configPath: configPath).model
         }
         return try AnyModelFile.load(output).model

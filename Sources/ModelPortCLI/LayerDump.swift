@@ -1,4 +1,5 @@
 import Foundation
+import ModelPortFiles
 import ModelPortHDF5
 import ModelPortRuntime
 
@@ -28,7 +29,7 @@ enum LayerDump {
             start = end
         }
         // Written beside the destination and renamed: a failed dump leaves nothing half-written.
-        try atomicWrite(to: path) { temporary in
+        try AtomicFile.write(to: path) { temporary in
             let file = try HDF5File(creatingAt: temporary)
             _ = try file.root.createDataset("layers/\(layer)", shape: [inputs.batchCount] + sampleShape,
                                             values: scalars, gzipLevel: 4)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelPortFiles
 import ModelPortImage
 import ModelPortRuntime
 import ModelPortValidation

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import ModelPortFiles
 import ModelPortData
 import ModelPortKeras
 import ModelPortONNX
@@ -198,13 +199,14 @@ struct Train: ParsableCommand {
                                                patience: patience, restoreBestWeights: true))
             }
             if let out {
-                callbacks.append(ModelCheckpoint(path: out, monitor: "loss") { tmp in
-                    try saveTrainedModel(net, optimizer: optimizer, loss: lossFunction, to: tmp,
+                callbacks.append(ModelCheckpoint(path: out, monitor: "loss") { path in
+                    try saveTrainedModel(net, optimizer: optimizer, loss: lossFunction, to: path,
                                          generation: kerasVersion == 2 ? .keras2 : .keras3)
                 })
             }
             // Ctrl-C: finish the current batch, then stop and still write everything.
-            signal(SIGINT, SIG_IGN)
+            // The previous action (the temporary-file clean-up's) comes back afterwards.
+            let previous = signal(SIGINT, SIG_IGN)
             let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
             let stop = trainer.stopRequest
             interrupt.setEventHandler {
@@ -212,7 +214,7 @@ struct Train: ParsableCommand {
                 stop.request()
             }
             interrupt.resume()
-            defer { interrupt.cancel(); signal(SIGINT, SIG_DFL) }
+            defer { interrupt.cancel(); signal(SIGINT, previous) }
 
             let history = try trainer.fit(x: x, y: y, options: options, callbacks: callbacks)
 
@@ -308,17 +310,12 @@ struct Train: ParsableCommand {
 
 /// Writes text atomically (temporary file, then rename).
 func writeText(_ text: String, to path: String) throws {
-    try atomicWrite(to: path) { tmp in
-        do { try Data(text.utf8).write(to: URL(fileURLWithPath: tmp)) } catch {
-            throw CLIError("\(path): cannot write: \(error.localizedDescription)")
-        }
-    }
+    try AtomicFile.write(Data(text.utf8), to: path)
 }
 
 /// Saves a trained model: `.h5`/`.keras` with Keras 3's `training_config`
 /// and the optimizer state in Keras's layout (so Keras can compile and
-/// continue it), `.onnx` for inference. The writers write the path they are
-/// given; atomicity comes from the caller (`atomicWrite`, `ModelCheckpoint`).
+/// continue it), `.onnx` for inference. Every writer is atomic (`AtomicFile`).
 func saveTrainedModel(_ model: any Model, optimizer: Optimizer, loss: Loss, to path: String,
                       generation: KerasGeneration = .keras3) throws {
     if path.lowercased().hasSuffix(".onnx") {

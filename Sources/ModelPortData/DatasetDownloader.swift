@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ModelPortFiles
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -36,20 +37,19 @@ public struct DatasetDownloader: Sendable {
         var failures: [String] = []
         for mirror in mirrors {
             let url = mirror.appendingPathComponent(file.name + ".gz")
-            let partial = directory.appendingPathComponent(".\(file.name).gz.partial-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: partial) }
             do {
-                // A gzip of an IDX file is smaller than the file; allow headroom for odd compressors.
-                try HTTPTransfer(url: url, to: partial, maxBytes: file.size + (1 << 20), timeout: timeout,
-                                 label: file.name + ".gz", progress: progress).run()
-                try verify(partial, as: file, from: url)
-                if FileManager.default.fileExists(atPath: destination.path) {
-                    try FileManager.default.removeItem(at: destination)
+                // Downloaded beside the destination and renamed into place once verified.
+                try AtomicFile.write(to: destination.path) { partial in
+                    // A gzip of an IDX file is smaller than the file; allow headroom for odd compressors.
+                    try HTTPTransfer(url: url, to: URL(fileURLWithPath: partial), maxBytes: file.size + (1 << 20), timeout: timeout,
+                                     label: file.name + ".gz", progress: progress).run()
+                    try verify(URL(fileURLWithPath: partial), as: file, from: url)
                 }
-                try FileManager.default.moveItem(at: partial, to: destination)
                 return destination
             } catch let error as DataError {
                 failures.append("\(url.absoluteString): \(error.message)")
+            } catch let error as FileError {
+                throw DataError(destination.path, error.message)
             } catch {
                 failures.append("\(url.absoluteString): \(error.localizedDescription)")
             }
@@ -59,8 +59,9 @@ public struct DatasetDownloader: Sendable {
 
     /// Decompresses (bounded by the expected size) and checks the SHA-256.
     func verify(_ path: URL, as file: DatasetFile, from url: URL) throws {
-        guard let data = FileManager.default.contents(atPath: path.path) else {
-            throw DataError(path.path, "downloaded file cannot be read")
+        let data: Data
+        do { data = try InputFile.read(path.path, maxBytes: file.size + (1 << 20)) } catch {
+            throw DataError(path.path, "downloaded file cannot be read: \(error.message)")
         }
         let content = Gzip.isGzip(data) ? Data(try Gzip.decompress(data, limit: file.size, path: url.absoluteString)) : data
         let digest = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()

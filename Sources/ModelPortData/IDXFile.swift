@@ -1,4 +1,5 @@
 import Foundation
+import ModelPortFiles
 
 /// An IDX file (the MNIST format): a big-endian header with a magic number
 /// (two zero bytes, a type code, the number of dimensions), one 32-bit size
@@ -15,27 +16,50 @@ public struct IDXFile: Sendable {
     /// - Throws: `DataError` for a wrong magic number, an unsupported type,
     ///   a header whose sizes disagree with the data, or corrupt gzip data.
     public init(contentsOf path: String) throws {
-        guard let raw = FileManager.default.contents(atPath: path) else {
-            throw DataError(path, FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
+        // The header is read and checked before the data: a raw file's size
+        // must match it (a 6 GB sparse file is refused unread), and a gzip
+        // file is inflated no further than the header describes.
+        let head: Data
+        let size: Int
+        do {
+            size = try InputFile.check(path, maxBytes: IDXFile.maxBytes + 64).size
+            head = try InputFile.prefix(path, count: 64)
+        } catch {
+            throw DataError(path, error.message)
         }
-        // Read the header first, so the decompression limit follows from it.
-        let gzip = Gzip.isGzip(raw)
-        let header = gzip ? Data(try Gzip.decompress(raw, limit: 64, atLimit: .stop, path: path)) : raw
-        let (dims, headerLength) = try IDXFile.parseHeader(header, path: path)
+        let gzip = Gzip.isGzip(head)
+        let raw: Data
+        let dims: [Int], headerLength: Int
+        if gzip {
+            raw = try IDXFile.readAll(path)
+            (dims, headerLength) = try IDXFile.parseHeader(Data(try Gzip.decompress(raw, limit: 64, atLimit: .stop, path: path)), path: path)
+        } else {
+            (dims, headerLength) = try IDXFile.parseHeader(head, path: path)
+            try IDXFile.checkLength(have: size - headerLength, dims: dims, path: path)
+            raw = try IDXFile.readAll(path)
+        }
         let expected = dims.reduce(1, *)
         // One buffer for the payload: inflated into, then the header moved out of it in place
         // (MNIST's training images are 47 MB; each copy would be another 47).
         var data = gzip ? try Gzip.decompress(raw, limit: headerLength + expected, path: path) : [UInt8](raw)
-        guard data.count == headerLength + expected else {
-            let have = data.count - headerLength
-            throw DataError(path, have < expected
-                ? "header says \(dims.map(String.init).joined(separator: " x ")) = \(expected) bytes of data, but only \(have) are present (truncated file?)"
-                : "has \(have - expected) bytes after the \(expected) its header describes")
-        }
+        try IDXFile.checkLength(have: data.count - headerLength, dims: dims, path: path)
         self.path = path
         dimensions = dims
         data.removeFirst(headerLength)
         bytes = data
+    }
+
+    /// Throws unless `have` bytes of data are what `dims` describe.
+    static func checkLength(have: Int, dims: [Int], path: String) throws {
+        let expected = dims.reduce(1, *)
+        guard have != expected else { return }
+        throw DataError(path, have < expected
+            ? "header says \(dims.map(String.init).joined(separator: " x ")) = \(expected) bytes of data, but only \(have) are present (truncated file?)"
+            : "has \(have - expected) bytes after the \(expected) its header describes")
+    }
+
+    static func readAll(_ path: String) throws -> Data {
+        do { return try InputFile.read(path, maxBytes: IDXFile.maxBytes + 64) } catch { throw DataError(path, error.message) }
     }
 
     static func parseHeader(_ data: Data, path: String) throws -> (dims: [Int], length: Int) {

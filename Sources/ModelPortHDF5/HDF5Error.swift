@@ -20,6 +20,9 @@ public struct HDF5Error: Error, CustomStringConvertible, Sendable {
         case tooLarge
         /// The caller passed something HDF5 cannot store or find (bad shape, name, ...).
         case invalidArgument
+        /// The file asks for something ModelPort refuses to do: data kept in
+        /// other files (external storage, virtual datasets), filter plugins.
+        case refused
     }
 
     /// The broad class of failure.

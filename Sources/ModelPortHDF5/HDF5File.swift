@@ -1,4 +1,5 @@
 internal import CHDF5
+import ModelPortFiles
 import Foundation
 
 /// An open HDF5 file; closed when the last file, group, dataset or attribute
@@ -121,26 +122,20 @@ public final class HDF5File: @unchecked Sendable {
         }
     }
 
-    /// Refuses anything but an existing regular file (following symbolic links),
-    /// so HDF5 never blocks opening a FIFO or reads a device.
+    /// Refuses anything but an existing regular file (following symbolic
+    /// links), through ModelPortFiles' `InputFile`, so HDF5 never blocks
+    /// opening a FIFO or reads a device, and the file counts as an input
+    /// that no output of this process may overwrite.
     /// - Throws: `HDF5Error` `.notFound`, `.notHDF5` or `.io`.
     static func checkRegularFile(_ path: String, site: HDF5Site, operation: String) throws(HDF5Error) {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            let code = errno
-            let reason = String(cString: strerror(code))
-            if code == ENOENT || code == ENOTDIR {
-                throw site.error(.notFound, operation, "no such file (\(reason))")
+        do {
+            _ = try InputFile.check(path, maxBytes: Int.max)
+        } catch {
+            switch error.kind {
+            case .notFound: throw site.error(.notFound, operation, error.message)
+            case .notRegularFile: throw site.error(.notHDF5, operation, error.message)
+            default: throw site.error(.io, operation, error.message)
             }
-            throw site.error(.io, operation, reason)
-        }
-        switch info.st_mode & S_IFMT {
-        case S_IFREG:
-            return
-        case S_IFDIR:
-            throw site.error(.notHDF5, operation, "is a directory, not an HDF5 file")
-        default:
-            throw site.error(.notHDF5, operation, "is not a regular file")
         }
     }
 }

@@ -24,6 +24,7 @@ private let hdf5Runtime: HDF5Runtime = {
     defer { hdf5Lock.unlock() }
     _ = H5open()
     mp_silence_errors()
+    if mp_disable_plugins() < 0 { clearHDF5ErrorStack() }
     var lapl = mp_make_no_external_links_lapl()
     if lapl < 0 {
         clearHDF5ErrorStack()
@@ -56,7 +57,10 @@ func withHDF5<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
 func takeHDF5ErrorMessage() -> String {
     var buffer = [CChar](repeating: 0, count: 1100)
     buffer.withUnsafeMutableBufferPointer { mp_take_error_message($0.baseAddress!) }
-    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    // A failure deep in a chain of links repeats the same words once per level.
+    var seen = Set<Substring>()
+    return text.split(separator: "; ").filter { seen.insert($0).inserted }.joined(separator: "; ")
 }
 
 /// Discards HDF5's current error stack (after a probe whose failure is an answer).

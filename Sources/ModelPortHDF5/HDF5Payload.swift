@@ -110,6 +110,43 @@ struct HDF5Payload {
 
     // MARK: - Reading
 
+    /// Refuses a dataset whose data is not inside this file, or is not there
+    /// at all, before anything is read. External storage (raw data in another
+    /// file, `H5Pset_external`) and virtual datasets would make HDF5 read
+    /// whatever file the dataset names (`/etc/passwd`, a FIFO, `/dev/zero`);
+    /// a dataset declared but never written would read as gigabytes of fill
+    /// values from a file of a few kilobytes. Call with the lock held.
+    /// - Throws: `HDF5Error` `.refused` or `.corrupt`.
+    func checkStorage(count: Int, elementSize: Int, _ operation: String) throws(HDF5Error) {
+        guard case .dataset(let dataset) = source else { return }
+        let plist = try site.own(H5Dget_create_plist(dataset.id), .propertyList, .corrupt, operation)
+        let external = H5Pget_external_count(plist.id)
+        try site.check(external, .corrupt, operation)
+        guard external == 0 else {
+            throw site.error(.refused, operation, "its data is kept in another file (HDF5 external storage); ModelPort reads only data stored inside the file")
+        }
+        let layout = H5Pget_layout(plist.id)
+        guard layout != H5D_VIRTUAL else {
+            throw site.error(.refused, operation, "it is a virtual dataset (its data comes from other files); ModelPort reads only data stored inside the file")
+        }
+        guard layout == H5D_CONTIGUOUS || layout == H5D_CHUNKED else { return }  // compact data lives in the header
+        var status = H5D_SPACE_STATUS_ERROR
+        try site.check(H5Dget_space_status(dataset.id, &status), .corrupt, operation)
+        guard status != H5D_SPACE_STATUS_NOT_ALLOCATED else {
+            throw site.error(.corrupt, operation, "declares \(count) elements but stores none of them (its data was never written)")
+        }
+        // HDF5 1.10 calls a compressed chunked dataset "partly allocated", so
+        // what is stored is compared with what is declared instead: deflate
+        // compresses at most about 1:1032, so anything far beyond that holds
+        // chunks that were never written (and would read as fill values).
+        let stored = H5Dget_storage_size(dataset.id)
+        let (declared, overflow) = count.multipliedReportingOverflow(by: elementSize)
+        let enough = layout == H5D_CONTIGUOUS ? UInt64(declared) : UInt64(declared / 2048)
+        guard !overflow, stored >= enough else {
+            throw site.error(.corrupt, operation, "declares \(count) elements but stores only \(stored) bytes (parts of its data were never written)")
+        }
+    }
+
     /// Every element, converted by HDF5 to `T`, row-major.
     ///
     /// Enumerations over integers (h5py stores booleans that way) read as
@@ -135,6 +172,7 @@ struct HDF5Payload {
             let count = try HDF5Limits.checkedElementCount(
                 dimensions(of: space, operation), limit: limit, site: site, operation: operation)
             if count == 0 { return [] }
+            try checkStorage(count: count, elementSize: H5Tget_size(type.id), operation)
             if integerEnum {
                 return try readIntegerEnum(type, count: count, into: memType, operation)
             }
@@ -207,6 +245,7 @@ struct HDF5Payload {
             let cset = H5Tget_cset(type.id)
             guard cset.rawValue >= 0 else { throw site.failure(.corrupt, operation, "unreadable character set") }
             if count == 0 { return [] }
+            try checkStorage(count: count, elementSize: H5Tget_size(type.id), operation)
 
             let memType = try site.own(H5Tcopy(mp_H5T_C_S1()), .datatype, .io, operation)
             try site.check(H5Tset_cset(memType.id, cset), .corrupt, operation)

@@ -1,4 +1,5 @@
 import Foundation
+import ModelPortFiles
 
 /// Reads an image file of any supported format, chosen by its first bytes.
 public enum ImageFile {
@@ -8,14 +9,14 @@ public enum ImageFile {
     /// - Throws: `ImageError` naming `path`: missing, empty, too large, an
     ///   unsupported format, or whatever the decoder reports.
     public static func read(_ path: String) throws -> PixelImage {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw ImageError(path, "no such file") }
-        guard !isDirectory.boolValue else { throw ImageError(path, "is a directory, not an image") }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        guard size <= ImageLimits.maxFileBytes else {
-            throw ImageError(path, "is \(size) bytes, larger than ModelPort reads as an image (\(ImageLimits.maxFileBytes) bytes)")
+        let data: Data
+        do { data = try InputFile.read(path, maxBytes: ImageLimits.maxFileBytes) } catch {
+            switch error.kind {
+            case .notRegularFile: throw ImageError(path, "\(error.message), not an image")
+            case .tooLarge: throw ImageError(path, "\(error.message) as an image")
+            default: throw ImageError(path, error.message)
+            }
         }
-        guard let data = FileManager.default.contents(atPath: path) else { throw ImageError(path, "cannot be read") }
         return try decode([UInt8](data), path: path)
     }
 

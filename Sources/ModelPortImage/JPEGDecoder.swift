@@ -17,6 +17,12 @@ public enum JPEGDecoder {
             modelport_jpeg_info(buffer.baseAddress, UInt(buffer.count), &width, &height, &components, &message, message.count)
         }
         guard ok != 0 else { throw ImageError(path, "not a readable JPEG (libjpeg: \(cText(message)))") }
+        // libjpeg converts gray and YCbCr to RGB, but not CMYK/YCCK (print-shop JPEGs).
+        guard components == 1 || components == 3 else {
+            throw ImageError(path, components == 4
+                ? "is a CMYK JPEG; ModelPort reads grayscale and RGB JPEGs (save it as RGB first)"
+                : "is a JPEG with \(components) colour components; ModelPort reads grayscale and RGB JPEGs")
+        }
         try ImageLimits.check(width: Int(width), height: Int(height), path: path)
         var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height) * 3)
         let decoded = data.withUnsafeBufferPointer { buffer in

@@ -1,5 +1,6 @@
 import CPNG
 import Foundation
+import ModelPortFiles
 
 /// PNG decoding and encoding through libpng's simplified API (see the CPNG
 /// shim: libpng's longjmp never reaches Swift).
@@ -53,24 +54,5 @@ public enum PNGCodec {
     /// Writes `image` as a PNG file: to a temporary file beside `path`, then renamed.
     public static func write(_ image: PixelImage, to path: String) throws {
         try AtomicFile.write(Data(encode(image)), to: path)
-    }
-}
-
-/// Writes files so a reader never sees half of one: a temporary file in the
-/// same directory, then a rename.
-public enum AtomicFile {
-    /// - Throws: `ImageError` naming `path` when it cannot be written.
-    public static func write(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)")
-        do {
-            try data.write(to: temporary)
-            if FileManager.default.fileExists(atPath: url.path) { _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary) } else {
-                try FileManager.default.moveItem(at: temporary, to: url)
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw ImageError(path, "cannot be written (\(error.localizedDescription))")
-        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ModelPortFiles
 import ModelPortHDF5
 import ModelPortRuntime
 import ZIPFoundation
@@ -12,12 +13,7 @@ enum KerasArchiveReader {
     static let maxWeightsBytes: UInt64 = 8 << 30
 
     static func load(_ path: String) throws -> KerasModelFile {
-        let archive: Archive
-        do {
-            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
-        } catch {
-            throw KerasImportError(file: path, message: "not a readable zip archive (\(error))")
-        }
+        let archive = try open(path)
         let configText = try text(of: "config.json", in: archive, file: path)
         let config: JSONValue
         do { config = try JSONValue.parse(configText) } catch {
@@ -41,13 +37,28 @@ enum KerasArchiveReader {
     /// temporary file that is removed afterwards.
     /// - Throws: `KerasImportError` when the archive or the member cannot be read.
     static func withWeightsStore<R>(_ path: String, _ body: (HDF5File) throws -> R) throws -> R {
+        try withWeightsStore(in: try open(path), path: path, body)
+    }
+
+    /// The archive at `path`, a regular file (checked without blocking on a
+    /// FIFO) whose member names are unique: Python's zipfile, which Keras
+    /// uses, takes the last of several members of one name and ZIPFoundation
+    /// the first, so two readers would see two different models.
+    static func open(_ path: String) throws -> Archive {
+        do { _ = try InputFile.check(path, maxBytes: Int.max) } catch {
+            throw KerasImportError(file: path, message: error.message)
+        }
         let archive: Archive
         do {
             archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
         } catch {
-            throw KerasImportError(file: path, message: "not a readable zip archive (\(error))")
+            throw KerasImportError(file: path, message: "not a readable zip archive (its central directory cannot be read)")
         }
-        return try withWeightsStore(in: archive, path: path, body)
+        var seen = Set<String>()
+        for entry in archive where !seen.insert(entry.path).inserted {
+            throw KerasImportError(file: path, message: "the archive holds more than one member named '\(DisplayPath(entry.path))'; a .keras file has one of each")
+        }
+        return archive
     }
 
     /// `withWeightsStore(_:_:)` for an archive already open.
@@ -58,20 +69,24 @@ enum KerasArchiveReader {
         guard weightsEntry.uncompressedSize <= maxWeightsBytes else {
             throw KerasImportError(file: path, message: "model.weights.h5 would be \(weightsEntry.uncompressedSize) bytes, more than ModelPort extracts")
         }
-        // HDF5 reads from a file: extract the weights to a private temporary file.
-        let temporary = FileManager.default.temporaryDirectory
-            .appendingPathComponent("modelport-\(UUID().uuidString).weights.h5")
-        defer { try? FileManager.default.removeItem(at: temporary) }
-        FileManager.default.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600])
-        guard let handle = try? FileHandle(forWritingTo: temporary) else {
-            throw KerasImportError(file: path, message: "cannot create a temporary file to extract model.weights.h5 into")
+        // HDF5 reads from a file: extract the weights to a private temporary
+        // file, removed afterwards (and on SIGINT/SIGTERM).
+        let temporary: String
+        do {
+            temporary = try TemporaryFiles.create(in: TemporaryFiles.directory, prefix: "modelport-", suffix: ".weights.h5")
+        } catch {
+            throw KerasImportError(file: path, message: "cannot extract model.weights.h5: \(error)")
+        }
+        defer { TemporaryFiles.remove(temporary) }
+        guard let handle = FileHandle(forWritingAtPath: temporary) else {
+            throw KerasImportError(file: path, message: "cannot open a temporary file to extract model.weights.h5 into")
         }
         defer { try? handle.close() }
         try extract(weightsEntry, named: "model.weights.h5", limit: maxWeightsBytes, from: archive, file: path) { chunk in
             try handle.write(contentsOf: chunk)
         }
         do {
-            return try body(try HDF5File(openingAt: temporary.path))
+            return try body(try HDF5File(openingAt: temporary))
         } catch let e as HDF5Error {
             throw KerasImportError(file: path, message: "model.weights.h5: \(e.message) at '\(e.objectPath)'")
         }
@@ -91,23 +106,38 @@ enum KerasArchiveReader {
         return text
     }
 
-    /// Streams one member through `consume`, stopping with an error once more
-    /// than `limit` bytes come out (a zip's declared sizes can lie).
+    /// Streams one member through `consume`, stopping with an error as soon
+    /// as more comes out than the member declares (a zip's declared sizes can
+    /// lie: a bomb declares little and inflates to gigabytes), and checking
+    /// its CRC-32 at the end, as Python's zipfile does.
     static func extract(_ entry: Entry, named name: String, limit: UInt64, from archive: Archive, file: String,
                         _ consume: (Data) throws -> Void) throws {
+        guard entry.type == .file else {
+            throw KerasImportError(file: file, message: "\(name) in the archive is a \(entry.type == .symlink ? "symbolic link" : "directory"), not a file")
+        }
+        let declared = min(entry.uncompressedSize, limit)
         var produced: UInt64 = 0
+        let checksum: CRC32
         do {
-            _ = try archive.extract(entry) { chunk in
+            checksum = try archive.extract(entry) { chunk in
                 produced += UInt64(chunk.count)
-                guard produced <= limit else {
-                    throw KerasImportError(file: file, message: "\(name) expands beyond \(limit) bytes")
+                guard produced <= declared else {
+                    throw KerasImportError(file: file, message: produced > limit
+                        ? "\(name) expands beyond \(limit) bytes"
+                        : "\(name) inflates to more than the \(entry.uncompressedSize) bytes the archive declares for it (a damaged or hostile archive)")
                 }
                 try consume(chunk)
             }
         } catch let e as KerasImportError {
             throw e
         } catch {
-            throw KerasImportError(file: file, message: "cannot extract \(name) from the archive: \(error)")
+            throw KerasImportError(file: file, message: "cannot extract \(name) from the archive: it is damaged or truncated")
+        }
+        guard produced == entry.uncompressedSize else {
+            throw KerasImportError(file: file, message: "\(name) holds \(produced) bytes, not the \(entry.uncompressedSize) the archive declares (a damaged archive)")
+        }
+        guard checksum == entry.checksum else {
+            throw KerasImportError(file: file, message: "\(name) fails its CRC-32 check (the archive is damaged)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ModelPortFiles
 import ModelPortHDF5
 import ModelPortRuntime
 
@@ -9,18 +10,10 @@ public enum ModelLoader {
     /// - Parameter configPath: a model config JSON (`config.json` from a
     ///   `.keras` archive, or `model.to_json()`), needed for a weights-only file.
     public static func load(_ path: String, configPath: String? = nil) throws -> KerasModelFile {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw KerasImportError(file: path, message: "no such file")
+        let head: Data
+        do { head = try InputFile.prefix(path, count: 8) } catch {
+            throw KerasImportError(file: path, message: error.message)
         }
-        guard !isDirectory.boolValue else {
-            throw KerasImportError(file: path, message: "is a directory, not a model file")
-        }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw KerasImportError(file: path, message: "cannot be opened for reading")
-        }
-        let head = (try? handle.read(upToCount: 8)) ?? Data()
-        try? handle.close()
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
             return try KerasArchiveReader.load(path)
         }
@@ -37,11 +30,8 @@ public enum ModelLoader {
     /// A weights file (Keras 3 `.weights.h5` store, or a legacy `save_weights`
     /// `.h5` with `layer_names`) plus the model config from a JSON file.
     static func loadWeightsFile(_ path: String, configPath: String) throws -> KerasModelFile {
-        guard let data = FileManager.default.contents(atPath: configPath) else {
-            throw KerasImportError(file: configPath, message: "cannot read the config file")
-        }
-        guard data.count <= 64 << 20, let text = String(data: data, encoding: .utf8),
-              let config = try? JSONValue.parse(text) else {
+        let data = try readConfigFile(configPath)
+        guard let text = String(data: data, encoding: .utf8), let config = try? JSONValue.parse(text) else {
             throw KerasImportError(file: configPath, message: "not a JSON model config")
         }
         let file = try HDF5File(openingAt: path)
@@ -79,12 +69,16 @@ public enum ModelLoader {
     /// - Throws: `KerasImportError` when the file cannot be read, is larger
     ///   than 64 MiB or is not a model config.
     public static func model(fromConfigFile path: String) throws -> any Model {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw KerasImportError(file: path, message: "cannot read the config file")
-        }
-        guard data.count <= 64 << 20, let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(data: try readConfigFile(path), encoding: .utf8) else {
             throw KerasImportError(file: path, message: "not a JSON model config")
         }
         return try model(fromConfig: text, file: path)
+    }
+
+    /// A model config JSON file's bytes, at most 64 MiB.
+    static func readConfigFile(_ path: String) throws -> Data {
+        do { return try InputFile.read(path, maxBytes: 64 << 20) } catch {
+            throw KerasImportError(file: path, message: error.kind == .tooLarge ? "\(error.message); not a model config" : error.message)
+        }
     }
 }

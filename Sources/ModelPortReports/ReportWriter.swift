@@ -1,4 +1,5 @@
 import Foundation
+import ModelPortFiles
 import ModelPortImage
 
 /// Writes a report folder: a self-contained `report.html` (every picture

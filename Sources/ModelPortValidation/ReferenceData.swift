@@ -1,3 +1,4 @@
+import ModelPortFiles
 import ModelPortHDF5
 import ModelPortRuntime
 
@@ -62,7 +63,7 @@ public struct ReferenceData: Sendable {
 
     /// Writes a reference file (to a temporary name, then renamed into place).
     public func write(to path: String) throws {
-        try atomicWrite(to: path) { temporary in
+        try AtomicFile.write(to: path) { temporary in
             let file = try HDF5File(creatingAt: temporary)
             _ = try file.root.createDataset("inputs", shape: inputs.shape, values: inputs.scalars, gzipLevel: 6)
             _ = try file.root.createDataset("outputs", shape: outputs.shape, values: outputs.scalars, gzipLevel: 6)

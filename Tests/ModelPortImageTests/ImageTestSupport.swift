@@ -1,22 +1,6 @@
 import Foundation
 import TestSupport
 
-/// Runs the project's Python (the virtualenv tools/setup.sh makes) and returns stdout.
-func python(_ script: String, _ arguments: [String] = []) throws -> Data {
-    let venv = ProcessInfo.processInfo.environment["MODELPORT_VENV"].map { URL(fileURLWithPath: $0) }
-        ?? TestPaths.repoRoot.appendingPathComponent(".venv")
-    let process = Process()
-    process.executableURL = venv.appendingPathComponent("bin/python")
-    process.arguments = ["-c", script] + arguments
-    let out = Pipe()
-    process.standardOutput = out
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw ImageTestFailure("python exited \(process.terminationStatus)") }
-    return data
-}
-
 struct ImageTestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ s: String) { description = s }

@@ -1,4 +1,5 @@
 import Foundation
+import ModelPortFiles
 import ModelPortHDF5
 import ModelPortRuntime
 import ZIPFoundation
@@ -62,7 +63,8 @@ enum KerasArchiveWriter {
         let metadata: JSONValue = .object(["keras_version": .string(version), "date_saved": .string(formatter.string(from: Date()))])
 
         let weightsPath = path + ".weights.h5"
-        defer { unlink(weightsPath) }
+        TemporaryFiles.register(weightsPath)
+        defer { TemporaryFiles.remove(weightsPath) }
         do {
             let file = try HDF5File(creatingAt: weightsPath)
             let optimizer = options.trainingConfig != nil ? options.optimizerWeights : nil
@@ -70,6 +72,7 @@ enum KerasArchiveWriter {
             try file.flush()
         }
         let weights = try Data(contentsOf: URL(fileURLWithPath: weightsPath))
+        unlink(path)  // the caller's empty temporary file: ZIPFoundation creates its own
         let archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .create)
         for (name, data) in [("metadata.json", Data(try KerasAttributeWriter.json(metadata).utf8)),
                              ("config.json", Data(try KerasAttributeWriter.json(config).utf8)),

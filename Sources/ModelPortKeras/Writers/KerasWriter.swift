@@ -1,4 +1,5 @@
 import Foundation
+import ModelPortFiles
 import ModelPortHDF5
 import ModelPortRuntime
 
@@ -101,34 +102,17 @@ public enum KerasWriter {
     /// JSON text of a config, as Keras's own `json.dumps` output reads back.
     public static func jsonText(_ value: JSONValue) throws -> String { try KerasAttributeWriter.json(value) }
 
-    /// Runs `write` on a temporary path beside `path`, then renames it into place.
+    /// Runs `write` on a temporary path beside `path`, then renames it into
+    /// place (`AtomicFile`); errors about the temporary file name `path`.
     static func replaceAtomically(_ path: String, _ write: (String) throws -> Void) throws {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw KerasExportError(file: path, message: "cannot write: directory '\(directory)' does not exist")
-        }
-        guard access(directory, W_OK) == 0 else {
-            throw KerasExportError(file: path, message: "cannot write: directory '\(directory)' is not writable")
-        }
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw KerasExportError(file: path, message: "cannot write: it is a directory")
-        }
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(UInt32.random(in: 0...UInt32.max))").path
-        do {
-            try write(temporary)
-        } catch {
-            unlink(temporary)
-            if let e = error as? KerasExportError, e.file.isEmpty || e.file == temporary {
+        try AtomicFile.write(to: path) { temporary in
+            do {
+                try write(temporary)
+            } catch let e as KerasExportError where e.file.isEmpty || e.file == temporary {
                 throw KerasExportError(file: path, layer: e.layer, className: e.className, message: e.message)
+            } catch let e as HDF5Error where e.file == temporary {
+                throw KerasExportError(file: path, message: "cannot write it: \(e.message)")
             }
-            throw error
-        }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw KerasExportError(file: path, message: "cannot move the finished file into place: \(reason)")
         }
     }
 }

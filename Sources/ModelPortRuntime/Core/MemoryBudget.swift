@@ -23,7 +23,7 @@ public enum MemoryBudget {
     public static func parse(_ text: String) -> Int? {
         var s = text.trimmingCharacters(in: .whitespaces).uppercased()
         if s.hasSuffix("IB") { s.removeLast(2) } else if s.hasSuffix("B") { s.removeLast() }
-        let scales: [Character: Double] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        let scales: [Character: Double] = ["K": 0x1p10, "M": 0x1p20, "G": 0x1p30, "T": 0x1p40]
         var scale = 1.0
         if let last = s.last, let factor = scales[last] { scale = factor; s.removeLast() }
         guard !s.isEmpty, let value = Double(s), value.isFinite, value > 0 else { return nil }

@@ -4,23 +4,23 @@ import Foundation
 /// `monitor` improves (`saveBestOnly`), and — ModelPort's addition — after
 /// an interrupted epoch, so Ctrl-C leaves a usable file.
 ///
-/// The runtime knows no file formats: `save` writes the model to the path
-/// it is given (a temporary name beside the target), and the checkpoint
-/// renames it over the target, so a crash mid-write never leaves a broken
-/// checkpoint. `{epoch}` in the path is replaced by the 1-based epoch.
+/// The runtime knows no files: `save` writes the model to the path it is
+/// given (`{epoch}` in the path replaced by the 1-based epoch), and is
+/// expected to write atomically (ModelPortFiles' `AtomicFile`), so a crash
+/// mid-write never leaves a broken checkpoint.
 public final class ModelCheckpoint: TrainingCallback {
     public let path: String
     public let monitor: String
     public let mode: MonitorMode
     public let saveBestOnly: Bool
-    public let save: (_ temporaryPath: String) throws -> Void
+    public let save: (_ path: String) throws -> Void
     public private(set) var best: Double?
     /// Paths written so far, in order.
     public private(set) var written: [String] = []
     private var lastEpoch = -1
 
     public init(path: String, monitor: String = "val_loss", mode: MonitorMode = .auto, saveBestOnly: Bool = false,
-                save: @escaping (_ temporaryPath: String) throws -> Void) {
+                save: @escaping (_ path: String) throws -> Void) {
         self.path = path
         self.monitor = monitor
         self.mode = mode.resolved(for: monitor)
@@ -46,29 +46,7 @@ public final class ModelCheckpoint: TrainingCallback {
 
     private func write(epoch: Int) throws {
         let target = path.replacingOccurrences(of: "{epoch}", with: String(epoch))
-        try atomicWrite(to: target, save)
+        try save(target)
         written.append(target)
-    }
-}
-
-/// Writes a file through `write(temporaryPath)` beside `path`, then renames it
-/// into place, so readers see the old file or the new one, never half of one.
-/// - Throws: whatever `write` throws (the temporary file is removed), or a
-///   `RuntimeError` naming the file when the rename fails.
-public func atomicWrite(to path: String, _ write: (String) throws -> Void) throws {
-    let url = URL(fileURLWithPath: path)
-    let ext = url.pathExtension
-    let temporary = url.deletingLastPathComponent()
-        .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp" + (ext.isEmpty ? "" : ".\(ext)")).path
-    do {
-        try write(temporary)
-    } catch {
-        try? FileManager.default.removeItem(atPath: temporary)
-        throw error
-    }
-    guard rename(temporary, path) == 0 else {
-        let reason = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(atPath: temporary)
-        throw RuntimeError("\(path): cannot move the written file into place: \(reason)")
     }
 }
