@@ -64,7 +64,7 @@ def keras_models():
     merged = layers.Concatenate()([layers.Add()([a, b]), layers.Multiply()([a, b])])
     x = layers.Reshape((4, 16))(merged)
     x = layers.Permute((2, 1))(x)
-    x = layers.GlobalMaxPooling1D()(x) if hasattr(layers, "GlobalMaxPooling1D") else layers.Flatten()(x)
+    x = layers.Flatten()(x)
     models["merge"] = keras.Model(inputs, layers.Dense(2)(x))
     inputs = keras.Input((3, 3, 2))
     x = layers.ZeroPadding2D(1)(inputs)
@@ -106,8 +106,11 @@ def make_keras_seeds():
                     "coverage/cov_merge_keras2.h5", "coverage/cov_residual_keras2.h5"]:
         with h5py.File(os.path.join(REPO, "fixtures", fixture), "r") as f:
             config = f.attrs["model_config"]
-            config = config.decode() if isinstance(config, bytes) else config
-        write(config_dir, os.path.basename(fixture).replace(".h5", ".json"), config.encode())
+            config = json.loads(config.decode() if isinstance(config, bytes) else config)
+            version = f.attrs["keras_version"]
+        # A bare config is read as Keras 3 unless it says otherwise.
+        config["keras_version"] = version.decode() if isinstance(version, bytes) else version
+        write(config_dir, os.path.basename(fixture).replace(".h5", ".json"), json.dumps(config).encode())
 
 
 # ---------------------------------------------------------------- ONNX graphs

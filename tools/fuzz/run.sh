@@ -6,8 +6,9 @@
 #        tools/fuzz/run.sh all SECONDS        (each target SECONDS, one at a time)
 #        tools/fuzz/run.sh build              (only build)
 #        tools/fuzz/run.sh replay TARGET FILE_OR_DIR...   (sanitized replay, no fuzzing)
+#        tools/fuzz/run.sh triage TARGET      (replay each finding, print the top of its stack)
 # Environment: FUZZ_RSS_MB (default 2048: -rss_limit_mb and -malloc_limit_mb),
-#              FUZZ_TIMEOUT (seconds per input, default 10), FUZZ_JOBS_ARGS (extra libFuzzer flags).
+#              FUZZ_TIMEOUT (seconds per input, default 5: a valid seed takes well under 1 s), FUZZ_JOBS_ARGS (extra libFuzzer flags).
 #
 # Seeds are read from Tests/Fuzz/corpus/TARGET (never written); new inputs go to
 # .build-fuzz/corpus/TARGET, crashes/timeouts/OOMs to .build-fuzz/findings/TARGET,
@@ -44,13 +45,15 @@ fuzz_one() {
     local dict=()
     [[ -f "tools/fuzz/dicts/$target.dict" ]] && dict=("-dict=tools/fuzz/dicts/$target.dict")
     local rss="${FUZZ_RSS_MB:-2048}" log="$build/logs/$target.log"
-    echo "== $target: ${seconds}s (rss limit ${rss} MB, ${FUZZ_TIMEOUT:-10}s per input), log $log"
+    echo "== $target: ${seconds}s (rss limit ${rss} MB, ${FUZZ_TIMEOUT:-5}s per input), log $log"
     sanitizer_environment
-    # libFuzzer exits non-zero on a finding; keep going to the summary (and the next target).
+    # Fork mode (one child at a time) records a crash, OOM or timeout and goes
+    # on fuzzing, so a libhdf5 crash every few hundred inputs does not end the run.
     set +e
     MODELPORT_FUZZ_TARGET="$target" "$(binary)" "$work" "$seeds" "${dict[@]}" \
-        -max_total_time="$seconds" -rss_limit_mb="$rss" -malloc_limit_mb="$rss" -timeout="${FUZZ_TIMEOUT:-10}" \
-        -artifact_prefix="$findings/" -print_final_stats=1 -close_fd_mask=1 ${FUZZ_JOBS_ARGS:-} >"$log" 2>&1
+        -fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 \
+        -max_total_time="$seconds" -rss_limit_mb="$rss" -malloc_limit_mb="$rss" -timeout="${FUZZ_TIMEOUT:-5}" \
+        -artifact_prefix="$findings/" -close_fd_mask=1 ${FUZZ_JOBS_ARGS:-} >"$log" 2>&1
     local status=$?
     set -e
     summarize "$target" "$log" "$findings" "$status"
@@ -58,12 +61,44 @@ fuzz_one() {
 
 summarize() {
     local target="$1" log="$2" findings="$3" status="$4"
-    local last execs
-    last="$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)"
-    execs="$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}' || true)"
-    echo "   exit $status; executions ${execs:-?}; last: ${last:-none}"
-    echo "   findings in $findings: $(find "$findings" -type f | wc -l)"
-    grep -E '^==[0-9]+==ERROR|^SUMMARY|deadly signal|Fatal error|out-of-memory|timeout after' "$log" | head -n 5 | sed 's/^/   /' || true
+    # Fork mode's status lines: "#EXECS: cov: C ft: F corp: N exec/s E oom/timeout/crash: O/T/X time: Ss ...".
+    local last
+    last="$(grep -E '^#[0-9]+: cov:' "$log" | tail -n 1 || true)"
+    echo "   exit $status; last status: ${last:-none}"
+    echo "   findings in $findings: $(find "$findings" -type f | wc -l) (tools/fuzz/run.sh triage $target)"
+}
+
+# Replays every finding of a target through the sanitized build and prints,
+# per finding, the sanitizer's verdict and the first frame in ModelPort's own
+# sources (or the first library frame: libhdf5, libpng, ...), then the count
+# per distinct place, to tell libhdf5's crashes from ModelPort's.
+triage() {
+    local target="$1" findings="$build/findings/$1" places
+    sanitizer_environment
+    mkdir -p "$build/findings/replay"
+    places="$(mktemp)"
+    for f in "$findings"/*; do
+        [[ -f "$f" ]] || continue
+        local report verdict place
+        report="$(MODELPORT_FUZZ_TARGET="$target" timeout 120 "$(binary)" -runs=1 -rss_limit_mb="${FUZZ_RSS_MB:-2048}" \
+            -malloc_limit_mb="${FUZZ_RSS_MB:-2048}" -timeout="${FUZZ_TIMEOUT:-5}" \
+            -artifact_prefix="$build/findings/replay/" "$f" 2>&1 || true)"
+        verdict="$(grep -m 1 -o -E 'Fatal error: .*|ERROR: AddressSanitizer: [a-z-]+|ERROR: libFuzzer: [a-z -]+|ERROR: LeakSanitizer: .*|ALARM: .*' <<<"$report" || echo 'no crash on replay')"
+        local frames
+        frames="$(grep -E '^ +#[0-9]+ ' <<<"$report" | grep -v -E 'ModelPortFuzz(Targets)?/' | sed -E 's/^ +#[0-9]+ 0x[0-9a-f]+ in //; s/ \(BuildId.*//')"
+        # Where it happened (the innermost frame past the sanitizer, libFuzzer,
+        # libc and the Swift runtime) and the first frame in ModelPort's sources.
+        local inner own
+        inner="$(grep -v -E 'compiler-rt|fuzzer::|libc\.so|libswiftCore|Swift\.o|SwiftOnoneSupport|compiler-generated' <<<"$frames" | head -n 1 | cut -c1-160)"
+        own="$(grep -m 1 '/Sources/' <<<"$frames" | sed -E 's/^[^ ]+ //; s|.*/Sources/|Sources/|' || true)"
+        place="$inner | first ModelPort frame: ${own:-none}"
+        echo "== $(basename "$f") ($(stat -c %s "$f") bytes): $verdict"
+        echo "   at ${place:-?}"
+        echo "$verdict | ${place:-?}" >>"$places"
+    done
+    echo "== distinct places"
+    sed -E 's/0x[0-9a-f]+//g' "$places" | sort | uniq -c | sort -rn
+    rm -f "$places"
 }
 
 case "${1:-}" in
@@ -74,7 +109,12 @@ case "${1:-}" in
         sanitizer_environment
         target="$1"; shift
         # The fuzzer binary replays files given on the command line and exits.
-        MODELPORT_FUZZ_TARGET="$target" "$(binary)" -runs=1 "$@"
+        mkdir -p "$build/findings/replay"
+        MODELPORT_FUZZ_TARGET="$target" "$(binary)" -runs=1 -artifact_prefix="$build/findings/replay/" "$@"
+        ;;
+    triage)
+        build_fuzzer >/dev/null
+        triage "$2"
         ;;
     all)
         [[ $# -eq 2 ]] || { sed -n '5,9p' "$0"; exit 2; }
