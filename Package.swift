@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "ModelPortData", targets: ["ModelPortData"]),
         .library(name: "ModelPortImage", targets: ["ModelPortImage"]),
         .library(name: "ModelPortValidation", targets: ["ModelPortValidation"]),
+        .library(name: "ModelPortFormats", targets: ["ModelPortFormats"]),
         .library(name: "ModelPortReports", targets: ["ModelPortReports"]),
     ],
     dependencies: [
@@ -88,6 +89,14 @@ let package = Package(
         .target(name: "ModelPortImage", dependencies: ["ModelPortRuntime", "ModelPortFiles", "CPNG", "CJPEG"]),
         /// Reference files and element-by-element comparison of predictions.
         .target(name: "ModelPortValidation", dependencies: ["ModelPortRuntime", "ModelPortHDF5", "ModelPortFiles"]),
+        /// Child processes under resource limits, for parsing files from strangers.
+        .target(name: "ModelPortIsolation"),
+        /// Any model file by format (Keras or ONNX), read in this process or,
+        /// for files from strangers, in an isolated one.
+        .target(
+            name: "ModelPortFormats",
+            dependencies: ["ModelPortRuntime", "ModelPortFiles", "ModelPortIsolation", "ModelPortKeras", "ModelPortONNX",
+                           "ModelPortValidation"]),
         /// Evaluation metrics, confusion matrices, HTML/SVG/PNG reports.
         .target(name: "ModelPortReports", dependencies: ["ModelPortRuntime", "ModelPortImage", "ModelPortFiles"]),
 
@@ -95,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "ModelPortCLI",
             dependencies: [
-                "ModelPortRuntime", "ModelPortFiles", "ModelPortHDF5", "ModelPortKeras", "ModelPortONNX", "ModelPortData",
+                "ModelPortRuntime", "ModelPortFiles", "ModelPortIsolation", "ModelPortFormats", "ModelPortHDF5", "ModelPortKeras", "ModelPortONNX", "ModelPortData",
                 "ModelPortImage", "ModelPortValidation", "ModelPortReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),

@@ -19,5 +19,9 @@ echo "== Keras reference check (the committed fixtures' outputs, recomputed by K
 echo "== Swift build and tests"
 swift test "$@"
 python3 tools/check_kernel_symbols.py "$(swift build --show-bin-path)"
+python3 tools/check_architecture.py
 "$venv/bin/python" tools/interop_check.py --modelport "$(swift build --show-bin-path)/modelport"
 "$venv/bin/python" tools/check_reports.py --bin "$(swift build --show-bin-path)/modelport"
+
+echo "== Bad-input corpus (hostile and broken files: no crash, hang, data loss or runaway memory)"
+"$venv/bin/python" tools/badinputs/check.py --bin "$(swift build --show-bin-path)/modelport"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelPortFormats
 import ModelPortData
 import ModelPortRuntime
 
@@ -61,7 +62,10 @@ struct Bench: ParsableCommand {
         if images < 1 || repetitions < 1 || runs < 1 { throw ValidationError("--images, --repetitions and --runs must be at least 1") }
     }
 
+    @OptionGroup var trust: TrustOptions
+
     func run() throws {
+        trust.apply()
         try runReportingErrors {
             if let threads { RuntimeThreads.count = threads }
             if let kernels { try CPUKernels.select(kernels) }

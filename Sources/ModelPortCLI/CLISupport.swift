@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import ModelPortFormats
 import ModelPortFiles
 import ModelPortKeras
 import ModelPortRuntime
+import ModelPortValidation
 
 /// Prints a user-facing error for a failure that is not a usage mistake and
 /// exits with status 2 (1 is reserved for "outputs differ").
@@ -78,4 +80,9 @@ struct TextTable {
 /// turning any failure into an error that names it.
 func loadModel(_ path: String) throws -> AnyModelFile {
     try AnyModelFile.load(path)
+}
+
+/// Reads a reference file (in an isolated process with `--untrusted`).
+func readReference(_ path: String) throws -> ReferenceData {
+    Untrusted.enabled ? try Untrusted.readReference(path) : try ReferenceData.read(path)
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelPortFormats
 import ModelPortKeras
 import ModelPortRuntime
 import ModelPortValidation
@@ -35,7 +36,7 @@ struct Demo: ParsableCommand {
             print("        \(file.format.rawValue)" + (file.kerasVersion.map { ", Keras \($0)" } ?? "")
                   + ": \"\(m.name)\", \(m.layers.count) layers, \(grouped(m.parameterCount)) parameters, input \(kerasShape(m.inputShape)) -> \(kerasShape(m.outputShape))")
 
-            let ref = try ReferenceData.read(referencePath)
+            let ref = try readReference(referencePath)
             let start = Date()
             let outputs = try m.predict(ref.inputs)
             let seconds = Date().timeIntervalSince(start)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelPortFormats
 import ModelPortData
 import ModelPortReports
 import ModelPortRuntime
@@ -41,7 +42,10 @@ struct Evaluate: ParsableCommand {
     @Option(help: ArgumentHelp("Also write an HTML report with pictures (confusion matrix heatmap, sample digits, most confident mistakes) into this directory.", valueName: "dir"))
     var report: String?
 
+    @OptionGroup var trust: TrustOptions
+
     func run() throws {
+        trust.apply()
         try runReportingErrors {
             let file = try loadModel(model)
             let set = try data.load().reshapedSamples(file.model.inputShape)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelPortFormats
 import ModelPortData
 import ModelPortHDF5
 import ModelPortImage
@@ -18,7 +19,7 @@ struct InputBatch {
     ///     nil and named like MNIST's files).
     static func load(_ path: String, labelsPath: String?, sampleShape: [Int], limit: Int?) throws -> InputBatch {
         if HDF5File.isHDF5(path) {
-            let reference = try ReferenceData.read(path)
+            let reference = try readReference(path)
             var inputs = reference.inputs
             var labels = reference.labels
             if let limit, limit < inputs.batchCount {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelPortFormats
 import ModelPortKeras
 import ModelPortRuntime
 
@@ -25,7 +26,10 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
+    @OptionGroup var trust: TrustOptions
+
     func run() throws {
+        trust.apply()
         try runReportingErrors {
             let file = try config.map { try AnyModelFile.load(model, configPath: $0) } ?? loadModel(model)
             if json { try printJSON(file) } else { printTable(file) }
@@ -34,7 +38,7 @@ struct Inspect: ParsableCommand {
 
     private func printTable(_ file: AnyModelFile) {
         let m = file.model
-        print("File:      \(file.path)")
+        print("File:      \(file.displayPath)")
         print("Format:    \(file.format.rawValue)" + (file.kerasGeneration.map { ", written by \($0)" } ?? ""))
         if let v = file.kerasVersion { print("Keras:     \(v)" + (file.backend.map { " (backend: \($0))" } ?? "")) }
         if let producer = file.producer { print("Producer:  \(producer)") }
@@ -62,7 +66,7 @@ struct Inspect: ParsableCommand {
     private func printJSON(_ file: AnyModelFile) throws {
         let m = file.model
         let object: [String: Any] = [
-            "file": file.path,
+            "file": file.displayPath,
             "format": file.format.rawValue,
             "keras_version": file.kerasVersion as Any,
             "backend": file.backend as Any,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelPortFormats
 import ModelPortFiles
 import ModelPortImage
 import ModelPortRuntime
@@ -80,7 +81,10 @@ struct Predict: ParsableCommand {
         }
     }
 
+    @OptionGroup var trust: TrustOptions
+
     func run() throws {
+        trust.apply()
         try runReportingErrors {
             if let input { try predictSamples(input) } else { try predictImages() }
         }

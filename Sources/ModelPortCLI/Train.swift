@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import ModelPortFormats
 import ModelPortFiles
 import ModelPortData
 import ModelPortKeras
@@ -131,7 +132,10 @@ struct Train: ParsableCommand {
         }
     }
 
+    @OptionGroup var trust: TrustOptions
+
     func run() throws {
+        trust.apply()
         try runReportingErrors {
             let started = Date()
             // The model and its defaults.

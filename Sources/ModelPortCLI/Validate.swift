@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelPortFormats
 import ModelPortKeras
 import ModelPortRuntime
 import ModelPortValidation
@@ -49,11 +50,17 @@ struct Validate: ParsableCommand {
         }
     }
 
+    @OptionGroup var trust: TrustOptions
+
     func run() throws {
+        trust.apply()
         var passed = false
         try runReportingErrors {
             let file = try AnyModelFile.load(model, configPath: config)
-            let ref = try ReferenceData.read(reference)
+            let ref = try readReference(reference)
+            if file.model.inputShapes.count == 1, file.model.outputShapes.count == 1 {
+                try ref.checkShapes(modelInput: file.model.inputShape, modelOutput: file.model.outputShape, modelPath: model)
+            }
             let outputs = try file.model.predict(ref.inputs)
             let result = try Comparison(actual: outputs, expected: ref.outputs, labels: ref.labels, atol: atol, rtol: rtol)
             passed = result.passed

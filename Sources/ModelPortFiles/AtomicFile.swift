@@ -34,7 +34,12 @@ public enum AtomicFile {
         let mode = try checkReplaceable(target, as: path)
         let directory = (target as NSString).deletingLastPathComponent
         let name = (target as NSString).lastPathComponent
-        let temporary = try TemporaryFiles.create(in: directory.isEmpty ? "." : directory, prefix: ".\(name).tmp-")
+        let temporary: String
+        do {
+            temporary = try TemporaryFiles.create(in: directory.isEmpty ? "." : directory, prefix: ".\(name).tmp-")
+        } catch {
+            throw FileError(path, .inaccessible, "cannot write: no new file can be made in directory '\(DisplayPath(directory.isEmpty ? "." : directory))' (\(error.message.replacingOccurrences(of: "cannot create a temporary file in it: ", with: "")))")
+        }
         do {
             try body(temporary)
             guard chmod(temporary, mode) == 0 else { throw FileError.system(path, errno, doing: "set its permissions") }
@@ -86,13 +91,13 @@ public enum AtomicFile {
         let directory = (target as NSString).deletingLastPathComponent
         let parent = directory.isEmpty ? "." : directory
         guard stat(parent, &info) == 0 else {
-            throw FileError(path, .notFound, "cannot write it: directory '\(DisplayPath(parent))' does not exist")
+            throw FileError(path, .notFound, "cannot write: directory '\(DisplayPath(parent))' does not exist")
         }
         guard (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw FileError(path, .notFound, "cannot write it: '\(DisplayPath(parent))' is not a directory")
+            throw FileError(path, .notFound, "cannot write: '\(DisplayPath(parent))' is not a directory")
         }
         guard access(parent, W_OK) == 0 else {
-            throw FileError(path, .inaccessible, "cannot write it: directory '\(DisplayPath(parent))' is not writable")
+            throw FileError(path, .inaccessible, "cannot write: directory '\(DisplayPath(parent))' is not writable")
         }
         return mode ?? (0o666 & ~currentUmask())
     }

@@ -42,15 +42,25 @@ public enum TemporaryFiles {
     }
 
     /// A new, empty, private (0600) file in `directory` whose name starts with `prefix`, registered.
+    /// The name is registered before the file is created, so a signal can never
+    /// leave behind a file the handler does not know.
     /// - Throws: `FileError` naming the directory.
     public static func create(in directory: String, prefix: String, suffix: String = "") throws(FileError) -> String {
-        var template = Array((directory + "/" + prefix + "XXXXXX" + suffix).utf8CString)
-        let descriptor = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, Int32(suffix.utf8.count)) }
-        guard descriptor >= 0 else { throw FileError.system(directory, errno, doing: "create a temporary file in it") }
-        close(descriptor)
-        let path = String(cString: template)
-        register(path)
-        return path
+        let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        for _ in 0..<100 {
+            let name = String((0..<10).map { _ in letters.randomElement()! })
+            let path = directory + "/" + prefix + name + suffix
+            register(path)
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if descriptor >= 0 {
+                close(descriptor)
+                return path
+            }
+            let code = errno
+            unregister(path)
+            guard code == EEXIST else { throw FileError.system(directory, code, doing: "create a temporary file in it") }
+        }
+        throw FileError(directory, .inaccessible, "cannot create a temporary file in it: every name tried exists")
     }
 
     /// The directory for scratch files: `TMPDIR`, else `/tmp`.

@@ -1,3 +1,4 @@
+internal import CHDF5
 /// A dataset: an n-dimensional array of numbers or strings, plus attributes.
 public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     private var payload: HDF5Payload {
@@ -50,6 +51,19 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         try withHDF5 { () throws(HDF5Error) -> Void in
             let memType = try T.nativeTypeID(site: site, operation: operation)
             try payload.writeNumeric(values, memType: memType, operation)
+        }
+    }
+
+    /// Throws unless the dataset's data is stored inside this file, whole
+    /// (see `HDF5Group.checkDataStored`); reads nothing.
+    /// - Throws: `HDF5Error` `.refused` (external storage, virtual dataset) or `.corrupt`.
+    public func checkStored() throws {
+        let count = try shape().reduce(1) { a, b in a.multipliedReportingOverflow(by: b).overflow ? Int.max : a * b }
+        let payload = self.payload
+        try withHDF5 { () throws(HDF5Error) in
+            guard count > 0 else { return }
+            let type = try payload.fileType("check dataset")
+            try payload.checkStorage(count: count, elementSize: H5Tget_size(type.id), "check dataset")
         }
     }
 

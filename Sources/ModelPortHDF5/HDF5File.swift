@@ -60,7 +60,9 @@ public final class HDF5File: @unchecked Sendable {
                 let message = takeHDF5ErrorMessage()
                 // 1.10 reports "file is already open for read-only" only in words.
                 let inUse = busy || message.contains("already open")
-                throw site.error(inUse ? .io : .corrupt, operation, message.isEmpty ? "HDF5 cannot open it" : message)
+                if inUse { throw site.error(.io, operation, message) }
+                throw site.error(.corrupt, operation, message.hasPrefix("the file") ? message
+                    : "the file is damaged (HDF5 cannot open it" + (message.isEmpty ? ")" : ": \(message))"))
             }
             let file = try site.own(fileID, .file, .corrupt, operation)
             let root = try site.own(H5Oopen(file.id, "/", hdf5LinkAccess), .object, .corrupt, "open root group")

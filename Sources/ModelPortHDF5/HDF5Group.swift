@@ -92,6 +92,30 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
     /// name as HDF5's name index does (byte order). Dangling links, external
     /// links and named datatypes are left out.
     /// - Throws: `HDF5Error` `.corrupt` if HDF5 cannot list the group.
+    /// Checks every dataset below this group with `HDF5Dataset.checkStored()`
+    /// before anything is read or allocated for them: a file of a few kilobytes
+    /// declaring gigabytes of weights it never wrote is refused up front.
+    /// Groups are visited at most `maxDepth` deep and `maxObjects` in all
+    /// (hard links can make a group contain itself).
+    /// - Throws: `HDF5Error` for the first dataset that fails, or `.corrupt` past the bounds.
+    public func checkDataStored(maxDepth: Int = 64, maxObjects: Int = 100_000) throws {
+        var visited = 0
+        func visit(_ group: HDF5Group, depth: Int) throws {
+            guard depth <= maxDepth else {
+                throw site.error(.corrupt, "check datasets", "groups nest more than \(maxDepth) deep (a group that contains itself?)")
+            }
+            for name in try group.childNames() {
+                visited += 1
+                guard visited <= maxObjects else {
+                    throw site.error(.corrupt, "check datasets", "holds more than \(maxObjects) objects")
+                }
+                if group.isGroup(name) { try visit(try group.group(name), depth: depth + 1) }
+                else if group.isDataset(name) { try group.dataset(name).checkStored() }
+            }
+        }
+        try visit(self, depth: 0)
+    }
+
     public func childNames() throws -> [String] {
         let site = site
         let operation = "list group"

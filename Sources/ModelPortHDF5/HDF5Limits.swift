@@ -33,7 +33,7 @@ public enum HDF5Limits {
         guard count <= limit else {
             throw site.error(
                 .tooLarge, operation,
-                "shape \(dims) holds \(count) elements, more than the limit of \(limit) (HDF5Limits.maxElements)")
+                "shape \(dims) holds \(count) elements, more than the limit of \(limit) elements ModelPort reads from one dataset")
         }
         return count
     }
@@ -48,7 +48,7 @@ public enum HDF5Limits {
         guard !overflow, bytes <= limit else {
             throw site.error(
                 .tooLarge, operation,
-                "\(count) strings of \(size) bytes exceed the limit of \(limit) (HDF5Limits.maxElements)")
+                "\(count) strings of \(size) bytes exceed the limit of \(limit) bytes ModelPort reads from one dataset")
         }
         return bytes
     }

@@ -5,9 +5,9 @@ import Foundation
 ///
 /// A serial build of HDF5 is not thread-safe, so nothing may enter the
 /// library concurrently: not reads, not opens, not the closes in `deinit`.
-/// (Debian's 1.10 package happens to be built with its own global lock, but
-/// nothing here relies on that.)
-/// The lock is recursive so that helpers holding it may call each other.
+/// Debian's 1.10 package is in fact built thread-safe (with its own global
+/// lock and per-thread error stacks: see `withHDF5`), but nothing here relies
+/// on that lock. The lock is recursive so that helpers holding it may call each other.
 private let hdf5Lock = NSRecursiveLock()
 
 /// Library-wide state set up once, before first use.
@@ -57,10 +57,31 @@ func withHDF5<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
 func takeHDF5ErrorMessage() -> String {
     var buffer = [CChar](repeating: 0, count: 1100)
     buffer.withUnsafeMutableBufferPointer { mp_take_error_message($0.baseAddress!) }
-    let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    // A failure deep in a chain of links repeats the same words once per level.
+    return describeHDF5Failure(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+}
+
+/// HDF5's error stack ("truncated file: eof = 5000, sblock->base_addr = 0, ...;
+/// unable to open file") in words for the person who gave the file: the
+/// failures it recognises named plainly, library internals (function names,
+/// struct fields) left out, repeats dropped (a failure deep in a chain of
+/// links repeats the same words once per level).
+func describeHDF5Failure(_ stack: String) -> String {
+    let lower = stack.lowercased()
+    if lower.contains("truncated file") {
+        return "the file is truncated (shorter than its HDF5 header says: damaged, or not copied completely)"
+    }
+    if lower.contains("too many links") || lower.contains("link traversal") {
+        return "a link inside the file leads in a loop (too many soft links)"
+    }
+    if lower.contains("filter") && (lower.contains("not available") || lower.contains("can't open") || lower.contains("plugin")) {
+        return "its data needs an HDF5 compression filter that is not available (filter plugins are never loaded)"
+    }
     var seen = Set<Substring>()
-    return text.split(separator: "; ").filter { seen.insert($0).inserted }.joined(separator: "; ")
+    let plain = stack.split(separator: "; ").filter { part in
+        !part.contains("->") && part.range(of: #"\bH5[A-Z]{1,2}_|\b[a-z]+_[a-z_]+\b|=\s*\d"#, options: .regularExpression) == nil
+    }.filter { seen.insert($0).inserted }
+    return plain.isEmpty ? (stack.isEmpty ? "" : "HDF5 cannot read its internal structure (the file is damaged)")
+        : plain.joined(separator: "; ")
 }
 
 /// Discards HDF5's current error stack (after a probe whose failure is an answer).

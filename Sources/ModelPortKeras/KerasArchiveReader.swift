@@ -23,10 +23,13 @@ enum KerasArchiveReader {
         if archive["metadata.json"] != nil {
             version = (try? JSONValue.parse(try text(of: "metadata.json", in: archive, file: path)))?["keras_version"]?.string
         }
-        let model = try KerasModelConfig.buildModel(config, file: path,
-                                                    kerasMajorVersion: KerasH5Reader.majorVersion(version))
-        try withWeightsStore(in: archive, path: path) { weights in
+        // The weights are extracted and checked to be in the file before the model allocates room for them.
+        let model = try withWeightsStore(in: archive, path: path) { weights in
+            try weights.root.checkDataStored()
+            let model = try KerasModelConfig.buildModel(config, file: path,
+                                                        kerasMajorVersion: KerasH5Reader.majorVersion(version))
             try KerasWeightsStore.load(into: model, config: config, from: weights.root, file: path)
+            return model
         }
         return KerasModelFile(path: path, format: .kerasArchive, kerasVersion: version, backend: nil,
                               modelConfig: config, trainingConfig: config["compile_config"], model: model)
@@ -55,8 +58,14 @@ enum KerasArchiveReader {
             throw KerasImportError(file: path, message: "not a readable zip archive (its central directory cannot be read)")
         }
         var seen = Set<String>()
-        for entry in archive where !seen.insert(entry.path).inserted {
-            throw KerasImportError(file: path, message: "the archive holds more than one member named '\(DisplayPath(entry.path))'; a .keras file has one of each")
+        for entry in archive {
+            guard seen.insert(entry.path).inserted else {
+                throw KerasImportError(file: path, message: "the archive holds duplicate members named '\(DisplayPath(entry.path))'; a .keras file has one of each")
+            }
+            // Keras never writes such names; an archive that has one was made to escape a careless extractor.
+            if entry.path.hasPrefix("/") || entry.path.split(separator: "/").contains("..") || entry.path.contains("\\") {
+                throw KerasImportError(file: path, message: "the archive holds a member named '\(DisplayPath(entry.path))', which points outside the archive (an unsafe archive)")
+            }
         }
         return archive
     }

@@ -28,6 +28,8 @@ public enum KerasH5Reader {
         let weights = root.isGroup("model_weights") ? try root.group("model_weights") : root
         let version = try optionalString(root, "keras_version") ?? optionalString(weights, "keras_version")
         let backend = try optionalString(root, "backend") ?? optionalString(weights, "backend")
+        // Every weight must be in the file before the model allocates room for it.
+        try weights.checkDataStored()
         let model = try KerasModelConfig.buildModel(config, file: path, kerasMajorVersion: majorVersion(version))
         try loadWeights(into: model, from: weights, file: path)
         return KerasModelFile(path: path, format: .legacyH5, kerasVersion: version, backend: backend,
@@ -45,10 +47,11 @@ public enum KerasH5Reader {
         let byName = Dictionary(model.layers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var loaded = Set<String>()
         for layerName in layerNames {
-            guard group.isGroup(layerName) else {
-                throw KerasImportError(file: file, layer: layerName, message: "listed in layer_names but '\(group.path)/\(layerName)' is missing")
+            let layerGroup: HDF5Group
+            do { layerGroup = try group.group(layerName) } catch let error as HDF5Error {
+                // Missing, a dangling or looping link, not a group: HDF5's lookup says which.
+                throw KerasImportError(file: file, layer: layerName, message: "listed in layer_names but '\(group.path)/\(layerName)' cannot be opened: \(error.message)")
             }
-            let layerGroup = try group.group(layerName)
             let weightNames = try readChunkedStrings(layerGroup, "weight_names") ?? []
             guard let layer = byName[layerName] else {
                 if weightNames.isEmpty { continue }

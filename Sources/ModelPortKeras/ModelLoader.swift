@@ -36,6 +36,7 @@ public enum ModelLoader {
         }
         let file = try HDF5File(openingAt: path)
         let version = try file.root.hasAttribute("keras_version") ? try file.root.readStringAttribute("keras_version") : nil
+        try file.root.checkDataStored()
         let model = try KerasModelConfig.buildModel(config, file: configPath, kerasMajorVersion: KerasH5Reader.majorVersion(version))
         if file.root.isGroup("layers") {
             try KerasWeightsStore.load(into: model, config: config, from: file.root, file: path)

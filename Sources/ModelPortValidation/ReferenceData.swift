@@ -38,6 +38,10 @@ public struct ReferenceData: Sendable {
         guard inputs.rank >= 1, outputs.rank >= 1, inputs.batchCount == outputs.batchCount else {
             throw ReferenceError("\(path): 'inputs' \(inputs.shape) and 'outputs' \(outputs.shape) do not have the same number of samples")
         }
+        // A comparison of nothing would "pass".
+        guard inputs.batchCount > 0 else {
+            throw ReferenceError("\(path): the reference file holds 0 samples; there is nothing to compare against")
+        }
         var labels: [Int]? = nil
         if root.isDataset("labels") {
             let ds = try root.dataset("labels")
@@ -59,6 +63,18 @@ public struct ReferenceData: Sendable {
             }
         }
         return ReferenceData(path: path, inputs: inputs, outputs: outputs, labels: labels, layerOutputs: layers)
+    }
+
+    /// Throws unless the model takes this file's inputs and produces outputs
+    /// of this file's shape, naming both files (before anything is run).
+    /// - Parameter outputShape: the model's output shape per sample.
+    public func checkShapes(modelInput: [Int], modelOutput: [Int], modelPath: String) throws {
+        guard inputs.sampleShape == modelInput else {
+            throw ReferenceError("\(path): the reference inputs have shape \(inputs.sampleShape) per sample, but \(modelPath) takes inputs of shape \(modelInput)")
+        }
+        guard outputs.sampleShape == modelOutput else {
+            throw ReferenceError("\(path): the reference outputs have shape \(outputs.sampleShape) per sample, but \(modelPath) produces outputs of shape \(modelOutput)")
+        }
     }
 
     /// Writes a reference file (to a temporary name, then renamed into place).

@@ -105,14 +105,18 @@ public enum KerasWriter {
     /// Runs `write` on a temporary path beside `path`, then renames it into
     /// place (`AtomicFile`); errors about the temporary file name `path`.
     static func replaceAtomically(_ path: String, _ write: (String) throws -> Void) throws {
-        try AtomicFile.write(to: path) { temporary in
-            do {
-                try write(temporary)
-            } catch let e as KerasExportError where e.file.isEmpty || e.file == temporary {
-                throw KerasExportError(file: path, layer: e.layer, className: e.className, message: e.message)
-            } catch let e as HDF5Error where e.file == temporary {
-                throw KerasExportError(file: path, message: "cannot write it: \(e.message)")
+        do {
+            try AtomicFile.write(to: path) { temporary in
+                do {
+                    try write(temporary)
+                } catch let e as KerasExportError where e.file.isEmpty || e.file == temporary {
+                    throw KerasExportError(file: path, layer: e.layer, className: e.className, message: e.message)
+                } catch let e as HDF5Error where e.file == temporary {
+                    throw KerasExportError(file: path, message: "cannot write it: \(e.message)")
+                }
             }
+        } catch let e as FileError {
+            throw KerasExportError(file: path, message: e.message)
         }
     }
 }

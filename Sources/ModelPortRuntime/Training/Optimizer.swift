@@ -5,9 +5,9 @@ public enum ConfigValue: Sendable, Equatable {
     case number(Double), bool(Bool), string(String), null
 }
 
-/// One optimizer's update rule: a pure per-parameter step
-/// (parameter, gradient, state) -> (new parameter, new state), as Keras 3
-/// writes it in each optimizer's `update_step`.
+/// One optimizer's update rule: a per-parameter step that updates the
+/// parameter and its state in place from the gradient, as Keras 3 writes it
+/// in each optimizer's `update_step`.
 public protocol OptimizerRule: Sendable {
     /// Keras's class name (`"Adam"`).
     var kerasClassName: String { get }

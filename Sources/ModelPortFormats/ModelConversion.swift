@@ -1,0 +1,136 @@
+import Foundation
+import ModelPortFiles
+import ModelPortKeras
+import ModelPortONNX
+import ModelPortRuntime
+import ModelPortValidation
+
+/// Converting a model file to another format and proving the result computes
+/// the same: what `modelport convert` (and the server's downloads) do.
+public enum ModelConversion {
+    /// The format to write, from the output's extension.
+    public enum Target: Equatable, Sendable {
+        case onnx
+        case keras(KerasWriter.Container)
+
+        /// `.onnx`, `.h5`, `.keras`, `.weights.h5`; nil for anything else.
+        public init?(path: String) {
+            if AnyModelFile.isONNX(path) { self = .onnx; return }
+            guard let container = KerasWriter.Container(path: path) else { return nil }
+            self = .keras(container)
+        }
+    }
+
+    /// How to write the output.
+    public struct Options: Sendable {
+        /// Layout of a `.h5` output (2 or 3); nil keeps the source's generation (else 3).
+        public var kerasVersion: Int?
+        public var opset: Int
+        public var nchwInput: Bool
+        public init(kerasVersion: Int? = nil, opset: Int = 17, nchwInput: Bool = false) {
+            self.kerasVersion = kerasVersion
+            self.opset = opset
+            self.nchwInput = nchwInput
+        }
+    }
+
+    /// Writes `source` to `output` (atomically) in the format its extension
+    /// names; returns a one-line description of what was written.
+    /// - Throws: the writer's error, naming the file (and the layer a format cannot express).
+    public static func write(_ source: AnyModelFile, to output: String, options: Options = Options()) throws -> String {
+        guard let target = Target(path: output) else {
+            throw RuntimeError("\(DisplayPath(output)): cannot tell the output format: use .h5, .keras, .weights.h5 or .onnx")
+        }
+        switch target {
+        case .onnx:
+            var exportOptions = ONNXExportOptions(opset: options.opset, nchwInput: options.nchwInput, sourceFile: source.displayPath)
+            if let v = source.kerasVersion { exportOptions.metadata["keras_version"] = v }
+            try ONNXExporter.write(source.model, to: output, options: exportOptions)
+            return "ONNX opset \(options.opset), \(options.nchwInput ? "NCHW" : "NHWC") input"
+        case .keras(let container):
+            let sourceGeneration = KerasGeneration(kerasVersion: source.kerasVersion)
+            let generation = options.kerasVersion.flatMap(KerasGeneration.init(rawValue:)) ?? sourceGeneration ?? .keras3
+            var saveOptions = KerasSaveOptions(generation: generation)
+            if let keras = source.keras { saveOptions = try KerasSaveOptions.preserving(keras, for: generation, container: container) }
+            try KerasWriter.write(source.model, to: output, options: saveOptions)
+            let kept = saveOptions.modelConfig != nil && source.keras != nil ? "original config" : "generated config"
+            switch container {
+            case .legacyH5:
+                let state = saveOptions.optimizerWeights != nil && saveOptions.trainingConfig != nil ? ", with optimizer state" : ""
+                return "Keras \(generation.rawValue) HDF5 layout, \(kept)" + state
+            case .archive: return "Keras 3 archive, \(kept)"
+            case .weights: return "Keras weights only (load them with model.load_weights)"
+            }
+        }
+    }
+
+    /// The converted file, read back by ModelPort's own readers (a weights
+    /// file into the source's architecture).
+    public static func readBack(_ output: String, source: AnyModelFile) throws -> any Model {
+        guard Target(path: output) == .keras(.weights) else { return try AnyModelFile.loadTrusted(output).model }
+        let configPath = try TemporaryFiles.create(in: TemporaryFiles.directory, prefix: "modelport-convert-", suffix: ".json")
+        defer { TemporaryFiles.remove(configPath) }
+        let config = try source.keras?.modelConfig ?? KerasWriter.archiveConfig(for: source.model)
+        try Data(try KerasWriter.jsonText(config).utf8).write(to: URL(fileURLWithPath: configPath))
+        return try AnyModelFile.loadTrusted(output, configPath: configPath).model
+    }
+
+    /// What the converted model was compared on, and how each output compared.
+    public struct Verification: Sendable {
+        /// "16 generated samples (...)", "200 reference samples from ref.h5".
+        public let inputs: String
+        public let outputs: [Comparison]
+        public var passed: Bool { outputs.allSatisfy { $0.elementsOutsideTolerance == 0 } }
+    }
+
+    /// Runs `source` and `converted` on the same inputs — `reference`'s, or
+    /// `samples` generated ones — and compares every output element.
+    /// - Throws: `ReferenceError` when the reference does not fit the model;
+    ///   `RuntimeError` when the converted model takes other shapes.
+    public static func verify(_ source: any Model, _ converted: any Model, reference: ReferenceData?, samples: Int = 16,
+                              sourcePath: String, atol: Float, rtol: Float) throws -> Verification {
+        var inputs: [Tensor]
+        let what: String
+        if let reference {
+            guard source.inputShapes.count == 1 else {
+                throw RuntimeError("reference files hold one input; this model has \(source.inputShapes.count)")
+            }
+            if source.outputShapes.count == 1 {
+                try reference.checkShapes(modelInput: source.inputShape, modelOutput: source.outputShape, modelPath: sourcePath)
+            }
+            inputs = [reference.inputs]
+            what = "\(reference.inputs.batchCount) reference samples from \(reference.path)"
+        } else {
+            inputs = source.inputShapes.enumerated().map { k, shape in generatedInputs([samples] + shape, seed: UInt64(k + 1)) }
+            what = "\(samples) generated samples (uniform in [0, 1), fixed seed)"
+        }
+        let expected = try source.predict(inputs: inputs)
+        // An NCHW ONNX input takes the same images with channels moved first.
+        let convertedInputs = try zip(inputs, converted.inputShapes).map { x, shape -> Tensor in
+            if x.sampleShape == shape { return x }
+            guard x.sampleShape.count == 3, shape == [x.sampleShape[2], x.sampleShape[0], x.sampleShape[1]] else {
+                throw RuntimeError("the converted model takes inputs of shape \(shape), the source \(x.sampleShape)")
+            }
+            return channelsFirst(x)
+        }
+        let actual = try converted.predict(inputs: convertedInputs)
+        let comparisons = try zip(actual, expected).map { a, e in try Comparison(actual: a, expected: e, atol: atol, rtol: rtol) }
+        return Verification(inputs: what, outputs: comparisons)
+    }
+
+    /// Deterministic inputs in [0, 1), like pixel intensities (the runtime's SplitMix64).
+    public static func generatedInputs(_ shape: [Int], seed: UInt64) -> Tensor {
+        var generator = SplitMix64(seed: seed &* 0x9E37_79B9_7F4A_7C15)
+        return Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in generator.nextFloat() })
+    }
+
+    /// NHWC -> NCHW.
+    static func channelsFirst(_ x: Tensor) -> Tensor {
+        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        var out = [Float](repeating: 0, count: x.count)
+        for b in 0..<n { for y in 0..<h { for xx in 0..<w { for ch in 0..<c {
+            out[((b * c + ch) * h + y) * w + xx] = x.scalars[((b * h + y) * w + xx) * c + ch]
+        } } } }
+        return Tensor(shape: [n, c, h, w], scalars: out)
+    }
+}
