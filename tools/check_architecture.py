@@ -38,6 +38,9 @@ ALLOWED = {
     "ModelPortReports": {"ModelPortRuntime", "ModelPortImage", "ModelPortFiles"},
     "ModelPortFormats": {"ModelPortRuntime", "ModelPortFiles", "ModelPortIsolation", "ModelPortKeras",
                          "ModelPortONNX", "ModelPortValidation"},
+    # Fuzz entry points: the readers of untrusted bytes, through their public API.
+    "ModelPortFuzzTargets": {"ModelPortKeras", "ModelPortONNX", "ModelPortData", "ModelPortImage",
+                             "ModelPortValidation"},
 }
 
 

@@ -20,7 +20,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case keras
     /// ONNX protobuf bytes -> runtime model (`ONNXImporter.decode` + `buildModel`).
     case onnx
-    /// IDX (MNIST format) file, raw or gzip (`IDXFile(contentsOf:)`).
+    /// IDX (MNIST format) file, raw or gzip (`IDXFile(contentsOf:)`), then as
+    /// labels or images the way `predict`, `evaluate` and `train` take it.
     case idx
     /// PNG, JPEG or PGM bytes -> pixels -> MNIST preprocessing (`ImageFile.decode`).
     case image
@@ -69,7 +70,12 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             let proto = try ONNXImporter.decode(bytes, file: "fuzz.onnx")
             _ = try ONNXImporter.buildModel(proto, file: "fuzz.onnx")
         case .idx:
-            _ = try IDXFile(contentsOf: ScratchFile.shared(for: self).write(bytes))
+            let idx = try IDXFile(contentsOf: ScratchFile.shared(for: self).write(bytes))
+            if idx.dimensions.count == 1 {
+                _ = try MNIST.labels(idx)
+            } else {
+                _ = try MNIST.images(idx)
+            }
         case .image:
             let pixels = try ImageFile.decode(bytes, path: "fuzz.png")
             _ = try MNISTPreprocessor()(GrayImage(pixels), path: "fuzz.png")
