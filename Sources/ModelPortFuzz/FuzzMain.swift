@@ -8,12 +8,17 @@ import ModelPortFuzzTargets
 #if FUZZING
 /// The target chosen at start-up; libFuzzer's callback cannot capture it.
 nonisolated(unsafe) private var selectedTarget = FuzzTarget.kerasConfig
+/// MODELPORT_FUZZ_MESSAGES=1: an error message that does not name the file,
+/// or prints Swift internals, is a finding too (`FuzzTarget.messageProblem`).
+nonisolated(unsafe) private var checkMessages = false
 
 /// libFuzzer's entry point: one input, any outcome but a crash is fine.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size))
-    selectedTarget.run(bytes)
+    if let error = selectedTarget.run(bytes), checkMessages, let problem = FuzzTarget.messageProblem(error) {
+        fatalError("error message \(problem)")
+    }
     return 0
 }
 
@@ -35,6 +40,7 @@ enum FuzzMain {
             exit(2)
         }
         selectedTarget = target
+        checkMessages = ProcessInfo.processInfo.environment["MODELPORT_FUZZ_MESSAGES"] == "1"
         var argc = CommandLine.argc
         var argv = CommandLine.unsafeArgv
         exit(runFuzzerDriver(&argc, &argv, fuzzOneInput))

@@ -53,6 +53,22 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         }
     }
 
+    /// What is wrong with a reader's error as a message for users, or nil.
+    ///
+    /// It must name the input (every target's input is named with "fuzz":
+    /// `fuzz.onnx`, or the scratch file `modelport-fuzz-…`) and must not
+    /// print Swift internals: module-qualified type names or raw NSError dumps.
+    public static func messageProblem(_ error: any Error) -> String? {
+        let message = "\(error)"
+        if !message.contains("fuzz") { return "does not name the input file: \(message)" }
+        for leak in ["ModelPortONNX.", "ModelPortKeras.", "ModelPortHDF5.", "ModelPortRuntime.", "ModelPortData.",
+                     "ModelPortImage.", "ModelPortValidation.", "ModelPortFiles.", "Swift.", "NSCocoaErrorDomain", "Error Domain="]
+        where message.contains(leak) {
+            return "prints the Swift internal '\(leak)': \(message)"
+        }
+        return nil
+    }
+
     private func feed(_ bytes: [UInt8]) throws {
         switch self {
         case .kerasConfig:

@@ -6,7 +6,7 @@ inside the parsers: tiny Keras models (.h5, .keras, their configs), hand-built
 ONNX graphs, IDX files, PNG/JPEG/PGM images and reference files. Deterministic
 apart from the HDF5/zip timestamps Keras writes.
 
-Usage: MODELPORT_VENV=... $MODELPORT_VENV/bin/python tools/fuzz/make_seeds.py
+Usage: $MODELPORT_VENV/bin/python tools/fuzz/make_seeds.py [TARGET...]   (default: every target)
 """
 import gzip
 import io
@@ -189,7 +189,7 @@ def make_idx_seeds():
     write(out, "labels.idx1-ubyte", idx_bytes(labels))
     write(out, "images.idx3-ubyte", idx_bytes(images))
     write(out, "images.idx3-ubyte.gz", gzip.compress(idx_bytes(images), mtime=0))
-    write(out, "rank4.idx", idx_bytes(rng.integers(0, 256, (2, 2, 3, 2), dtype=np.uint8)))
+    write(out, "one-image.idx3-ubyte", idx_bytes(rng.integers(0, 256, (1, 28, 28), dtype=np.uint8)))
 
 
 def make_image_seeds():
@@ -241,12 +241,12 @@ def make_reference_seeds():
     reference("float64.h5", rng.random((2, 3)), rng.random((2, 2)))
 
 
+MAKERS = {"idx": make_idx_seeds, "image": make_image_seeds, "reference": make_reference_seeds,
+          "onnx": make_onnx_seeds, "keras": make_keras_seeds}  # keras: keras-config, h5 and keras
+
 if __name__ == "__main__":
-    make_idx_seeds()
-    make_image_seeds()
-    make_reference_seeds()
-    make_onnx_seeds()
-    make_keras_seeds()
+    for name in sys.argv[1:] or MAKERS:
+        MAKERS[{"h5": "keras", "keras-config": "keras"}.get(name, name)]()
     for name in sorted(os.listdir(CORPUS)):
         files = os.listdir(os.path.join(CORPUS, name))
         size = sum(os.path.getsize(os.path.join(CORPUS, name, f)) for f in files)
