@@ -8,7 +8,9 @@
 #        tools/fuzz/run.sh replay TARGET FILE_OR_DIR...   (sanitized replay, no fuzzing)
 #        tools/fuzz/run.sh triage TARGET      (replay each finding, print the top of its stack)
 # Environment: FUZZ_RSS_MB (default 2048: -rss_limit_mb and -malloc_limit_mb),
-#              FUZZ_TIMEOUT (seconds per input, default 5: a valid seed takes well under 1 s), FUZZ_JOBS_ARGS (extra libFuzzer flags).
+#              FUZZ_TIMEOUT (seconds per input, default 5: a valid seed takes well under 1 s),
+#              FUZZ_JOBS_ARGS (extra libFuzzer flags), FUZZ_NO_BUILD=1 (use the fuzzer as built),
+#              MODELPORT_FUZZ_MESSAGES=1 (an error message that does not name the file is a finding).
 #
 # Seeds are read from Tests/Fuzz/corpus/TARGET (never written); new inputs go to
 # .build-fuzz/corpus/TARGET, crashes/timeouts/OOMs to .build-fuzz/findings/TARGET,
@@ -20,7 +22,10 @@ command -v swift >/dev/null 2>&1 || export PATH="/opt/swift/usr/bin:$PATH"
 targets=(keras-config h5 keras onnx idx image reference)
 build=.build-fuzz
 
+usage() { sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; }
+
 build_fuzzer() {
+    [[ "${FUZZ_NO_BUILD:-}" == 1 ]] && return 0
     # -DFUZZING selects the libFuzzer entry in Sources/ModelPortFuzz; only that
     # product is built, so the CLI and the tests never see the sanitizers.
     swift build --build-path "$build" --product ModelPortFuzz \
@@ -64,8 +69,21 @@ summarize() {
     # Fork mode's status lines: "#EXECS: cov: C ft: F corp: N exec/s E oom/timeout/crash: O/T/X time: Ss ...".
     local last
     last="$(grep -E '^#[0-9]+: cov:' "$log" | tail -n 1 || true)"
-    echo "   exit $status; last status: ${last:-none}"
+    if [[ -z "$last" ]]; then
+        echo "   exit $status; no status line in $log"
+        return
+    fi
+    local execs cov ft corp otc time
+    execs="$(sed -E 's/^#([0-9]+):.*/\1/' <<<"$last")"
+    cov="$(sed -E 's/.* cov: ([0-9]+) .*/\1/' <<<"$last")"
+    ft="$(sed -E 's/.* ft: ([0-9]+) .*/\1/' <<<"$last")"
+    corp="$(sed -E 's/.* corp: ([0-9]+) .*/\1/' <<<"$last")"
+    otc="$(sed -E 's|.* oom/timeout/crash: ([0-9/]+) .*|\1|' <<<"$last")"
+    time="$(sed -E 's/.* time: ([0-9]+)s.*/\1/' <<<"$last")"
+    echo "   $target: $execs executions in ${time}s; coverage cov $cov ft $ft; corpus $corp; oom/timeout/crash $otc; exit $status"
     echo "   findings in $findings: $(find "$findings" -type f | wc -l) (tools/fuzz/run.sh triage $target)"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$(git rev-parse --short HEAD)" "$target" \
+        "$execs" "$time" "$cov" "$ft" "$corp" "$otc" >>"$build/results.tsv"
 }
 
 # Replays every finding of a target through the sanitized build and prints,
@@ -117,13 +135,13 @@ case "${1:-}" in
         triage "$2"
         ;;
     all)
-        [[ $# -eq 2 ]] || { sed -n '5,9p' "$0"; exit 2; }
+        [[ $# -eq 2 ]] || { usage; exit 2; }
         build_fuzzer
         for t in "${targets[@]}"; do fuzz_one "$t" "$2"; done
         ;;
-    "" | -h | --help) sed -n '2,16p' "$0" ;;
+    "" | -h | --help) usage ;;
     *)
-        [[ $# -eq 2 ]] || { sed -n '5,9p' "$0"; exit 2; }
+        [[ $# -eq 2 ]] || { usage; exit 2; }
         build_fuzzer
         fuzz_one "$1" "$2"
         ;;
