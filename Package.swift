@@ -125,6 +125,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
+        // MARK: - Fuzzing (not API)
+        /// libFuzzer entry points for every reader of untrusted files
+        /// (tools/fuzz/run.sh); also replayed by ModelPortFuzzTests.
+        .target(
+            name: "ModelPortFuzzTargets",
+            dependencies: ["ModelPortKeras", "ModelPortONNX", "ModelPortData", "ModelPortImage", "ModelPortValidation"]),
+        /// The fuzzer executable when built with `-sanitize=fuzzer,address -DFUZZING`
+        /// (tools/fuzz/run.sh); otherwise a replay tool for saved inputs.
+        .executableTarget(name: "ModelPortFuzz", dependencies: ["ModelPortFuzzTargets"]),
+
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["ModelPortRuntime"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelPortHDF5Tests", dependencies: ["ModelPortHDF5", "ModelPortRuntime", "TestSupport"]),
@@ -147,6 +157,7 @@ let package = Package(
         .testTarget(
             name: "ModelPortReportsTests",
             dependencies: ["ModelPortReports", "ModelPortValidation", "TestSupport"]),
+        .testTarget(name: "ModelPortFuzzTests", dependencies: ["ModelPortFuzzTargets", "TestSupport"]),
         .testTarget(
             name: "ModelPortServerTests",
             dependencies: [

@@ -41,6 +41,9 @@ ALLOWED = {
     # `modelport serve`: HTTP over the libraries below it (Hummingbird, swift-log).
     "ModelPortServer": {"ModelPortRuntime", "ModelPortFiles", "ModelPortFormats", "ModelPortKeras", "ModelPortImage",
                         "ModelPortValidation", "Hummingbird", "Logging"},
+    # Fuzz entry points: the readers of untrusted bytes, through their public API.
+    "ModelPortFuzzTargets": {"ModelPortKeras", "ModelPortONNX", "ModelPortData", "ModelPortImage",
+                             "ModelPortValidation"},
 }
 
 

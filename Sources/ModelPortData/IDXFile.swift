@@ -76,11 +76,14 @@ public struct IDXFile: Sendable {
         let length = 4 + 4 * rank
         guard data.count >= length else { throw DataError(path, "the IDX header is truncated") }
         var dims: [Int] = []
+        // The product of the non-zero sizes, saturating: a zero size must not
+        // hide two huge ones, whose product every later use of `dims` computes
+        // (it overflowed Int and trapped).
         var total = 1
         for i in 0..<rank {
             let o = data.startIndex + 4 + 4 * i
             let d = Int(data[o]) << 24 | Int(data[o + 1]) << 16 | Int(data[o + 2]) << 8 | Int(data[o + 3])
-            total = total.multipliedReportingOverflow(by: d).overflow ? Int.max : total * d
+            if d > 0 { total = total.multipliedReportingOverflow(by: d).overflow ? Int.max : total * d }
             dims.append(d)
         }
         guard total <= maxBytes else {
