@@ -51,6 +51,8 @@ let package = Package(
         /// OpenBLAS, loaded with dlopen so its kernel family can be chosen
         /// first (Sources/CBLAS/modelport_blas.c); needs libopenblas0 at run time.
         .target(name: "CBLAS"),
+        /// Linux Landlock (writes confined to one directory) for isolated processes.
+        .target(name: "CLandlock"),
         .systemLibrary(name: "CGzip", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
@@ -93,7 +95,7 @@ let package = Package(
         /// Reference files and element-by-element comparison of predictions.
         .target(name: "ModelPortValidation", dependencies: ["ModelPortRuntime", "ModelPortHDF5", "ModelPortFiles"]),
         /// Child processes under resource limits, for parsing files from strangers.
-        .target(name: "ModelPortIsolation"),
+        .target(name: "ModelPortIsolation", dependencies: ["CLandlock"]),
         /// Any model file by format (Keras or ONNX), read in this process or,
         /// for files from strangers, in an isolated one.
         .target(

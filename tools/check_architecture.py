@@ -19,6 +19,7 @@ C_WRAPPERS = {
     "CJPEG": {"ModelPortImage"},
     "CONNXProto": {"ModelPortONNX"},
     "CProtobufC": {"CONNXProto"},
+    "CLandlock": {"ModelPortIsolation"},
 }
 # What each library may depend on (besides C targets it wraps and external packages listed here).
 ALLOWED = {
