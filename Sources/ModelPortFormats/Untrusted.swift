@@ -69,7 +69,11 @@ public enum Untrusted {
         }
         // The child's own error message, already naming the file.
         let message = outcome.errorOutput.split(separator: "\n").first.map(String.init) ?? ""
-        if message.hasPrefix("error: ") { throw UntrustedFileError(String(message.dropFirst("error: ".count))) }
+        if message.hasPrefix("error: ") {
+            // The child was given absolute paths; name the file as the user did.
+            let text = String(message.dropFirst("error: ".count)).replacingOccurrences(of: absolute(path), with: path)
+            throw UntrustedFileError(text)
+        }
         if message.contains("Fatal error") || message.contains("memory") || message.contains("alloc") {
             throw UntrustedFileError("\(path): reading it needed more than the isolated process's \(limits.memoryBytes >> 20) MB (MODELPORT_UNTRUSTED_MEMORY)")
         }
