@@ -34,11 +34,14 @@ let package = Package(
         .library(name: "ModelPortValidation", targets: ["ModelPortValidation"]),
         .library(name: "ModelPortFormats", targets: ["ModelPortFormats"]),
         .library(name: "ModelPortReports", targets: ["ModelPortReports"]),
+        .library(name: "ModelPortServer", targets: ["ModelPortServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // MARK: - C libraries (implementation details, not API)
@@ -48,6 +51,8 @@ let package = Package(
         /// OpenBLAS, loaded with dlopen so its kernel family can be chosen
         /// first (Sources/CBLAS/modelport_blas.c); needs libopenblas0 at run time.
         .target(name: "CBLAS"),
+        /// Linux Landlock (writes confined to one directory) for isolated processes.
+        .target(name: "CLandlock"),
         .systemLibrary(name: "CGzip", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
@@ -90,7 +95,7 @@ let package = Package(
         /// Reference files and element-by-element comparison of predictions.
         .target(name: "ModelPortValidation", dependencies: ["ModelPortRuntime", "ModelPortHDF5", "ModelPortFiles"]),
         /// Child processes under resource limits, for parsing files from strangers.
-        .target(name: "ModelPortIsolation"),
+        .target(name: "ModelPortIsolation", dependencies: ["CLandlock"]),
         /// Any model file by format (Keras or ONNX), read in this process or,
         /// for files from strangers, in an isolated one.
         .target(
@@ -99,14 +104,27 @@ let package = Package(
                            "ModelPortValidation"]),
         /// Evaluation metrics, confusion matrices, HTML/SVG/PNG reports.
         .target(name: "ModelPortReports", dependencies: ["ModelPortRuntime", "ModelPortImage", "ModelPortFiles"]),
+        /// `modelport serve`: the digit page, the model workbench and the JSON API over HTTP.
+        .target(
+            name: "ModelPortServer",
+            dependencies: [
+                "ModelPortRuntime", "ModelPortFiles", "ModelPortFormats", "ModelPortKeras",
+                "ModelPortImage", "ModelPortValidation",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            // The pages are compiled into the binary: nothing to find on disk at run time.
+            resources: ["index.html", "models.html", "app.css", "common.js", "digit.js", "models.js", "icon.svg", "openapi.json"]
+                .map { .embedInCode("Assets/" + $0) }),
 
         // MARK: - Command-line tool
         .executableTarget(
             name: "ModelPortCLI",
             dependencies: [
                 "ModelPortRuntime", "ModelPortFiles", "ModelPortIsolation", "ModelPortFormats", "ModelPortHDF5", "ModelPortKeras", "ModelPortONNX", "ModelPortData",
-                "ModelPortImage", "ModelPortValidation", "ModelPortReports",
+                "ModelPortImage", "ModelPortValidation", "ModelPortReports", "ModelPortServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
 
         // MARK: - Fuzzing (not API)
@@ -142,6 +160,13 @@ let package = Package(
             name: "ModelPortReportsTests",
             dependencies: ["ModelPortReports", "ModelPortValidation", "TestSupport"]),
         .testTarget(name: "ModelPortFuzzTests", dependencies: ["ModelPortFuzzTargets", "TestSupport"]),
+        .testTarget(
+            name: "ModelPortServerTests",
+            dependencies: [
+                "ModelPortServer", "ModelPortImage", "ModelPortFormats", "ModelPortRuntime", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "ModelPortCLITests",
             dependencies: ["ModelPortKeras", "ModelPortRuntime", "ModelPortValidation", "TestSupport"]),

@@ -19,6 +19,7 @@ C_WRAPPERS = {
     "CJPEG": {"ModelPortImage"},
     "CONNXProto": {"ModelPortONNX"},
     "CProtobufC": {"CONNXProto"},
+    "CLandlock": {"ModelPortIsolation"},
 }
 # What each library may depend on (besides C targets it wraps and external packages listed here).
 ALLOWED = {
@@ -38,6 +39,9 @@ ALLOWED = {
     "ModelPortReports": {"ModelPortRuntime", "ModelPortImage", "ModelPortFiles"},
     "ModelPortFormats": {"ModelPortRuntime", "ModelPortFiles", "ModelPortIsolation", "ModelPortKeras",
                          "ModelPortONNX", "ModelPortValidation"},
+    # `modelport serve`: HTTP over the libraries below it (Hummingbird, swift-log).
+    "ModelPortServer": {"ModelPortRuntime", "ModelPortFiles", "ModelPortFormats", "ModelPortKeras", "ModelPortImage",
+                        "ModelPortValidation", "Hummingbird", "Logging"},
     # Fuzz entry points: the readers of untrusted bytes, through their public API.
     "ModelPortFuzzTargets": {"ModelPortKeras", "ModelPortONNX", "ModelPortData", "ModelPortImage",
                              "ModelPortValidation"},

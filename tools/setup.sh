@@ -18,10 +18,11 @@ done
 
 # Debian packages: C libraries reached through SwiftPM system-library targets,
 # plus hdf5-tools (h5dump/h5ls) for inspecting files by hand and binutils (nm,
-# for tools/check_kernel_symbols.py).
+# for tools/check_kernel_symbols.py); for `modelport serve`'s tests, headless
+# Chromium and its WebDriver (tools/serve_test.py) and wrk (tools/bench/serve_load.py).
 debs=(pkg-config binutils libhdf5-dev hdf5-tools libopenblas-dev zlib1g-dev
       libpng-dev libjpeg62-turbo-dev libprotobuf-c-dev protobuf-c-compiler dataset-fashion-mnist
-      fonts-dejavu-core)
+      fonts-dejavu-core chromium chromium-driver wrk)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

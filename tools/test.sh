@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine with the Swift toolchain:
 # installs what is missing (tools/setup.sh), builds, runs every Swift test, and
-# re-checks the committed Keras reference outputs with Keras itself.
+# re-checks the committed Keras reference outputs with Keras itself, then tests
+# `modelport serve` end to end (malformed requests, headless Chromium).
 #
 # Usage: tools/test.sh [extra `swift test` arguments, e.g. --filter CLITests]
 set -euo pipefail
@@ -25,3 +26,6 @@ python3 tools/check_architecture.py
 
 echo "== Bad-input corpus (hostile and broken files: no crash, hang, data loss or runaway memory)"
 "$venv/bin/python" tools/badinputs/check.py --bin "$(swift build --show-bin-path)/modelport"
+
+echo "== modelport serve: malformed requests and a real browser (screenshots in .build/test-artifacts/serve)"
+"$venv/bin/python" tools/serve_test.py --bin "$(swift build --show-bin-path)/modelport"

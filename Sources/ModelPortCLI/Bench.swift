@@ -32,8 +32,7 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("batch"), help: "Batch size to measure (repeatable; default 1, 32, 128, 1024).")
     var batches: [Int] = []
 
-    @Option(help: "Threads for batched inference (default: all cores).")
-    var threads: Int?
+    @OptionGroup var runtime: RuntimeOptions
 
     @Option(help: "MNIST-style IDX image file (.gz or raw) to run on instead of generated inputs (pixels scaled to [0, 1]).")
     var input: String?
@@ -58,7 +57,6 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         if batches.contains(where: { $0 < 1 }) { throw ValidationError("--batch must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if images < 1 || repetitions < 1 || runs < 1 { throw ValidationError("--images, --repetitions and --runs must be at least 1") }
     }
 
@@ -67,7 +65,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         trust.apply()
         try runReportingErrors {
-            if let threads { RuntimeThreads.count = threads }
+            runtime.apply()
             if let kernels { try CPUKernels.select(kernels) }
             let loadStart = Date()
             let file = try loadModel(model)
@@ -78,6 +76,7 @@ struct Bench: ParsableCommand {
                 throw RuntimeError("--layers needs a Sequential model; '\(m.name)' is a functional model (its per-layer outputs can be compared with `modelport validate --layers`)")
             }
             let sizes = batches.isEmpty ? [1, 32, 128, 1024] : batches
+            for size in Set(sizes + [1]).sorted(by: >) { try MemoryBudget.checkInference(m, batch: size, file: model) }
             let data = try input.map { try MNIST.images(IDXFile(contentsOf: $0), sampleShape: m.inputShape) }
             var results: [InferenceBenchmark.Throughput] = []
             for size in sizes {

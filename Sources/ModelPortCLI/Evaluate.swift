@@ -36,6 +36,8 @@ struct Evaluate: ParsableCommand {
 
     @OptionGroup var data: DatasetOptions
 
+    @OptionGroup var runtime: RuntimeOptions
+
     @Flag(help: "Print one JSON object (loss, accuracy, confusion matrix, classification report in scikit-learn's output_dict layout, labels and predictions).")
     var json = false
 
@@ -47,9 +49,23 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         trust.apply()
         try runReportingErrors {
+            runtime.apply()
             let file = try loadModel(model)
             let set = try data.load().reshapedSamples(file.model.inputShape)
+            try MemoryBudget.checkInference(file.model, batch: set.images.batchCount, file: model)
             let probabilities = try file.model.predict(set.images)
+            // Argmax over NaN would count as class 0, and loss and accuracy mean nothing.
+            let unpredicted = PredictedClasses(probabilities).values.filter { $0 == nil }.count
+            if unpredicted > 0 {
+                let message = "\(model) produced NaN outputs for \(unpredicted) of \(probabilities.batchCount) samples of \(set.source): no loss or accuracy"
+                if json {
+                    let object: [String: Any] = ["model": model, "dataset": set.source, "samples": probabilities.batchCount,
+                                                 "nan_samples": unpredicted, "error": message]
+                    print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+                }
+                printError("error: " + message)
+                throw ExitCode(1)
+            }
             let evaluation = try Evaluation(probabilities: probabilities, labels: set.labels, classNames: set.classNames, inputs: set.images)
             if json {
                 var object = evaluation.jsonObject

@@ -29,5 +29,5 @@ struct ModelPort: ParsableCommand {
             Exit status: 0 success; 1 outputs differ from the reference beyond the tolerance; \
             2 a file could not be used (the message names it and the problem); 64 bad usage.
             """,
-        subcommands: [Demo.self, Inspect.self, Predict.self, Validate.self, Train.self, Evaluate.self, Bench.self, Convert.self, IsolatedLoad.self])
+        subcommands: [Demo.self, Inspect.self, Predict.self, Validate.self, Train.self, Evaluate.self, Bench.self, Convert.self, Serve.self, IsolatedLoad.self])
 }

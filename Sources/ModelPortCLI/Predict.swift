@@ -71,6 +71,8 @@ struct Predict: ParsableCommand {
     @Option(help: ArgumentHelp("Where --dump writes (default: <layer>.activations.h5).", valueName: "file"))
     var dumpFile: String?
 
+    @OptionGroup var runtime: RuntimeOptions
+
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if top < 1 { throw ValidationError("--top must be at least 1") }
@@ -86,6 +88,7 @@ struct Predict: ParsableCommand {
     func run() throws {
         trust.apply()
         try runReportingErrors {
+            runtime.apply()
             if let input { try predictSamples(input) } else { try predictImages() }
         }
     }
@@ -113,24 +116,25 @@ struct Predict: ParsableCommand {
         guard shape.reduce(1, *) == 28 * 28 else {
             throw CLIError("\(model): the model takes inputs of shape \(shape); images are preprocessed to 28x28 MNIST digits")
         }
+        try MemoryBudget.checkInference(file.model, batch: results.count, file: model)
         let batch = Tensor(shape: [results.count] + shape, scalars: results.flatMap { $0.image.pixels })
         let outputs = try file.model.predict(batch)
         if let dump { try writeDump(file.model, batch, dump) }
-        let classes = argmaxPerSample(outputs)
+        let classes = PredictedClasses(outputs)
         let ranked = rank(outputs)
 
         if let showPreprocessed { try writePreprocessed(results, paths: paths, to: showPreprocessed) }
         if let output {
-            try writeAtomically(classes.map(String.init).joined(separator: "\n") + "\n", to: output)
+            try writeAtomically(classes.texts.joined(separator: "\n") + "\n", to: output)
         }
         let csvText = makeCSV(paths: paths, outputs: outputs, classes: classes)
         if let csv { try writeAtomically(csvText, to: csv) }
 
         if json {
             let predictions: [[String: Any]] = paths.indices.map { i in
-                ["file": paths[i], "class": classes[i], "inverted": results[i].inverted,
-                 "probabilities": outputs.sample(i).map { Double($0) },
-                 "top": ranked[i].map { ["class": $0.0, "probability": Double($0.1)] }]
+                ["file": paths[i], "class": classes.json(i), "inverted": results[i].inverted,
+                 "probabilities": outputs.sample(i).map(PredictedClasses.json),
+                 "top": classes[i] == nil ? [] : ranked[i].map { ["class": $0.0, "probability": PredictedClasses.json($0.1)] }]
             }
             let data = try JSONSerialization.data(withJSONObject: ["model": model, "predictions": predictions], options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -144,11 +148,13 @@ struct Predict: ParsableCommand {
             }
             var table = TextTable(headers: ["image", "digit", "top \(ranked.first?.count ?? 0) (class: probability)"], rightAligned: [1])
             for i in paths.indices {
-                table.rows.append([paths[i], String(classes[i]),
-                                   ranked[i].map { "\($0.0): \(String(format: "%.4f", Double($0.1)))" }.joined(separator: "  ")])
+                table.rows.append([paths[i], classes.text(i),
+                                   classes[i] == nil ? PredictedClasses.noPrediction
+                                       : ranked[i].map { "\($0.0): \(String(format: "%.4f", Double($0.1)))" }.joined(separator: "  ")])
             }
             print(table.render())
         }
+        try classes.failIfNaN(model: model, samples: paths)
     }
 
     private func rank(_ outputs: Tensor) -> [[(Int, Float)]] {
@@ -158,14 +164,15 @@ struct Predict: ParsableCommand {
         }
     }
 
-    private func makeCSV(paths: [String], outputs: Tensor, classes: [Int]) -> String {
+    private func makeCSV(paths: [String], outputs: Tensor, classes: PredictedClasses) -> String {
         func quoted(_ s: String) -> String {
             s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
         }
         var lines = [(["file", "predicted", "confidence"] + (0..<outputs.sampleCount).map { "p\($0)" }).joined(separator: ",")]
         for i in paths.indices {
             let p = outputs.sample(i)
-            lines.append(([quoted(paths[i]), String(classes[i]), String(format: "%.6f", Double(p[p.startIndex + classes[i]]))]
+            let confidence = classes[i].map { String(format: "%.6f", Double(p[p.startIndex + $0])) } ?? "nan"
+            lines.append(([quoted(paths[i]), classes.text(i), confidence]
                           + p.map { String(format: "%.6f", Double($0)) }).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -203,6 +210,8 @@ struct Predict: ParsableCommand {
 
     private func writeDump(_ model: any Model, _ inputs: Tensor, _ layer: String) throws {
         let path = dumpFile ?? "\(layer).activations.h5"
+        try MemoryBudget.check(MemoryEstimate.layerOutputsBytes(model, batch: inputs.batchCount),
+                               for: "\(self.model): every layer's output for --dump on a batch of \(inputs.batchCount)")
         try LayerDump.write(model: model, inputs: inputs, layer: layer, to: path)
         printError("wrote \(layer)'s activations for \(inputs.batchCount) samples to \(path)")
     }
@@ -212,27 +221,30 @@ struct Predict: ParsableCommand {
     private func predictSamples(_ input: String) throws {
         let file = try loadModel(model)
         let batch = try InputBatch.load(input, labelsPath: labels, sampleShape: file.model.inputShape, limit: limit)
+        try MemoryBudget.checkInference(file.model, batch: batch.inputs.batchCount, file: model)
         let outputs = try file.model.predict(batch.inputs)
         if let dump { try writeDump(file.model, batch.inputs, dump) }
-        let classes = argmaxPerSample(outputs)
+        let classes = PredictedClasses(outputs)
         let per = outputs.sampleCount
         let ranked = rank(outputs)
-        if let output { try writeAtomically(classes.map(String.init).joined(separator: "\n") + "\n", to: output) }
+        if let output { try writeAtomically(classes.texts.joined(separator: "\n") + "\n", to: output) }
+        let samples = (0..<classes.count).map { "sample \($0) of \(input)" }
         if json {
             var predictions: [[String: Any]] = []
             for s in 0..<classes.count {
                 var entry: [String: Any] = [
-                    "index": s, "class": classes[s],
-                    "probabilities": outputs.sample(s).map { Double($0) },
-                    "top": ranked[s].map { ["class": $0.0, "probability": Double($0.1)] },
+                    "index": s, "class": classes.json(s),
+                    "probabilities": outputs.sample(s).map(PredictedClasses.json),
+                    "top": classes[s] == nil ? [] : ranked[s].map { ["class": $0.0, "probability": PredictedClasses.json($0.1)] },
                 ]
                 if let l = batch.labels { entry["label"] = l[s] }
                 predictions.append(entry)
             }
             var object: [String: Any] = ["model": model, "input": input, "predictions": predictions]
-            if let l = batch.labels { object["accuracy"] = Double(zip(classes, l).filter { $0 == $1 }.count) / Double(max(1, l.count)) }
+            if let l = batch.labels { object["accuracy"] = Double(zip(classes.values, l).filter { $0 == $1 }.count) / Double(max(1, l.count)) }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
+            try classes.failIfNaN(model: model, samples: samples)
             return
         }
         var headers = ["#", "class"]
@@ -240,17 +252,19 @@ struct Predict: ParsableCommand {
         headers.append("top \(min(top, per)) (class: probability)")
         var table = TextTable(headers: headers, rightAligned: [0, 1, 2])
         for s in 0..<classes.count {
-            var row = [String(s), String(classes[s])]
+            var row = [String(s), classes.text(s)]
             if let l = batch.labels { row.append(String(l[s]) + (l[s] == classes[s] ? "" : " ✗")) }
-            row.append(ranked[s].map { "\($0.0): \(String(format: "%.4f", Double($0.1)))" }.joined(separator: "  "))
+            row.append(classes[s] == nil ? PredictedClasses.noPrediction
+                           : ranked[s].map { "\($0.0): \(String(format: "%.4f", Double($0.1)))" }.joined(separator: "  "))
             table.rows.append(row)
         }
         print(table.render())
         var summary = "\(classes.count) samples from \(batch.description)"
         if let l = batch.labels {
-            let correct = zip(classes, l).filter { $0 == $1 }.count
+            let correct = zip(classes.values, l).filter { $0 == $1 }.count
             summary += "; accuracy \(correct)/\(l.count) = \(percent(correct, l.count))"
         }
         print(summary)
+        try classes.failIfNaN(model: model, samples: samples)
     }
 }

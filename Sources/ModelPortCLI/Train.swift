@@ -72,8 +72,7 @@ struct Train: ParsableCommand {
     @Option(help: "Seed for the initial weights, shuffling and dropout.")
     var seed: UInt64 = 1
 
-    @Option(help: "Threads per batch (default: the core count). The same seed and thread count give identical weights.")
-    var threads: Int?
+    @OptionGroup var runtime: RuntimeOptions
 
     @Option(help: "Train on only the first N training images (quick runs).")
     var limit: Int?
@@ -106,7 +105,6 @@ struct Train: ParsableCommand {
         if let epochs, epochs < 0 { throw ValidationError("--epochs must be at least 0") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let v = validationSplit, !(v >= 0 && v < 1) { throw ValidationError("--validation-split must be in [0, 1)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
         // Fail before training, not after the first epoch, when an output cannot be written.
@@ -138,6 +136,7 @@ struct Train: ParsableCommand {
         trust.apply()
         try runReportingErrors {
             let started = Date()
+            runtime.apply()
             // The model and its defaults.
             let net: any Model
             var defaults = (loss: Loss.categoricalCrossentropy(), epochs: 1, batchSize: 32, validationSplit: 0.0)
@@ -180,7 +179,7 @@ struct Train: ParsableCommand {
             }
             let lossFunction = loss.flatMap { Loss(kerasName: $0) } ?? defaults.loss
             let trainer = try Trainer(model: net, loss: lossFunction, optimizer: optimizer,
-                                      threads: threads ?? RuntimeThreads.count)
+                                      threads: RuntimeThreads.count)
 
             // The data.
             let dir = try dataDirectory()
@@ -190,6 +189,9 @@ struct Train: ParsableCommand {
             var options = FitOptions()
             options.epochs = epochs ?? defaults.epochs
             options.batchSize = batchSize ?? defaults.batchSize
+            let source = model ?? config ?? "--arch \(arch ?? net.name)"
+            try MemoryBudget.checkTraining(net, batchSize: options.batchSize, threads: trainer.threads, pieceSize: trainer.pieceSize,
+                                           wholeBatch: trainer.graph.needsWholeBatch, file: source)
             options.validationSplit = validationSplit ?? defaults.validationSplit
             options.seed = seed
             printFlushed("Training \(net.name) (\(grouped(net.parameterCount)) parameters) on \(grouped(x.batchCount)) images from \(dir): "
@@ -250,6 +252,7 @@ struct Train: ParsableCommand {
                     // With the test set at hand, the report also evaluates the trained model on it.
                     var evaluation: Evaluation? = nil
                     if let test {
+                        try MemoryBudget.checkInference(net, batch: test.x.batchCount, file: source)
                         let probabilities = try net.predict(test.x)
                         let labels = test.y.sampleCount > 1 ? argmaxPerSample(test.y) : test.y.scalars.map { Int($0) }
                         evaluation = try Evaluation(probabilities: probabilities, labels: labels,

@@ -82,6 +82,10 @@ public enum Untrusted {
     public static func childMain(kind: String, path: String, config: String?, outputDirectory: String) throws {
         try IsolatedProcess.enterChild()
         FileManager.default.changeCurrentDirectoryPath(outputDirectory)
+        // Scratch files (a .keras archive's extracted weights) go where the
+        // child may write: nowhere but the parent's private directory.
+        setenv("TMPDIR", outputDirectory, 1)
+        try IsolatedProcess.confineWrites(to: outputDirectory)
         switch kind {
         case "reference":
             try ReferenceData.read(path).write(to: outputDirectory + "/reference.h5")

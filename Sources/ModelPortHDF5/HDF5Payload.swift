@@ -129,7 +129,17 @@ struct HDF5Payload {
         guard layout != H5D_VIRTUAL else {
             throw site.error(.refused, operation, "it is a virtual dataset (its data comes from other files); ModelPort reads only data stored inside the file")
         }
-        guard layout == H5D_CONTIGUOUS || layout == H5D_CHUNKED else { return }  // compact data lives in the header
+        if layout == H5D_COMPACT {
+            // Compact data lives in the object header; libhdf5 1.10 copies the
+            // declared size out of it whatever the header holds (found by fuzzing).
+            let stored = H5Dget_storage_size(dataset.id)
+            let (declared, overflow) = count.multipliedReportingOverflow(by: elementSize)
+            guard !overflow, stored >= UInt64(declared) else {
+                throw site.error(.corrupt, operation, "declares \(count) elements but its header holds only \(stored) bytes")
+            }
+            return
+        }
+        guard layout == H5D_CONTIGUOUS || layout == H5D_CHUNKED else { return }
         var status = H5D_SPACE_STATUS_ERROR
         try site.check(H5Dget_space_status(dataset.id, &status), .corrupt, operation)
         guard status != H5D_SPACE_STATUS_NOT_ALLOCATED else {

@@ -1,3 +1,4 @@
+import CLandlock
 import Foundation
 
 /// Runs this program (`/proc/self/exe`) again as a child under
@@ -66,6 +67,17 @@ public enum IsolatedProcess {
             throw IsolationError("this command is run by ModelPort itself for --untrusted files, not by hand")
         }
         try limits.apply()
+    }
+
+    /// In the child: from now on this process may create, change or delete
+    /// files only beneath `directory` (Linux Landlock; reading stays allowed).
+    /// - Returns: false when the kernel has no Landlock (nothing is confined then).
+    /// - Throws: `IsolationError` when Landlock exists but refuses the rules.
+    @discardableResult
+    public static func confineWrites(to directory: String) throws -> Bool {
+        guard modelport_landlock_writes_only_beneath(directory) != 0 else { return true }
+        if errno == ENOSYS || errno == EOPNOTSUPP { return false }
+        throw IsolationError("cannot confine the isolated process's writes to \(directory): \(String(cString: strerror(errno)))")
     }
 
     /// A signal's name (`SIGSEGV`).

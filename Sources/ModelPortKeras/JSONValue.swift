@@ -31,13 +31,59 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
+    /// Deepest nesting of arrays and objects accepted. Keras configs nest
+    /// about a dozen levels, a few more for each nested model. Decoding
+    /// recurses once per level, about 3.3 KB of stack each in a debug build,
+    /// so 100 levels fit a 512 KB thread stack (150 did not).
+    public static let maxDepth = 100
+
+    /// Why text was refused before decoding.
+    public struct TooDeep: Error, CustomStringConvertible {
+        public var description: String { "JSON nested more than \(JSONValue.maxDepth) levels deep" }
+    }
+
     /// Parses JSON text. Keras writes `NaN`/`Infinity` for some float
     /// arguments, which JSONDecoder accepts only when told to.
+    /// - Throws: `TooDeep` for nesting beyond `maxDepth` (found by an
+    ///   iterative scan, before any recursive decoding), or the decoder's error.
     public static func parse(_ text: String) throws -> JSONValue {
+        try checkDepth(text)
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(
             positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return try decoder.decode(JSONValue.self, from: Data(text.utf8))
+    }
+
+    /// Parses the JSON text of `what` in `file` (`"the 'model_config' attribute"`).
+    /// - Throws: `KerasImportError` naming the file: `what` "is not valid
+    ///   JSON" (or `invalid`, when given), or nests too deep.
+    static func parse(_ text: String, file: String, what: String, invalid: String? = nil) throws -> JSONValue {
+        do {
+            return try parse(text)
+        } catch let tooDeep as TooDeep {
+            throw KerasImportError(file: file, message: "\(what) is \(tooDeep)")
+        } catch {
+            throw KerasImportError(file: file, message: invalid ?? "\(what) is not valid JSON")
+        }
+    }
+
+    /// Counts bracket nesting outside strings, without recursion.
+    private static func checkDepth(_ text: String) throws {
+        var depth = 0, inString = false, escaped = false
+        for byte in text.utf8 {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                guard depth <= maxDepth else { throw TooDeep() }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
     }
 
     public subscript(key: String) -> JSONValue? {

@@ -16,9 +16,7 @@ enum KerasArchiveReader {
         let archive = try open(path)
         let configText = try text(of: "config.json", in: archive, file: path)
         let config: JSONValue
-        do { config = try JSONValue.parse(configText) } catch {
-            throw KerasImportError(file: path, message: "config.json is not valid JSON")
-        }
+        config = try JSONValue.parse(configText, file: path, what: "config.json")
         var version: String? = nil
         if archive["metadata.json"] != nil {
             version = (try? JSONValue.parse(try text(of: "metadata.json", in: archive, file: path)))?["keras_version"]?.string

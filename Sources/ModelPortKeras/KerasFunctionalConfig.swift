@@ -21,7 +21,8 @@ enum KerasFunctionalConfig {
         let inputs: [TensorRef]
     }
 
-    static func build(_ config: JSONValue, file: String, kerasMajorVersion: Int) throws -> Functional {
+    static func build(_ config: JSONValue, file: String, kerasMajorVersion: Int, weights: inout WeightBudget,
+                      depth: Int) throws -> Functional {
         let modelName = config["name"]?.string ?? "functional"
         guard let entries = config["layers"]?.array, !entries.isEmpty else {
             throw KerasImportError(file: file, className: "Functional", message: "functional config has no 'layers' list")
@@ -73,17 +74,18 @@ enum KerasFunctionalConfig {
                 }
                 return try assemble(modelName: modelName, calls: calls, order: order, entriesByName: entriesByName,
                                     inputRefs: inputRefs.map(shift), outputRefs: outputRefs.map(shift),
-                                    file: file, kerasMajorVersion: kerasMajorVersion)
+                                    file: file, kerasMajorVersion: kerasMajorVersion, weights: &weights, depth: depth)
             }
         }
         return try assemble(modelName: modelName, calls: calls, order: order, entriesByName: entriesByName,
-                            inputRefs: inputRefs, outputRefs: outputRefs, file: file, kerasMajorVersion: kerasMajorVersion)
+                            inputRefs: inputRefs, outputRefs: outputRefs, file: file, kerasMajorVersion: kerasMajorVersion,
+                            weights: &weights, depth: depth)
     }
 
     /// Creates layers and graph nodes in a topological order of the calls.
     static func assemble(modelName: String, calls: [TensorRef: Call], order: [TensorRef], entriesByName: [String: JSONValue],
                          inputRefs: [TensorRef], outputRefs: [TensorRef], file: String,
-                         kerasMajorVersion: Int) throws -> Functional {
+                         kerasMajorVersion: Int, weights: inout WeightBudget, depth: Int) throws -> Functional {
 
         // Topological order: repeatedly take calls whose inputs are all built.
         var nodeIndex: [TensorRef: Int] = [:]
@@ -125,7 +127,7 @@ enum KerasFunctionalConfig {
                 layer = try KerasModelConfig.buildLayer(call.entry, className: className, name: ref.layer,
                                                         config: call.entry["config"]?.object ?? [:],
                                                         inputShape: inputShapes[0], file: file,
-                                                        kerasMajorVersion: kerasMajorVersion)
+                                                        kerasMajorVersion: kerasMajorVersion, weights: &weights, depth: depth)
                 layers[ref.layer] = layer
             }
             let shape: [Int]
@@ -141,6 +143,7 @@ enum KerasFunctionalConfig {
             } catch let e as RuntimeError {
                 throw KerasImportError(file: file, layer: ref.layer, className: className, message: e.message)
             }
+            try KerasModelConfig.checkOutput(shape, file: file, layer: ref.layer, className: className)
             nodeIndex[ref] = nodes.count
             nodes.append(Functional.Node(layer: layer, inputs: inputIndices))
             shapes.append(shape)

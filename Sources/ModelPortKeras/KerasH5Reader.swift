@@ -18,9 +18,7 @@ public enum KerasH5Reader {
         }
         let configText = try root.readStringAttribute("model_config")
         let config: JSONValue
-        do { config = try JSONValue.parse(configText) } catch {
-            throw KerasImportError(file: path, message: "the 'model_config' attribute is not valid JSON")
-        }
+        config = try JSONValue.parse(configText, file: path, what: "the 'model_config' attribute")
         var training: JSONValue? = nil
         if try root.hasAttribute("training_config") {
             training = try? JSONValue.parse(try root.readStringAttribute("training_config"))

@@ -9,16 +9,36 @@ import ModelPortRuntime
 enum KerasModelConfig {
     /// Largest input sample ModelPort accepts from a config, in elements.
     static let maxInputElements = 1 << 26
+    /// Largest sample (elements) any layer may produce: far beyond real
+    /// models, and small enough that no layer's shape arithmetic on it (times
+    /// a kernel size, stride or upsampling factor) can overflow.
+    static let maxSampleElements = 1 << 32
+    /// Deepest nesting of models used as layers (the top model is depth 1).
+    static let maxModelDepth = 16
 
+    /// Builds the model, checking its declared weights against `MemoryBudget.limit`.
     static func buildModel(_ top: JSONValue, file: String, kerasMajorVersion: Int = 3) throws -> any Model {
+        var weights = WeightBudget()
+        return try buildModel(top, file: file, kerasMajorVersion: kerasMajorVersion, weights: &weights, depth: 1)
+    }
+
+    /// Builds a model at nesting `depth`, adding every weight it declares to
+    /// `weights` before the layer holding it is allocated.
+    static func buildModel(_ top: JSONValue, file: String, kerasMajorVersion: Int, weights: inout WeightBudget,
+                           depth: Int) throws -> any Model {
         guard let className = top["class_name"]?.string, let config = top["config"] else {
             throw KerasImportError(file: file, message: "model config has no 'class_name'/'config' (not a Keras model config?)")
         }
+        guard depth <= maxModelDepth else {
+            throw KerasImportError(file: file, layer: config["name"]?.string, className: className,
+                                   message: "models are nested more than \(maxModelDepth) deep")
+        }
         switch className {
         case "Sequential":
-            return try buildSequential(config, file: file, kerasMajorVersion: kerasMajorVersion)
+            return try buildSequential(config, file: file, kerasMajorVersion: kerasMajorVersion, weights: &weights, depth: depth)
         case "Functional", "Model":
-            return try KerasFunctionalConfig.build(config, file: file, kerasMajorVersion: kerasMajorVersion)
+            return try KerasFunctionalConfig.build(config, file: file, kerasMajorVersion: kerasMajorVersion, weights: &weights,
+                                                   depth: depth)
         default:
             throw KerasImportError(file: file, className: className,
                                    message: "top-level model class '\(className)' is not supported (supported: Sequential, Functional)")
@@ -33,9 +53,10 @@ enum KerasModelConfig {
     /// Builds one layer of a model from its config entry: a registered layer
     /// kind, or a nested model wrapped as a layer.
     static func buildLayer(_ entry: JSONValue, className: String, name: String, config: [String: JSONValue],
-                           inputShape: [Int], file: String, kerasMajorVersion: Int) throws -> any Layer {
+                           inputShape: [Int], file: String, kerasMajorVersion: Int, weights: inout WeightBudget,
+                           depth: Int) throws -> any Layer {
         if isModelClass(className) {
-            let inner = try buildModel(entry, file: file, kerasMajorVersion: kerasMajorVersion)
+            let inner = try buildModel(entry, file: file, kerasMajorVersion: kerasMajorVersion, weights: &weights, depth: depth + 1)
             guard inner.inputShapes.count == 1, inner.outputShapes.count == 1 else {
                 throw KerasImportError(file: file, layer: name, className: className,
                                        message: "a nested model used as a layer must have one input and one output")
@@ -50,11 +71,37 @@ enum KerasModelConfig {
         inner["batch_shape"] = nil
         inner["batch_input_shape"] = nil
         var args = try LayerArguments(file: file, className: className, name: name, config: inner,
-                                      kerasMajorVersion: kerasMajorVersion)
-        return try KerasLayerRegistry.build(&args, inputShape: inputShape)
+                                      kerasMajorVersion: kerasMajorVersion, weights: weights)
+        let layer = try KerasLayerRegistry.build(&args, inputShape: inputShape)
+        weights = args.weights
+        return layer
     }
 
-    static func buildSequential(_ config: JSONValue, file: String, kerasMajorVersion: Int = 3) throws -> Sequential {
+    /// Refuses a layer output with an empty axis, more than
+    /// `maxSampleElements` elements, or one sample larger than the memory limit.
+    static func checkOutput(_ shape: [Int], file: String, layer: String, className: String) throws {
+        func refuse(_ message: String) -> KerasImportError {
+            KerasImportError(file: file, layer: layer, className: className, message: message)
+        }
+        guard shape.allSatisfy({ $0 >= 1 }) else { throw refuse("would produce an empty output of shape \(shape)") }
+        let bytes: Int
+        do {
+            bytes = try MemoryBudget.bytes(ofShape: shape)
+        } catch {
+            throw refuse("would produce an output of shape \(shape), too large to address")
+        }
+        guard bytes / MemoryLayout<Float>.size <= maxSampleElements else {
+            throw refuse("would produce \(shape) (\(bytes / MemoryLayout<Float>.size) elements per sample), larger than ModelPort accepts (\(maxSampleElements))")
+        }
+        do {
+            try MemoryBudget.check(bytes, for: "one sample of its output (\(shape))")
+        } catch let e as RuntimeError {
+            throw refuse(e.message)
+        }
+    }
+
+    static func buildSequential(_ config: JSONValue, file: String, kerasMajorVersion: Int, weights: inout WeightBudget,
+                                depth: Int) throws -> Sequential {
         let modelName = config["name"]?.string ?? "sequential"
         guard let entries = config["layers"]?.array else {
             throw KerasImportError(file: file, className: "Sequential", message: "Sequential config has no 'layers' list")
@@ -96,12 +143,14 @@ enum KerasModelConfig {
                 inputShape = shape
             }
             let layer = try buildLayer(entry, className: layerClass, name: layerName, config: layerConfig,
-                                       inputShape: shape!, file: file, kerasMajorVersion: kerasMajorVersion)
+                                       inputShape: shape!, file: file, kerasMajorVersion: kerasMajorVersion,
+                                       weights: &weights, depth: depth)
             do {
                 shape = try layer.outputShape(for: shape!)
             } catch let e as RuntimeError {
                 throw KerasImportError(file: file, layer: layerName, className: layerClass, message: e.message)
             }
+            try checkOutput(shape!, file: file, layer: layerName, className: layerClass)
             layers.append(layer)
         }
         guard let inputShape, !layers.isEmpty else {

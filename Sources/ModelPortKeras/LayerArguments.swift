@@ -14,6 +14,9 @@ public struct LayerArguments: Sendable {
     /// The Keras generation that wrote the file (2 or 3): a few definitions
     /// differ between them (e.g. `hard_sigmoid`).
     public let kerasMajorVersion: Int
+    /// The weights the model declared before this layer; `checkParameterShape`
+    /// adds this layer's, so the running total is checked before allocation.
+    public private(set) var weights: WeightBudget
     private var understood: Set<String> = []
 
     /// Keys that never change what a trained layer computes at inference.
@@ -32,12 +35,14 @@ public struct LayerArguments: Sendable {
     /// is read.
     public static let maxParameterElements = 1 << 28
 
-    public init(file: String, className: String, name: String, config: [String: JSONValue], kerasMajorVersion: Int = 3) throws {
+    public init(file: String, className: String, name: String, config: [String: JSONValue], kerasMajorVersion: Int = 3,
+                weights: WeightBudget = WeightBudget()) throws {
         self.file = file
         self.className = className
         self.name = name
         self.config = config
         self.kerasMajorVersion = kerasMajorVersion
+        self.weights = weights
         understood = LayerArguments.inertKeys
         try checkDType()
     }
@@ -190,16 +195,24 @@ public struct LayerArguments: Sendable {
         return a
     }
 
-    /// Refuses a parameter tensor larger than `maxParameterElements`.
-    public func checkParameterShape(_ shape: [Int], argument: String) throws {
+    /// Refuses a parameter tensor larger than `maxParameterElements`, or one
+    /// that would take the model's weights past their memory limit; call it
+    /// for every weight before constructing the layer.
+    /// - Parameter argument: the config argument that sized it, for the message.
+    public mutating func checkParameterShape(_ shape: [Int], argument: String) throws {
         var total = 1
         for d in shape {
             let (product, overflow) = total.multipliedReportingOverflow(by: d)
-            guard !overflow, product <= LayerArguments.maxParameterElements else {
+            guard d >= 0, !overflow, product <= LayerArguments.maxParameterElements else {
                 throw error("asks for a weight of shape \(shape), larger than ModelPort accepts (\(LayerArguments.maxParameterElements) elements)",
                             argument: argument)
             }
             total = product
+        }
+        do {
+            try weights.reserve(shape, for: "a weight")
+        } catch let e as RuntimeError {
+            throw error(e.message, argument: argument)
         }
     }
 

@@ -31,9 +31,10 @@ public enum ModelLoader {
     /// `.h5` with `layer_names`) plus the model config from a JSON file.
     static func loadWeightsFile(_ path: String, configPath: String) throws -> KerasModelFile {
         let data = try readConfigFile(configPath)
-        guard let text = String(data: data, encoding: .utf8), let config = try? JSONValue.parse(text) else {
+        guard let text = String(data: data, encoding: .utf8) else {
             throw KerasImportError(file: configPath, message: "not a JSON model config")
         }
+        let config = try JSONValue.parse(text, file: configPath, what: "the model config", invalid: "not a JSON model config")
         let file = try HDF5File(openingAt: path)
         let version = try file.root.hasAttribute("keras_version") ? try file.root.readStringAttribute("keras_version") : nil
         try file.root.checkDataStored()
@@ -59,9 +60,7 @@ public enum ModelLoader {
     /// - Throws: `KerasImportError` naming the file, and the layer for an
     ///   unsupported layer or argument.
     public static func model(fromConfig json: String, file: String) throws -> any Model {
-        guard let config = try? JSONValue.parse(json) else {
-            throw KerasImportError(file: file, message: "not a JSON model config")
-        }
+        let config = try JSONValue.parse(json, file: file, what: "the model config", invalid: "not a JSON model config")
         return try KerasModelConfig.buildModel(config, file: file,
                                                kerasMajorVersion: KerasH5Reader.majorVersion(config["keras_version"]?.string))
     }

@@ -26,9 +26,17 @@ struct ConstantTensor {
 
 /// An int64 vector computed from shapes, where the batch size is unknown
 /// until run time (tf2onnx's `Shape -> Gather -> Concat -> Reshape`).
-enum SymbolicInt: Equatable {
+enum SymbolicInt: Equatable, CustomStringConvertible {
     case known(Int64)
     case batch
+
+    /// `3`, or `batch` for the run-time batch size (messages show vectors as `[batch, 784]`).
+    var description: String {
+        switch self {
+        case .known(let k): return "\(k)"
+        case .batch: return "batch"
+        }
+    }
 }
 
 /// The importer's state while walking one graph.
@@ -54,9 +62,20 @@ final class ONNXImportContext {
 
     /// Largest tensor (elements) an initializer may declare.
     static let maxTensorElements = 1 << 28
+    /// Largest kernel size, stride, dilation, padding or upsampling factor
+    /// read from a node; with sample sizes capped too, shape arithmetic on
+    /// them cannot overflow.
+    static let maxWindowValue = 1 << 16
+    /// Largest sample (elements) any layer may produce: far beyond real
+    /// models, and small enough that no shape computation overflows.
+    static let maxSampleElements = 1 << 32
+    /// Bytes of constants and layer weights this import has declared so far,
+    /// checked before each allocation.
+    private(set) var weights: WeightBudget
 
-    init(file: String, opset: Int, graph: ONNXGraphProto) {
+    init(file: String, opset: Int, graph: ONNXGraphProto, weights: WeightBudget = WeightBudget()) {
         self.file = file
+        self.weights = weights
         self.opset = opset
         self.graph = graph
         for (i, node) in graph.nodes.enumerated() {
@@ -97,12 +116,80 @@ final class ONNXImportContext {
         } catch let e as RuntimeError {
             throw error("\(layer.typeName): \(e.message)")
         }
+        try checkSample(shape, of: layer.typeName)
         nodes.append(Functional.Node(layer: layer, inputs: inputs.map(\.node)))
         nodeShapes.append(shape)
         return nodes.count - 1
     }
 
     func shape(ofNode index: Int) -> [Int] { nodeShapes[index] }
+
+    // MARK: - Checked sizes
+
+    /// Refuses a layer output with an empty axis, more than
+    /// `maxSampleElements` elements, or one sample larger than the memory limit.
+    private func checkSample(_ shape: [Int], of typeName: String) throws {
+        guard shape.allSatisfy({ $0 >= 1 }) else { throw error("\(typeName) would produce an empty output of shape \(shape)") }
+        let bytes: Int
+        do {
+            bytes = try MemoryBudget.bytes(ofShape: shape)
+        } catch {
+            throw self.error("\(typeName) would produce an output of shape \(shape), too large to address")
+        }
+        guard bytes / MemoryLayout<Float>.size <= Self.maxSampleElements else {
+            throw error("\(typeName) would produce \(shape) (\(bytes / 4) elements per sample), larger than ModelPort accepts (\(Self.maxSampleElements))")
+        }
+        do {
+            try MemoryBudget.check(bytes, for: "one sample of the output of \(typeName) (\(shape))")
+        } catch let e as RuntimeError {
+            throw error(e.message)
+        }
+    }
+
+    /// Adds a tensor of `shape` (elements of `elementSize` bytes) to the
+    /// weights this import holds, before it is allocated.
+    /// - Throws: `ONNXError` naming `what` when the size overflows or the
+    ///   running total passes the limit.
+    func reserve(_ shape: [Int], elementSize: Int = MemoryLayout<Float>.size, for what: String) throws {
+        do {
+            try weights.reserve(shape, elementSize: elementSize, for: what)
+        } catch let e as RuntimeError {
+            throw error(e.message)
+        }
+    }
+
+    /// The product of `dims`, refusing overflow.
+    func product(_ dims: [Int], of what: String) throws -> Int {
+        var total = 1
+        for d in dims {
+            let (p, overflow) = total.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw error("\(what) \(dims) is too large: its sizes multiply past what can be addressed") }
+            total = p
+        }
+        return total
+    }
+
+    /// Requires every value of an attribute such as `pads` or `strides` to
+    /// lie in `range` (by default 0...maxWindowValue).
+    func checkWindow(_ values: [Int], _ what: String, range: ClosedRange<Int> = 0...maxWindowValue) throws {
+        if let v = values.first(where: { $0 > range.upperBound }) {
+            throw error("\(what) \(values) are too large: \(v) is more than ModelPort accepts (\(range.upperBound))")
+        }
+        if let v = values.first(where: { $0 < range.lowerBound }) {
+            throw error("\(what) \(values) are invalid: \(v) is less than \(range.lowerBound)")
+        }
+    }
+
+    /// A constant's value as an exact integer.
+    /// - Throws: when it is not a whole number or beyond ±2^53 (where
+    ///   ModelPort's Double constants stop being exact).
+    func integer(_ value: Double, in name: String) throws -> Int64 {
+        guard value.rounded() == value else { throw error("input '\(name)' holds \(value) where a whole number is needed") }
+        guard abs(value) <= 0x1p53 else {
+            throw error("input '\(name)' holds \(value), too large for an integer ModelPort can use (at most 2^53 in size)")
+        }
+        return Int64(value)
+    }
 
     /// `v` with its runtime axes reordered to hold ONNX axes `target`,
     /// adding a Permute layer when the layout differs.
@@ -162,7 +249,7 @@ final class ONNXImportContext {
     /// A constant or shape-derived integer vector.
     func symbolicInts(_ name: String) throws -> [SymbolicInt] {
         if let s = symbolic[name] { return s }
-        if let c = constants[name] { return c.values.map { .known(Int64($0)) } }
+        if let c = constants[name] { return try c.values.map { .known(try integer($0, in: name)) } }
         throw error("input '\(name)' must be a constant integer vector (or computed from shapes)")
     }
 
@@ -185,8 +272,12 @@ final class ONNXImportContext {
             }
             count = product
         }
-        guard !t.isExternal else { throw error("tensor '\(t.name)' keeps its data in an external file, which ModelPort does not read") }
+        guard !t.isExternal else {
+            throw error("tensor '\(t.name)' keeps its data in an external file (data_location EXTERNAL), which ModelPort does not read: only self-contained .onnx files are imported")
+        }
         let shape = t.dims.map { Int($0) }
+        // Constants are held as Doubles while importing.
+        try reserve(shape, elementSize: MemoryLayout<Double>.size, for: "tensor '\(t.name)'")
         func raw<T>(_ type: T.Type, _ convert: (T) -> Double) throws -> [Double]? {
             guard let bytes = t.rawData else { return nil }
             guard bytes.count == count * MemoryLayout<T>.size else {

@@ -48,7 +48,9 @@ public enum ONNXImporter {
     }
 
     /// Builds the runtime model of a parsed ONNX model.
-    public static func buildModel(_ proto: ONNXModelProto, file: String) throws -> any Model {
+    /// - Parameter weightLimit: the most bytes its constants and layer
+    ///   weights may take together, checked before each is allocated.
+    public static func buildModel(_ proto: ONNXModelProto, file: String, weightLimit: Int = MemoryBudget.limit) throws -> any Model {
         guard let opset = proto.defaultOpset else {
             throw ONNXError(file: file, message: "the model imports no default-domain (ai.onnx) opset")
         }
@@ -56,7 +58,7 @@ public enum ONNXImporter {
             throw ONNXError(file: file, message: "opset \(opset) is not supported (ModelPort imports opsets \(supportedOpsets.lowerBound) to \(supportedOpsets.upperBound)); convert it with onnx.version_converter first")
         }
         let graph = proto.graph
-        let c = ONNXImportContext(file: file, opset: Int(opset), graph: graph)
+        let c = ONNXImportContext(file: file, opset: Int(opset), graph: graph, weights: WeightBudget(limit: weightLimit))
         for tensor in graph.initializers { c.constants[tensor.name] = try c.decode(tensor) }
         let graphInputs = graph.inputs.filter { c.constants[$0.name] == nil }
         guard !graphInputs.isEmpty else { throw ONNXError(file: file, message: "the graph has no inputs") }
@@ -74,6 +76,10 @@ public enum ONNXImporter {
                 throw c.error("operator '\(node.opType)' is not supported (ModelPort imports: \(supportedOps.joined(separator: ", ")))")
             }
             guard !node.outputs.isEmpty else { throw c.error("node has no outputs") }
+            let needed = ONNXOpImporters.minimumInputs[node.opType] ?? 1
+            guard node.inputs.count >= needed else {
+                throw c.error("\(node.opType) needs at least \(needed) input\(needed == 1 ? "" : "s"), the node has \(node.inputs.count)")
+            }
             try importer(node, index, c)
         }
         c.current = nil
@@ -122,8 +128,14 @@ public enum ONNXImporter {
         var shape: [Int] = []
         var total = 1
         for d in dims.dropFirst() {
-            guard case .value(let v) = d, v >= 1, v <= Int64(maxInputElements) else {
-                throw ONNXError(file: file, message: "graph input '\(input.name)' has a dimension \(d) after the batch axis; ModelPort needs fixed positive sample sizes")
+            guard case .value(let v) = d else {
+                throw ONNXError(file: file, message: "graph input '\(input.name)' has a dimension \(d) after the batch axis; ModelPort needs a fixed sample shape")
+            }
+            guard v >= 1 else {
+                throw ONNXError(file: file, message: "graph input '\(input.name)' has an invalid dimension \(v) in its shape (sizes must be positive)")
+            }
+            guard v <= Int64(maxInputElements) else {
+                throw ONNXError(file: file, message: "graph input '\(input.name)' has a dimension \(v), larger than ModelPort accepts (\(maxInputElements) elements per sample)")
             }
             total *= Int(v)
             guard total <= maxInputElements else {

@@ -139,10 +139,19 @@ public struct ONNXTensorProto: Sendable, Equatable {
 /// `ValueInfoProto` restricted to tensor types: name, element type and shape.
 public struct ONNXValueInfo: Sendable, Equatable {
     /// One dimension: a fixed size, a named symbol (a dynamic batch), or unknown.
-    public enum Dimension: Sendable, Equatable {
+    public enum Dimension: Sendable, Equatable, CustomStringConvertible {
         case value(Int64)
         case symbol(String)
         case unknown
+
+        /// `28`, `'batch'` for a named symbol, `?` when unknown (as messages show them).
+        public var description: String {
+            switch self {
+            case .value(let v): return "\(v)"
+            case .symbol(let s): return "'\(s)'"
+            case .unknown: return "?"
+            }
+        }
     }
 
     public var name: String

@@ -31,6 +31,16 @@ enum ONNXOpImporters {
     ]
 
     static var supportedOps: [String] { table.keys.sorted() }
+
+    /// Inputs each operator needs at least (from the ONNX operator schemas),
+    /// where that is not one; importers index inputs up to this count.
+    static let minimumInputs: [String: Int] = [
+        "Constant": 0,
+        "Gather": 2, "Slice": 3, "Conv": 2, "ConvTranspose": 2, "Gemm": 2, "MatMul": 2,
+        "BatchNormalization": 5, "LayerNormalization": 2, "Reshape": 2,
+        "Add": 2, "Sub": 2, "Mul": 2, "Div": 2, "Pow": 2, "PRelu": 2, "Pad": 2,
+        "GreaterOrEqual": 2, "Where": 3, "Tile": 2,
+    ]
 }
 
 /// A node's attributes, read by name; `finish()` rejects any attribute no
@@ -124,6 +134,7 @@ private func windowPadding(_ a: inout Attributes, kernel: (Int, Int), strides: (
     }
     let pads = try a.ints("pads", [0, 0, 0, 0])!
     guard pads.count == 4, pads.allSatisfy({ $0 >= 0 }) else { throw c.error("pads \(pads) are not 4 non-negative values") }
+    try c.checkWindow(pads, "pads")
     if pads == [0, 0, 0, 0] { return (.valid, pads) }
     let g = try WindowGeometry(inHeight: height, inWidth: width, kernel: kernel, strides: strides, dilation: dilation, padding: .same)
     let effH = (kernel.0 - 1) * dilation.0 + 1, effW = (kernel.1 - 1) * dilation.1 + 1
@@ -152,6 +163,17 @@ private func alias(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws 
     if n.opType == "Dropout", n.outputs.count > 1, c.consumers[n.outputs[1]] != nil {
         throw c.error("the Dropout mask output is used, which ModelPort does not compute")
     }
+    // Input 3, training_mode: when true, Dropout drops values at random
+    // instead of passing them through; only a constant false is the identity.
+    if n.opType == "Dropout", n.inputs.count > 2, !n.inputs[2].isEmpty {
+        let name = n.inputs[2]
+        guard let mode = c.constants[name] else {
+            throw c.error("training_mode input '\(name)' is not a constant, so ModelPort cannot tell that Dropout runs in inference mode")
+        }
+        guard mode.values.allSatisfy({ $0 == 0 }) else {
+            throw c.error("training_mode is true: Dropout would drop values at random, which ModelPort does not run (export the model for inference)")
+        }
+    }
     let input = n.inputs[0]
     if let v = c.values[input] { c.values[n.outputs[0]] = v }
     else if let m = c.masks[input] { c.masks[n.outputs[0]] = m }
@@ -179,7 +201,7 @@ private func importGather(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) 
     let data = try c.symbolicInts(n.inputs[0])
     let indices = try c.constant(n.inputs[1])
     var out: [SymbolicInt] = []
-    for k in indices.values.map({ Int($0) }) {
+    for k in try indices.values.map({ Int(try c.integer($0, in: n.inputs[1])) }) {
         let j = k < 0 ? k + data.count : k
         guard j >= 0, j < data.count else { throw c.error("Gather index \(k) is outside 0..<\(data.count)") }
         out.append(data[j])
@@ -215,6 +237,9 @@ private func importConcat(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) 
     }
     let values = try inputs.map { try c.value($0) }
     let first = values[0]
+    guard values.allSatisfy({ $0.onnxShape.count == first.onnxShape.count }) else {
+        throw c.error("Concat of tensors of different ranks \(values.map(\.onnxShape)) is not supported")
+    }
     let rank = first.onnxShape.count + 1
     let onnxAxis = axis < 0 ? axis + rank : axis
     guard onnxAxis >= 1, onnxAxis < rank else { throw c.error("Concat on axis \(axis) (the batch axis or outside the rank) is not supported") }
@@ -232,6 +257,9 @@ private func importSlice(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) t
     let starts = try c.ints(n.inputs[1]), ends = try c.ints(n.inputs[2])
     let axes = n.inputs.count > 3 && !n.inputs[3].isEmpty ? try c.ints(n.inputs[3]) : Array(0..<starts.count)
     let steps = n.inputs.count > 4 && !n.inputs[4].isEmpty ? try c.ints(n.inputs[4]) : [Int](repeating: 1, count: starts.count)
+    guard ends.count == starts.count, axes.count == starts.count, steps.count == starts.count else {
+        throw c.error("Slice starts \(starts), ends \(ends), axes \(axes) and steps \(steps) differ in length")
+    }
     guard steps.allSatisfy({ $0 == 1 }) else { throw c.error("Slice with steps \(steps) is not supported (only 1)") }
     func clamp(_ k: Int, _ size: Int) -> Int { max(0, min(size, k < 0 ? k + size : k)) }
     if c.isConstant(n.inputs[0]) {
@@ -268,11 +296,14 @@ private func importUnsqueeze(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContex
         guard n.inputs.count > 1 else { throw c.error("Unsqueeze needs its axes input (opset 13 and later)") }
         let rank = x.onnxShape.count + 1
         var axes = try c.ints(n.inputs[1]).map { $0 < 0 ? $0 + rank + 1 : $0 }.sorted()
-        guard !axes.contains(0), axes.allSatisfy({ $0 >= 1 && $0 <= rank + axes.count - 1 }) else {
-            throw c.error("Unsqueeze on axes \(axes) (the batch axis or out of range) is not supported")
+        guard !axes.contains(0), Set(axes).count == axes.count, axes.allSatisfy({ $0 >= 1 && $0 <= rank + axes.count - 1 }) else {
+            throw c.error("Unsqueeze on axes \(axes) (the batch axis, repeated or out of range) is not supported")
         }
         var shape = x.onnxShape
-        for a in axes { shape.insert(1, at: a - 1) }
+        for a in axes {
+            guard a - 1 <= shape.count else { throw c.error("Unsqueeze axis \(a) is out of range") }
+            shape.insert(1, at: a - 1)
+        }
         axes.removeAll()
         let node = try c.add(Reshape(name: c.layerName("Reshape"), targetShape: shape), [x])
         output(n, c, ImportedValue(node: node, onnxShape: shape, perm: Array(0..<shape.count)))
@@ -308,6 +339,9 @@ private func importConv(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) th
     guard strides.count == 2, dilations.count == 2, (strides + dilations).allSatisfy({ $0 >= 1 }) else {
         throw c.error("strides \(strides) / dilations \(dilations) must be two positive values")
     }
+    try c.checkWindow(strides, "strides", range: 1...ONNXImportContext.maxWindowValue)
+    try c.checkWindow(dilations, "dilations", range: 1...ONNXImportContext.maxWindowValue)
+    try c.checkWindow([kh, kw], "kernel size", range: 1...ONNXImportContext.maxWindowValue)
     let group = try a.int("group", 1)
     let (cin, h, wd) = (x.onnxShape[0], x.onnxShape[1], x.onnxShape[2])
     let (padding, pads) = try windowPadding(&a, kernel: (kh, kw), strides: (strides[0], strides[1]), dilation: (dilations[0], dilations[1]),
@@ -331,6 +365,7 @@ private func importConv(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) th
                                                         left: pads[1], right: pads[3]), [input]),
                               onnxShape: [cin, h + pads[0] + pads[2], wd + pads[1] + pads[3]], perm: [1, 2, 0])
     }
+    try c.reserve(w.shape, for: "the Conv kernel")
     let kernelValues = w.values.map { Float($0) }
     let layer: any Layer
     if group == 1 {
@@ -369,6 +404,12 @@ private func importConvTranspose(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportCo
     let pads = try a.ints("pads", [0, 0, 0, 0])!, outputPadding = try a.ints("output_padding", [0, 0])!
     guard try a.string("auto_pad", "NOTSET") == "NOTSET", try a.ints("output_shape", nil) == nil else { throw c.error("auto_pad/output_shape are not supported for ConvTranspose") }
     try a.finish()
+    guard strides.count == 2, pads.count == 4, outputPadding.count == 2 else {
+        throw c.error("strides \(strides), pads \(pads) and output_padding \(outputPadding) must have 2, 4 and 2 values")
+    }
+    try c.checkWindow(strides, "strides", range: 1...ONNXImportContext.maxWindowValue)
+    try c.checkWindow(pads + outputPadding, "pads and output_padding")
+    try c.checkWindow([kh, kw], "kernel size", range: 1...ONNXImportContext.maxWindowValue)
     var same = true
     for (k, (kernel, stride)) in [(kh, strides[0]), (kw, strides[1])].enumerated() {
         let total = max(kernel - stride, 0)
@@ -377,7 +418,12 @@ private func importConvTranspose(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportCo
     let valid = pads == [0, 0, 0, 0] && outputPadding == [0, 0]
     guard same || valid else { throw c.error("pads \(pads) with output_padding \(outputPadding) match neither Keras 'valid' nor 'same'") }
     var bias: [Float]? = nil
-    if n.inputs.count > 2, !n.inputs[2].isEmpty { bias = try c.constant(n.inputs[2]).values.map { Float($0) } }
+    if n.inputs.count > 2, !n.inputs[2].isEmpty {
+        let b = try c.constant(n.inputs[2])
+        guard b.values.count == f else { throw c.error("bias has \(b.values.count) values for \(f) filters") }
+        bias = b.values.map { Float($0) }
+    }
+    try c.reserve(w.shape, for: "the ConvTranspose kernel")
     let layer = Conv2DTranspose(name: c.layerName("Conv2DTranspose"), inputChannels: cin, filters: f, kernelSize: (kh, kw),
                                 strides: (strides[0], strides[1]), padding: valid ? .valid : .same, useBias: bias != nil)
     layer.kernel.value = Tensor(shape: [kh, kw, f, cin], scalars: permuteAxes(w.values.map { Float($0) }, shape: w.shape, perm: [2, 3, 1, 0]))
@@ -396,6 +442,7 @@ private func dense(_ n: ONNXNodeProto, _ c: ONNXImportContext, x: ImportedValue,
         outputName = c.graph.nodes[fused.index].outputs[0]
     }
     let input = try c.identityLayout(x)
+    try c.reserve([k, units], for: "the dense kernel")
     let layer = Dense(name: c.layerName("Dense"), inputUnits: k, units: units, useBias: bias != nil)
     layer.kernel.value = Tensor(shape: [k, units], scalars: kernel)
     if let bias { layer.bias!.value = Tensor(shape: [units], scalars: bias) }
@@ -445,6 +492,9 @@ private func importPool(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) th
     guard x.onnxShape.count == 3 else { throw c.error("only 2-D pooling of (N, C, H, W) is supported") }
     guard let kernel = try a.ints("kernel_shape", nil), kernel.count == 2, kernel.allSatisfy({ $0 >= 1 }) else { throw c.error("kernel_shape must be two positive values") }
     let strides = try a.ints("strides", [1, 1])!
+    guard strides.count == 2 else { throw c.error("strides \(strides) must be two positive values") }
+    try c.checkWindow(kernel, "kernel_shape", range: 1...ONNXImportContext.maxWindowValue)
+    try c.checkWindow(strides, "strides", range: 1...ONNXImportContext.maxWindowValue)
     guard try a.ints("dilations", [1, 1]) == [1, 1] else { throw c.error("dilated pooling is not supported") }
     try a.require("ceil_mode", int: 0)
     let isMax = n.opType == "MaxPool"
@@ -490,6 +540,7 @@ private func importBatchNormalization(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImp
         guard t.values.count == channels else { throw c.error("parameter '\(n.inputs[k])' has \(t.values.count) values for \(channels) channels") }
         return t.values.map { Float($0) }
     }
+    try c.reserve([4, channels], for: "the BatchNormalization parameters")
     let layer = BatchNormalization(name: c.layerName("BatchNormalization"), channels: channels, epsilon: epsilon)
     layer.gamma!.value = Tensor(shape: [channels], scalars: params[0])
     layer.beta!.value = Tensor(shape: [channels], scalars: params[1])
@@ -511,10 +562,11 @@ private func importLayerNormalization(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImp
     guard n.outputs.count == 1 || n.outputs.dropFirst().allSatisfy({ $0.isEmpty || c.consumers[$0] == nil }) else {
         throw c.error("the mean / inverse standard deviation outputs are not supported")
     }
-    let f = x.onnxShape.last!
+    guard let f = x.onnxShape.last else { throw c.error("input has no feature axis") }
     let scale = try c.constant(n.inputs[1])
     let bias = n.inputs.count > 2 && !n.inputs[2].isEmpty ? try c.constant(n.inputs[2]) : nil
     guard scale.values.count == f, bias == nil || bias!.values.count == f else { throw c.error("scale/bias are not per feature (\(f))") }
+    try c.reserve([2, f], for: "the LayerNormalization parameters")
     let layer = LayerNormalization(name: c.layerName("LayerNormalization"), features: f, epsilon: epsilon, scale: true, center: bias != nil)
     layer.gamma!.value = Tensor(shape: [f], scalars: scale.values.map { Float($0) })
     if let bias { layer.beta!.value = Tensor(shape: [f], scalars: bias.values.map { Float($0) }) }
@@ -541,7 +593,10 @@ private func importReshape(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext)
     let x = try c.value(n.inputs[0])
     let target = try c.symbolicInts(n.inputs[1])
     guard !target.isEmpty else { throw c.error("Reshape to a scalar is not supported") }
-    let size = x.onnxShape.reduce(1, *)
+    guard !target.contains(where: { if case .known(let v) = $0 { return v < -1 } else { return false } }) else {
+        throw c.error("Reshape target \(target) is invalid: sizes must be positive, 0 (copy) or -1 (infer), none negative")
+    }
+    let size = try c.product(x.onnxShape, of: "input shape")
     var sample: [Int] = []
     for (k, d) in target.enumerated().dropFirst() {
         switch d {
@@ -554,16 +609,16 @@ private func importReshape(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext)
     switch target[0] {
     case .batch, .known(0): break
     case .known(-1) where unknown == 0:
-        guard sample.reduce(1, *) == size else { throw c.error("Reshape to \(target) would change the batch size") }
+        guard try c.product(sample, of: "Reshape target") == size else { throw c.error("Reshape to \(target) would change the batch size") }
     default: throw c.error("Reshape to \(target) changes the batch axis, which is not supported")
     }
     guard unknown <= 1, sample.allSatisfy({ $0 == -1 || $0 > 0 }) else { throw c.error("Reshape target \(target) is not valid") }
     if unknown == 1 {
-        let known = sample.filter { $0 != -1 }.reduce(1, *)
+        let known = try c.product(sample.filter { $0 != -1 }, of: "Reshape target")
         guard known > 0, size % known == 0 else { throw c.error("cannot reshape \(x.onnxShape) to \(target)") }
         sample = sample.map { $0 == -1 ? size / known : $0 }
     }
-    guard sample.reduce(1, *) == size else { throw c.error("cannot reshape \(x.onnxShape) (\(size) elements) to \(sample)") }
+    guard try c.product(sample, of: "Reshape target") == size else { throw c.error("cannot reshape \(x.onnxShape) (\(size) elements) to \(sample)") }
     let input = try c.identityLayout(x)
     if sample == x.onnxShape { output(n, c, input); return }
     let node = try c.add(Reshape(name: c.layerName("Reshape"), targetShape: sample), [input])
@@ -599,6 +654,7 @@ private func importPad(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) thr
     guard x.onnxShape.count == 3, pads.count == 8, pads[0] == 0, pads[1] == 0, pads[4] == 0, pads[5] == 0, pads.allSatisfy({ $0 >= 0 }) else {
         throw c.error("only zero padding of the spatial axes of (N, C, H, W) is supported, got pads \(pads)")
     }
+    try c.checkWindow(pads, "pads")
     let node = try c.add(Padding2D(name: c.layerName("ZeroPadding2D"), kind: .zeroPad, top: pads[2], bottom: pads[6], left: pads[3], right: pads[7]),
                          [try c.channelsLast(x)])
     let out = c.shape(ofNode: node)
@@ -622,8 +678,9 @@ private func importResize(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) 
         factors = [1, 1, Double(sizes[2]) / Double(x.onnxShape[1]), Double(sizes[3]) / Double(x.onnxShape[2])]
     } else { throw c.error("Resize needs constant scales or sizes") }
     guard mode == "nearest", transform == "asymmetric", nearest == "floor", factors.count == 4, factors[0] == 1, factors[1] == 1,
-          factors[2] >= 1, factors[3] >= 1, factors[2].rounded() == factors[2], factors[3].rounded() == factors[3] else {
-        throw c.error("Resize is supported as Keras UpSampling2D only: nearest, asymmetric, floor, integer scales on H and W (got mode \(mode), \(transform), \(nearest), scales \(factors))")
+          factors[2] >= 1, factors[3] >= 1, factors[2].rounded() == factors[2], factors[3].rounded() == factors[3],
+          factors[2] <= Double(ONNXImportContext.maxWindowValue), factors[3] <= Double(ONNXImportContext.maxWindowValue) else {
+        throw c.error("Resize is supported as Keras UpSampling2D only: nearest, asymmetric, floor, integer scales on H and W up to \(ONNXImportContext.maxWindowValue) (got mode \(mode), \(transform), \(nearest), scales \(factors))")
     }
     let node = try c.add(UpSampling2D(name: c.layerName("UpSampling2D"), size: (Int(factors[2]), Int(factors[3]))), [try c.channelsLast(x)])
     let out = c.shape(ofNode: node)
@@ -680,6 +737,8 @@ private func importArithmetic(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportConte
             return
         }
     }
+    // The constant is stored at the full sample shape.
+    try c.reserve(x.onnxShape, for: "the \(n.opType) constant")
     guard let full = broadcast(k, to: x.onnxShape) else {
         throw c.error("constant of shape \(k.shape) does not broadcast to one sample of shape \(x.onnxShape) (broadcasting over the batch axis is not supported)")
     }
@@ -694,6 +753,7 @@ private func importVariadic(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext
     if (n.opType == "Min" || n.opType == "Max"), n.inputs.count == 2, let k = n.inputs.firstIndex(where: { c.isConstant($0) }) {
         // A clamp by a constant (a ReLU's max_value).
         let x = try c.value(n.inputs[1 - k])
+        try c.reserve(x.onnxShape, for: "the \(n.opType) constant")
         guard let full = broadcast(try c.constant(n.inputs[k]), to: x.onnxShape) else { throw c.error("constant does not broadcast to \(x.onnxShape)") }
         let layer = ONNXConstantOp(name: c.layerName("ONNX:" + n.opType), operation: n.opType == "Min" ? .min : .max,
                                    constant: Tensor(shape: x.runtimeShape, scalars: permuteAxes(full, shape: x.onnxShape, perm: x.perm)))
@@ -703,8 +763,8 @@ private func importVariadic(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext
     let inputs = try n.inputs.map { try c.value($0) }
     let first = inputs[0]
     if inputs.count == 1 { output(n, c, first); return }
+    guard inputs.allSatisfy({ $0.onnxShape == first.onnxShape }) else { throw c.error("broadcasting between computed tensors is not supported") }
     let aligned = try inputs.map { try c.materialize($0, first.perm) }
-    guard aligned.allSatisfy({ $0.onnxShape == first.onnxShape }) else { throw c.error("broadcasting between computed tensors is not supported") }
     let operation: Merge.Operation = ["Sum": .add, "Mean": .average, "Max": .maximum, "Min": .minimum][n.opType]!
     let node = try c.add(Merge(name: c.layerName(operation.rawValue), operation: operation), aligned)
     output(n, c, ImportedValue(node: node, onnxShape: first.onnxShape, perm: first.perm))
@@ -798,6 +858,7 @@ private func importPRelu(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) t
     guard zip(shape, x.onnxShape).allSatisfy({ $0 == $1 || $0 == 1 }) else { throw c.error("slope of shape \(slope.shape) does not broadcast to \(x.onnxShape)") }
     let stored = x.perm.map { shape[$0] }
     let shared = stored.enumerated().filter { $0.element == 1 && x.runtimeShape[$0.offset] != 1 }.map { $0.offset + 1 }
+    try c.reserve(stored, for: "the PReLU slope")
     let layer = PReLU(name: c.layerName("PReLU"), inputShape: x.runtimeShape, sharedAxes: shared)
     guard layer.alpha.shape == stored else { throw c.error("slope of shape \(slope.shape) cannot be laid out as a PReLU alpha") }
     layer.alpha.value = Tensor(shape: stored, scalars: permuteAxes(slope.values.map { Float($0) }, shape: shape, perm: x.perm))
@@ -861,7 +922,7 @@ private func importReduceMean(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportConte
     try a.require("noop_with_empty_axes", int: 0)
     try a.finish()
     guard let axes, axes.count == 1, axes[0] == -1 || axes[0] == rank - 1, keep == 1 else {
-        throw c.error("ReduceMean is supported over the last axis with keepdims=1 only, got axes \(String(describing: axes)), keepdims \(keep)")
+        throw c.error("ReduceMean is supported over the last axis with keepdims=1 only, got axes \(axes.map { "\($0)" } ?? "none"), keepdims \(keep)")
     }
     let input = try c.identityLayout(x)
     let node = try c.add(ONNXReduceMean(name: c.layerName("ONNX:ReduceMean")), [input])

@@ -4,14 +4,17 @@ import Foundation
 /// The one place that touches protobuf-c and the C structs generated from
 /// `onnx.proto`: bytes <-> `ONNXModelProto`.
 ///
-/// Decoding is bounded twice: the caller checks the file size before reading,
-/// and protobuf-c allocates through a budgeted allocator, so a hostile file
-/// made of millions of tiny sub-messages fails cleanly instead of expanding
-/// into gigabytes of C structs.
+/// Decoding is bounded three ways: the caller checks the file size before
+/// reading; `ONNXNestingScan` refuses graphs nested deeper than protobuf-c's
+/// recursive unpacker can take on a thread's stack; and protobuf-c allocates
+/// through a budgeted allocator, so a hostile file made of millions of tiny
+/// sub-messages fails cleanly instead of expanding into gigabytes of C structs.
 enum ONNXProtoAdapter {
     /// How many bytes of C structures a decode may allocate per byte of input
     /// (plus a fixed 64 MiB), before it is refused.
     static let allocationFactor = 8
+
+    private static let invalidProtobuf = "not a valid ONNX protobuf (truncated or damaged, or not an ONNX model)"
 
     // MARK: - Decoding
 
@@ -19,6 +22,13 @@ enum ONNXProtoAdapter {
     /// - Throws: `ONNXError` naming `file` when the bytes are not a valid
     ///   ONNX protobuf or would need more memory than the budget.
     static func decode(_ bytes: [UInt8], file: String) throws -> ONNXModelProto {
+        do {
+            try ONNXNestingScan.check(bytes)
+        } catch .tooDeep {
+            throw ONNXError(file: file, message: "graphs are nested more than \(ONNXNestingScan.maxGraphDepth) deep inside node attributes (a hostile or damaged file?)")
+        } catch .malformed {
+            throw ONNXError(file: file, message: invalidProtobuf)
+        }
         let budget = UnsafeMutablePointer<Int>.allocate(capacity: 2)
         defer { budget.deallocate() }
         budget[0] = bytes.count * allocationFactor + (64 << 20)  // bytes left
@@ -31,7 +41,7 @@ enum ONNXProtoAdapter {
             if budget[1] != 0 {
                 throw ONNXError(file: file, message: "decoding needs more memory than ModelPort allows for a file of \(bytes.count) bytes (a hostile or damaged file?)")
             }
-            throw ONNXError(file: file, message: "not a valid ONNX protobuf (truncated or damaged, or not an ONNX model)")
+            throw ONNXError(file: file, message: invalidProtobuf)
         }
         defer { onnx__model_proto__free_unpacked(message, &allocator) }
         return model(message.pointee)

@@ -19,33 +19,11 @@ extension TestPaths {
         return dir.appendingPathComponent("modelport")
     }
 
-    /// Runs `modelport` with `arguments` in `directory` (default: the repo root).
+    /// Runs `modelport` with `arguments` in `directory` (default: the repo
+    /// root); a run that hangs is killed after ten minutes (the test then fails).
     public static func runModelPort(_ arguments: [String], in directory: URL? = nil,
                                     environment: [String: String] = [:]) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = modelportExecutable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory ?? repoRoot
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read both pipes before waiting so a full pipe cannot block the child.
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus,
-                             stdout: String(decoding: outData, as: UTF8.self),
-                             stderr: String(decoding: errData, as: UTF8.self))
+        let run = try runModelPortBounded(arguments, timeout: 600, environment: environment, in: directory)
+        return CommandResult(status: run.status, stdout: run.stdout, stderr: run.stderr)
     }
 }

@@ -28,7 +28,8 @@ func makePReLU(_ a: inout LayerArguments, _ inputShape: [Int]) throws -> any Lay
             throw a.error("axes \(v.compactText) are not sample axes of \(inputShape)", argument: "shared_axes")
         }
     }
-    try a.checkParameterShape(inputShape, argument: "shared_axes")
+    let alphaShape = inputShape.enumerated().map { shared.contains($0.offset + 1) ? 1 : $0.element }
+    try a.checkParameterShape(alphaShape, argument: "shared_axes")
     return PReLU(name: a.name, inputShape: inputShape, sharedAxes: shared)
 }
 

@@ -18,6 +18,7 @@ func makeConv2D(_ a: inout LayerArguments, _ inputShape: [Int]) throws -> any La
     let activation = try a.activation()
     let useBias = try a.bool("use_bias", default: true)
     try a.checkParameterShape([kernel.0, kernel.1, inputShape[2], filters], argument: "filters")
+    if useBias { try a.checkParameterShape([filters], argument: "filters") }
     return Conv2D(name: a.name, inputChannels: inputShape[2], filters: filters, kernelSize: kernel,
                   strides: strides, dilation: dilation, padding: padding, activation: activation, useBias: useBias)
 }

@@ -25,6 +25,7 @@ func makeDepthwiseConv2D(_ a: inout LayerArguments, _ inputShape: [Int]) throws 
     let activation = try a.activation()
     let useBias = try a.bool("use_bias", default: true)
     try a.checkParameterShape([w.kernel.0, w.kernel.1, inputShape[2], multiplier], argument: "depth_multiplier")
+    if useBias { try a.checkParameterShape([inputShape[2], multiplier], argument: "depth_multiplier") }
     return DepthwiseConv2D(name: a.name, inputChannels: inputShape[2], depthMultiplier: multiplier, kernelSize: w.kernel,
                            strides: w.strides, dilation: w.dilation, padding: w.padding, activation: activation, useBias: useBias)
 }
@@ -36,7 +37,9 @@ func makeSeparableConv2D(_ a: inout LayerArguments, _ inputShape: [Int]) throws 
     let multiplier = try a.int("depth_multiplier", default: 1, range: 1...65_536)
     let activation = try a.activation()
     let useBias = try a.bool("use_bias", default: true)
+    try a.checkParameterShape([w.kernel.0, w.kernel.1, inputShape[2], multiplier], argument: "depth_multiplier")
     try a.checkParameterShape([1, 1, inputShape[2] * multiplier, filters], argument: "filters")
+    if useBias { try a.checkParameterShape([filters], argument: "filters") }
     return SeparableConv2D(name: a.name, inputChannels: inputShape[2], filters: filters, depthMultiplier: multiplier,
                            kernelSize: w.kernel, strides: w.strides, dilation: w.dilation, padding: w.padding,
                            activation: activation, useBias: useBias)
@@ -53,6 +56,7 @@ func makeConv2DTranspose(_ a: inout LayerArguments, _ inputShape: [Int]) throws 
     let activation = try a.activation()
     let useBias = try a.bool("use_bias", default: true)
     try a.checkParameterShape([w.kernel.0, w.kernel.1, filters, inputShape[2]], argument: "filters")
+    if useBias { try a.checkParameterShape([filters], argument: "filters") }
     return Conv2DTranspose(name: a.name, inputChannels: inputShape[2], filters: filters, kernelSize: w.kernel,
                            strides: w.strides, padding: w.padding, activation: activation, useBias: useBias)
 }

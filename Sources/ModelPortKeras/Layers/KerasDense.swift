@@ -13,5 +13,6 @@ func makeDense(_ a: inout LayerArguments, _ inputShape: [Int]) throws -> any Lay
     try a.require("lora_alpha", oneOf: [])
     try a.require("quantization_config", oneOf: [])
     try a.checkParameterShape([inputUnits, units], argument: "units")
+    if useBias { try a.checkParameterShape([units], argument: "units") }
     return Dense(name: a.name, inputUnits: inputUnits, units: units, activation: activation, useBias: useBias)
 }

@@ -15,6 +15,8 @@ func makeBatchNormalization(_ a: inout LayerArguments, _ inputShape: [Int]) thro
     try a.require("adjustment", oneOf: [])
     try a.require("synchronized", oneOf: [.bool(false)])
     a.ignore("fused", "renorm_clipping", "renorm_momentum")
+    // gamma, beta, moving mean and variance.
+    try a.checkParameterShape([4, channels], argument: "axis")
     return BatchNormalization(name: a.name, channels: channels, epsilon: epsilon, momentum: momentum, scale: scale, center: center)
 }
 
@@ -23,6 +25,7 @@ func makeLayerNormalization(_ a: inout LayerArguments, _ inputShape: [Int]) thro
     guard let features = inputShape.last else { throw a.error("expects an input with a feature axis") }
     try a.requireLastAxis(sampleRank: inputShape.count)
     try a.require("rms_scaling", oneOf: [.bool(false)])
+    try a.checkParameterShape([2, features], argument: "axis")
     return LayerNormalization(name: a.name, features: features, epsilon: try a.float("epsilon", default: 1e-3),
                               scale: try a.bool("scale", default: true), center: try a.bool("center", default: true))
 }
@@ -41,5 +44,7 @@ func makeNormalization(_ a: inout LayerArguments, _ inputShape: [Int]) throws ->
     // Statistics given in the config instead of adapted weights are not supported.
     try a.require("mean", oneOf: [])
     try a.require("variance", oneOf: [])
+    // mean, variance and count.
+    try a.checkParameterShape([2 * features + 1], argument: "axis")
     return Normalization(name: a.name, features: features)
 }

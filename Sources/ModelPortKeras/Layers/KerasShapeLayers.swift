@@ -8,7 +8,18 @@ func makeFlatten(_ a: inout LayerArguments, _ inputShape: [Int]) throws -> any L
 
 /// Keras `Reshape(target_shape)`.
 func makeReshape(_ a: inout LayerArguments, _ inputShape: [Int]) throws -> any Layer {
-    Reshape(name: a.name, targetShape: try a.intList("target_shape"))
+    let target = try a.intList("target_shape")
+    // The runtime multiplies the sizes out; refuse what would overflow there.
+    var total = 1
+    for d in target where d != -1 {
+        let (product, overflow) = total.multipliedReportingOverflow(by: d)
+        guard !overflow, product <= KerasModelConfig.maxSampleElements else {
+            throw a.error("target shape \(target) has more elements than ModelPort accepts (\(KerasModelConfig.maxSampleElements))",
+                          argument: "target_shape")
+        }
+        total = product
+    }
+    return Reshape(name: a.name, targetShape: target)
 }
 
 /// Keras `Permute(dims)`, 1-based sample axes.

@@ -6,29 +6,52 @@ import Synchronization
 ///
 /// Dispatch's worker wake-up costs tens of microseconds, more than the
 /// tutorial CNN's whole forward pass, so — like onnxruntime's intra-op
-/// threads — the helpers spin on an atomic generation counter for a short
-/// while after each job and only then sleep on a semaphore. One caller at a
-/// time: a concurrent caller runs its parts itself.
+/// threads — the helpers spin on an atomic counter for a short while after
+/// each job and only then sleep. One caller at a time: a concurrent caller
+/// runs its parts itself.
+///
+/// Every helper has its own mailbox (job counter, asleep flag, semaphore), and
+/// a job is posted only to the helpers it has parts for. With one semaphore
+/// shared by all helpers, a wake-up posted for a sleeping helper could be
+/// taken by another that had already finished the job and gone back to sleep;
+/// the sleeper then never ran its part and the caller waited for it forever
+/// (`bench --threads 3` on two cores: the woken helper is not scheduled before
+/// the other one finishes). Here a helper can only take its own wake-ups, and
+/// each wake-up is posted only after clearing that helper's asleep flag, so
+/// none is lost and none is left over.
 final class IntraOpPool: @unchecked Sendable {
-    /// Helpers for `RuntimeThreads.count - 1` extra cores, started on first use.
-    static let shared = IntraOpPool(helpers: max(0, RuntimeThreads.count - 1))
+    /// Helpers for the requested threads, but no more than the cores allow:
+    /// one sample split over more threads than cores only waits for them to
+    /// be scheduled (batch work still uses every requested thread).
+    static let shared = IntraOpPool(helpers: max(0, min(RuntimeThreads.count, RuntimeThreads.cores) - 1))
+
+    /// One helper's mailbox.
+    private final class Mailbox: @unchecked Sendable {
+        /// Jobs posted to this helper so far.
+        let posted = Atomic<Int>(0)
+        /// Set by the helper before it sleeps; whoever clears it owns the wake-up.
+        let asleep = Atomic<Bool>(false)
+        let wake = DispatchSemaphore(value: 0)
+    }
 
     let helpers: Int
-    private let generation = Atomic<Int>(0)
+    private let mailboxes: [Mailbox]
     private let remaining = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
-    private let sleepers = Atomic<Int>(0)
-    private let wake = DispatchSemaphore(value: 0)
-    /// The current job; written before `generation` is bumped (release) and
-    /// read by helpers after they see the bump (acquire).
+    /// The current job; written before a mailbox's `posted` is bumped and read
+    /// by that helper after it sees the bump.
     nonisolated(unsafe) private var job: ((Int) -> Void)?
-    /// Spins (atomic loads) before a helper sleeps: a few tens of microseconds.
+    /// Spins (atomic loads) before a helper sleeps, or the caller starts
+    /// yielding its core: a few tens of microseconds.
     private let spinLimit = 200_000
 
-    private init(helpers: Int) {
+    /// Starts `helpers` threads (tests make their own pools; the runtime uses `shared`).
+    init(helpers: Int) {
         self.helpers = helpers
+        mailboxes = (0..<helpers).map { _ in Mailbox() }
         for index in 0..<helpers {
-            let thread = Thread { [unowned self] in self.helperLoop(part: index + 1) }
+            let mailbox = mailboxes[index]
+            let thread = Thread { [unowned self] in self.helperLoop(part: index + 1, mailbox: mailbox) }
             thread.name = "modelport-intra-op-\(index + 1)"
             thread.qualityOfService = .userInitiated
             thread.start()
@@ -40,38 +63,50 @@ final class IntraOpPool: @unchecked Sendable {
     func run(parts: Int, _ body: (Int) -> Void) {
         let parts = min(parts, helpers + 1)
         guard parts > 1, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
-            for part in 0..<parts { body(part) }
+            for part in 0..<max(0, parts) { body(part) }
             return
         }
         defer { busy.store(false, ordering: .releasing) }
         withoutActuallyEscaping(body) { body in
-            // Helpers beyond `parts` have nothing to do but still check in.
-            job = { part in if part < parts { body(part) } }
-            remaining.store(helpers, ordering: .relaxed)
-            generation.add(1, ordering: .releasing)
-            let asleep = sleepers.exchange(0, ordering: .acquiringAndReleasing)
-            for _ in 0..<asleep { wake.signal() }
+            job = body
+            remaining.store(parts - 1, ordering: .relaxed)
+            for mailbox in mailboxes.prefix(parts - 1) {
+                // Sequentially consistent with the helper's "set asleep, re-read
+                // posted": either it sees this job, or this sees it asleep.
+                mailbox.posted.add(1, ordering: .sequentiallyConsistent)
+                if mailbox.asleep.exchange(false, ordering: .sequentiallyConsistent) { mailbox.wake.signal() }
+            }
             body(0)
-            while remaining.load(ordering: .acquiring) > 0 {}
+            var spins = 0
+            while remaining.load(ordering: .acquiring) > 0 {
+                // With more threads than free cores, spinning would hold the
+                // core a helper needs to finish.
+                spins += 1
+                if spins >= spinLimit { sched_yield() }
+            }
             job = nil
         }
     }
 
-    private func helperLoop(part: Int) {
+    private func helperLoop(part: Int, mailbox: Mailbox) {
         var seen = 0
         while true {
             var spins = 0
-            var current = generation.load(ordering: .acquiring)
+            var current = mailbox.posted.load(ordering: .acquiring)
             while current == seen {
                 spins += 1
                 if spins >= spinLimit {
-                    // Announce the sleep, re-check, then wait; a spurious
-                    // wake-up just goes round again.
-                    sleepers.add(1, ordering: .acquiringAndReleasing)
-                    if generation.load(ordering: .acquiring) == seen { wake.wait() }
+                    mailbox.asleep.store(true, ordering: .sequentiallyConsistent)
+                    if mailbox.posted.load(ordering: .sequentiallyConsistent) == seen {
+                        mailbox.wake.wait()
+                    } else if !mailbox.asleep.exchange(false, ordering: .sequentiallyConsistent) {
+                        // `run` cleared the flag first and signals: take that
+                        // wake-up now so none is left for a later sleep.
+                        mailbox.wake.wait()
+                    }
                     spins = 0
                 }
-                current = generation.load(ordering: .acquiring)
+                current = mailbox.posted.load(ordering: .acquiring)
             }
             seen = current
             job?(part)

@@ -3,6 +3,10 @@ import Foundation
 /// How many threads batch work is spread over (defaults to the core count).
 public enum RuntimeThreads {
     nonisolated(unsafe) public static var count: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// The cores this process may run on.
+    public static var cores: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+    /// The thread counts a command accepts: any of them works on any number of cores.
+    public static let allowed = 1...256
 }
 
 /// Threads a single sample's layers may split their work over. `predict`

@@ -64,6 +64,9 @@ public final class Functional: Model, @unchecked Sendable {
                 throw RuntimeError("layer '\(layer.name)' (\(layer.typeName)): \(e.message)")
             }
         }
+        if let i = shapes.indices.first(where: { (try? MemoryEstimate.elements(shapes[$0])) == nil }) {
+            throw RuntimeError("model '\(name)': node \(i) ('\(nodes[i].layer.name)') has shape \(shapes[i]), more elements than can be addressed")
+        }
         guard outputNodes.allSatisfy({ $0 >= 0 && $0 < nodes.count }) else {
             throw RuntimeError("model '\(name)': output nodes \(outputNodes) are not in the graph")
         }

@@ -69,8 +69,10 @@ extension Model {
     /// Runs inference on a batch, spreading chunks of at most `chunkSize`
     /// samples (default: `defaultChunkSize`) over `RuntimeThreads.count`
     /// threads. Chunks are fixed by the sizes alone, so results do not
-    /// depend on timing.
-    /// - Throws: `RuntimeError` when the inputs do not match `inputShapes`.
+    /// depend on timing. What that needs is checked against `MemoryBudget`
+    /// first (a library caller gets the same guard as the commands).
+    /// - Throws: `RuntimeError` when the inputs do not match `inputShapes`, or
+    ///   the batch would need more memory than the limit.
     public func predict(inputs: [Tensor], chunkSize: Int? = nil) throws -> [Tensor] {
         guard inputs.count == inputShapes.count else {
             throw RuntimeError("model '\(name)' takes \(inputShapes.count) inputs, got \(inputs.count)")
@@ -82,6 +84,8 @@ extension Model {
         guard inputs.allSatisfy({ $0.batchCount == n }) else {
             throw RuntimeError("model '\(name)': inputs have different batch sizes \(inputs.map(\.batchCount))")
         }
+        try MemoryBudget.check(MemoryEstimate.inferenceBytes(self, batch: n, chunkSize: chunkSize),
+                               for: "model '\(name)' on a batch of \(n)")
         AllocatorTuning.applyOnce
         let sizes = outputShapes.map { $0.reduce(1, *) }
         // Chunks write disjoint ranges of buffers owned here, then become tensors.
@@ -115,7 +119,7 @@ extension Model {
     /// chunks spilling to L3 (docs/PERFORMANCE.md); a small dense model
     /// still gets 32-row matrix products.
     public var defaultChunkSize: Int {
-        let bytesPerSample = 4 * MemoryLayout<Float>.size * max(1, largestActivation)
-        return min(32, max(1, CacheSizes.level2 / bytesPerSample))
+        let (bytesPerSample, overflow) = (4 * MemoryLayout<Float>.size).multipliedReportingOverflow(by: max(1, largestActivation))
+        return overflow ? 1 : min(32, max(1, CacheSizes.level2 / bytesPerSample))
     }
 }

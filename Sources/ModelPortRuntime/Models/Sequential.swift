@@ -10,10 +10,14 @@ public final class Sequential: Model, @unchecked Sendable {
 
     /// Checks that every layer accepts its predecessor's output.
     /// - Parameter inputShape: one sample's shape, without the batch axis.
-    /// - Throws: `RuntimeError` naming the first layer whose input does not fit.
+    /// - Throws: `RuntimeError` naming the first layer whose input does not fit,
+    ///   or whose output has more elements than can be addressed.
     public init(name: String, inputShape: [Int], layers: [any Layer]) throws {
         self.name = name
         self.layers = layers
+        guard (try? MemoryEstimate.elements(inputShape)) != nil else {
+            throw RuntimeError("model '\(name)': input shape \(inputShape) has more elements than can be addressed")
+        }
         var shape = inputShape
         var shapes: [[Int]] = []
         for layer in layers {
@@ -21,6 +25,9 @@ public final class Sequential: Model, @unchecked Sendable {
                 shape = try layer.outputShape(for: shape)
             } catch let e as RuntimeError {
                 throw RuntimeError("layer '\(layer.name)' (\(layer.typeName)): \(e.message)")
+            }
+            guard (try? MemoryEstimate.elements(shape)) != nil else {
+                throw RuntimeError("layer '\(layer.name)' (\(layer.typeName)): output shape \(shape) has more elements than can be addressed")
             }
             shapes.append(shape)
         }
