@@ -129,11 +129,11 @@ struct HDF5Payload {
         guard layout != H5D_VIRTUAL else {
             throw site.error(.refused, operation, "it is a virtual dataset (its data comes from other files); ModelPort reads only data stored inside the file")
         }
+        let stored = H5Dget_storage_size(dataset.id)
+        let (declared, overflow) = count.multipliedReportingOverflow(by: elementSize)
         if layout == H5D_COMPACT {
             // Compact data lives in the object header; libhdf5 1.10 copies the
             // declared size out of it whatever the header holds (found by fuzzing).
-            let stored = H5Dget_storage_size(dataset.id)
-            let (declared, overflow) = count.multipliedReportingOverflow(by: elementSize)
             guard !overflow, stored >= UInt64(declared) else {
                 throw site.error(.corrupt, operation, "declares \(count) elements but its header holds only \(stored) bytes")
             }
@@ -149,8 +149,6 @@ struct HDF5Payload {
         // what is stored is compared with what is declared instead: deflate
         // compresses at most about 1:1032, so anything far beyond that holds
         // chunks that were never written (and would read as fill values).
-        let stored = H5Dget_storage_size(dataset.id)
-        let (declared, overflow) = count.multipliedReportingOverflow(by: elementSize)
         let enough = layout == H5D_CONTIGUOUS ? UInt64(declared) : UInt64(declared / 2048)
         guard !overflow, stored >= enough else {
             throw site.error(.corrupt, operation, "declares \(count) elements but stores only \(stored) bytes (parts of its data were never written)")
