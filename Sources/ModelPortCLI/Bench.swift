@@ -141,7 +141,7 @@ struct Bench: ParsableCommand {
         guard let s = model as? Sequential else { return [] }
         return s.layers.indices.map { i in
             guard let conv = s.layers[i] as? Conv2D else { return nil }
-            return try? conv.inferenceAlgorithm(inputShape: i == 0 ? s.inputShape : s.layerOutputShapes[i - 1])
+            return (try? conv.inferenceAlgorithm(inputShape: i == 0 ? s.inputShape : s.layerOutputShapes[i - 1]))?.rawValue
         }
     }
 }

@@ -88,8 +88,8 @@ struct KernelFamilyTests {
                  try narrow.inferenceAlgorithm(inputShape: [28, 28, 1], pooled: true),
                  try strided.inferenceAlgorithm(inputShape: [13, 13, 32])]
             }
-            let expected = choice == .blas ? Array(repeating: "im2col+sgemm", count: 5)
-                : ["winograd", "winograd", "direct", "direct", "direct"]
+            let expected: [ConvolutionAlgorithm] = choice == .blas ? Array(repeating: .im2colSGEMM, count: 5)
+                : [.winograd, .winograd, .direct, .direct, .direct]
             #expect(algorithms == expected, "\(choice)")
         }
     }

@@ -10,7 +10,7 @@ func makeReLU(_ a: inout LayerArguments, _ inputShape: [Int]) throws -> any Laye
 /// Keras `LeakyReLU`: `alpha` (Keras 2) or `negative_slope` (Keras 3), default 0.3.
 func makeLeakyReLU(_ a: inout LayerArguments, _ inputShape: [Int]) throws -> any Layer {
     let slope = a.config["negative_slope"].map { _ in "negative_slope" } ?? "alpha"
-    return ReLU(name: a.name, negativeSlope: try a.float(slope, default: 0.3), typeName: "LeakyReLU")
+    return ReLU(name: a.name, negativeSlope: try a.float(slope, default: 0.3), kind: .leaky)
 }
 
 /// Keras `ELU(alpha)`.

@@ -11,6 +11,17 @@ import ModelPortKernels
 ///   pay for its transforms (2.25x fewer multiplications).
 /// Padding is a zero-bordered copy of the input, made only when the window
 /// leaves the image. A batch of one is split across the intra-op threads.
+/// The algorithm inference uses for one convolution (raw value: the name
+/// `bench --layers` prints).
+public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
+    /// Winograd F(2x2, 3x3) on ModelPort's kernels.
+    case winograd
+    /// Direct convolution as an implicit matrix product on ModelPort's kernels.
+    case direct
+    /// im2col, then OpenBLAS sgemm (no ModelPort kernel family on this CPU, or chosen).
+    case im2colSGEMM = "im2col+sgemm"
+}
+
 extension Conv2D {
     /// Whether Winograd F(2x2, 3x3) runs this convolution: 3x3, stride 1, no
     /// dilation, channels and filters in whole vectors (at least two), and —
@@ -28,13 +39,12 @@ extension Conv2D {
 
     /// How inference computes this convolution on samples of `inputShape`
     /// with the current `CPUKernels` choice (followed by 2x2 max pooling
-    /// when `pooled`): "winograd", "direct" (ModelPort's kernels) or
-    /// "im2col+sgemm" (OpenBLAS).
+    /// when `pooled`).
     /// - Throws: `RuntimeError` when the layer does not accept `inputShape`.
-    public func inferenceAlgorithm(inputShape: [Int], pooled: Bool = false) throws -> String {
+    public func inferenceAlgorithm(inputShape: [Int], pooled: Bool = false) throws -> ConvolutionAlgorithm {
         let g = try geometry(for: inputShape)
-        guard let family = CPUKernels.family else { return "im2col+sgemm" }
-        return usesWinograd(g, family: family, pooled: pooled) ? "winograd" : "direct"
+        guard let family = CPUKernels.family else { return .im2colSGEMM }
+        return usesWinograd(g, family: family, pooled: pooled) ? .winograd : .direct
     }
 
     /// `forward` on the kernels, with `activation` instead of the layer's.

@@ -2,17 +2,24 @@ import Foundation
 
 /// Layers that only act while training and are the identity at inference:
 /// `SpatialDropout2D`, `GaussianNoise`, `GaussianDropout`,
-/// `ActivityRegularization`, `AlphaDropout`. The Keras class name is kept
-/// so summaries and exports say what the layer was.
+/// `ActivityRegularization`, `AlphaDropout`. The kind is kept so summaries,
+/// exports and training say what the layer was.
 public final class InferenceIdentity: Layer, @unchecked Sendable {
+    /// The Keras layer this is (raw value: its class name).
+    public enum Kind: String, CaseIterable, Sendable {
+        case spatialDropout2D = "SpatialDropout2D", gaussianNoise = "GaussianNoise", gaussianDropout = "GaussianDropout"
+        case alphaDropout = "AlphaDropout", activityRegularization = "ActivityRegularization"
+    }
+
     public let name: String
-    public let typeName: String
+    public let kind: Kind
+    public var typeName: String { kind.rawValue }
     /// The layer's rate or standard deviation (for export and training).
     public let rate: Float
 
-    public init(name: String, typeName: String, rate: Float = 0) {
+    public init(name: String, kind: Kind, rate: Float = 0) {
         self.name = name
-        self.typeName = typeName
+        self.kind = kind
         self.rate = rate
     }
 
@@ -32,11 +39,10 @@ extension InferenceIdentity: TrainableLayer {
     /// `ActivityRegularization`'s l1/l2 penalty belongs in the loss, and the
     /// layer keeps neither factor, so it is refused rather than ignored.
     public var trainingRefusal: String? {
-        switch typeName {
-        case "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "AlphaDropout": return nil
-        case "ActivityRegularization":
+        switch kind {
+        case .spatialDropout2D, .gaussianNoise, .gaussianDropout, .alphaDropout: return nil
+        case .activityRegularization:
             return "its l1/l2 activity penalty would have to be added to the loss, which ModelPort's trainer does not do; remove the layer to train"
-        default: return "ModelPort does not know its training-time behaviour"
         }
     }
 
@@ -52,27 +58,29 @@ extension InferenceIdentity: TrainableLayer {
         guard context.training, rate > 0, trainingRefusal == nil else { return (input, Cache(factor: [])) }
         let per = input.sampleCount
         var output = input
-        var factor = [Float](repeating: 0, count: typeName == "GaussianNoise" ? 0 : input.count)
+        var factor = [Float](repeating: 0, count: kind == .gaussianNoise ? 0 : input.count)
         for b in 0..<input.batchCount {
             let key = context.randomKey(layer: name, sample: b)
             let base = b * per
-            switch typeName {
-            case "SpatialDropout2D":
+            switch kind {
+            case .spatialDropout2D:
                 let c = input.shape.last!
                 let scale = 1 / (1 - rate)
                 for ch in 0..<c where SplitMix64.uniform(key: key, index: ch) >= rate {
                     for p in stride(from: ch, to: per, by: c) { factor[base + p] = scale }
                 }
                 for j in 0..<per { output.scalars[base + j] *= factor[base + j] }
-            case "GaussianNoise":
+            case .gaussianNoise:
                 for j in 0..<per { output.scalars[base + j] += rate * Self.normal(key: key, index: j) }
-            case "GaussianDropout":
+            case .gaussianDropout:
                 let stddev = (rate / (1 - rate)).squareRoot()
                 for j in 0..<per {
                     factor[base + j] = 1 + stddev * Self.normal(key: key, index: j)
                     output.scalars[base + j] *= factor[base + j]
                 }
-            default:  // AlphaDropout
+            case .activityRegularization:
+                break  // refused above (trainingRefusal)
+            case .alphaDropout:
                 let alphaP: Float = -1.6732632423543772 * 1.0507009873554805
                 let a = 1 / ((1 - rate) * (1 + rate * alphaP * alphaP)).squareRoot()
                 let shift = -a * alphaP * rate

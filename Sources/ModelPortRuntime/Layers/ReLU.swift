@@ -1,19 +1,23 @@
 /// Keras's configurable `ReLU` layer (and the fixed-slope `LeakyReLU`):
 /// `y = min(x, maxValue)` for `x >= threshold`, else `negativeSlope * (x - threshold)`.
 public final class ReLU: Layer, @unchecked Sendable {
+    /// Which Keras class the layer is: the configurable `ReLU` or the fixed-slope `LeakyReLU`.
+    public enum Kind: Sendable, Equatable { case relu, leaky }
+
     public let name: String
-    public let typeName: String
+    public let kind: Kind
+    public var typeName: String { kind == .leaky ? "LeakyReLU" : "ReLU" }
     public let maxValue: Float?
     public let negativeSlope: Float
     public let threshold: Float
 
-    /// - Parameter typeName: "ReLU" or "LeakyReLU", as the Keras class was.
-    public init(name: String, maxValue: Float? = nil, negativeSlope: Float = 0, threshold: Float = 0, typeName: String = "ReLU") {
+    /// - Parameter kind: `.relu` or `.leaky`, as the Keras class was.
+    public init(name: String, maxValue: Float? = nil, negativeSlope: Float = 0, threshold: Float = 0, kind: Kind = .relu) {
         self.name = name
         self.maxValue = maxValue
         self.negativeSlope = negativeSlope
         self.threshold = threshold
-        self.typeName = typeName
+        self.kind = kind
     }
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] { inputShape }
