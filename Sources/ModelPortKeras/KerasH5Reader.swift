@@ -56,7 +56,7 @@ public enum KerasH5Reader {
                 throw KerasImportError(file: file, layer: layerName,
                                        message: "the file has \(weightNames.count) weights for this layer, but the model config has no layer of that name")
             }
-            let parameters = layer.parameters
+            let parameters = (layer as? ModelLayer).flatMap { nestedParameters($0, weightNames: weightNames) } ?? layer.parameters
             guard weightNames.count == parameters.count else {
                 throw KerasImportError(file: file, layer: layerName, className: layer.typeName,
                                        message: "the file has \(weightNames.count) weights (\(weightNames.joined(separator: ", "))), the layer needs \(parameters.count) (\(parameters.map(\.name).joined(separator: ", ")))")
@@ -82,6 +82,34 @@ public enum KerasH5Reader {
             throw KerasImportError(file: file, layer: layer.name, className: layer.typeName,
                                    message: "the file has no weights for this layer (not in layer_names)")
         }
+    }
+
+    /// A nested model's parameters in the order its group lists them. Keras
+    /// writes a model's trainable weights first, then the rest (BatchNorm
+    /// statistics, frozen layers' weights), so a fine-tuned base model is not
+    /// in layer order: each `<inner layer>/<weight>` name is matched instead.
+    /// Nil when the names do not pick one parameter each (the caller then
+    /// reports the first mismatch in layer order).
+    static func nestedParameters(_ layer: ModelLayer, weightNames: [String]) -> [Parameter]? {
+        var byName: [String: Parameter] = [:]
+        var ambiguous = Set<String>()
+        for (_, owner, parameter) in KerasWeightNaming.owned(layer, path: "") {
+            let key = owner.name + "/" + parameter.name
+            if byName.updateValue(parameter, forKey: key) != nil { ambiguous.insert(key) }
+        }
+        var used = Set<ObjectIdentifier>()
+        var result: [Parameter] = []
+        for weightName in weightNames {
+            let parts = weightName.split(separator: "/")
+            guard parts.count >= 2 else { return nil }
+            let owner = String(parts[parts.count - 2])
+            let base = String(parts[parts.count - 1].split(separator: ":").first ?? "")
+            let names = [base] + weightNameAliases.filter { $0.value.contains(base) }.map(\.key)
+            guard let key = names.map({ owner + "/" + $0 }).first(where: { byName[$0] != nil }), !ambiguous.contains(key),
+                  let parameter = byName[key], used.insert(ObjectIdentifier(parameter)).inserted else { return nil }
+            result.append(parameter)
+        }
+        return result
     }
 
     /// Names other Keras versions give the same weight (Keras 2's

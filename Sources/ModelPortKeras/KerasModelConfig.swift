@@ -65,16 +65,27 @@ enum KerasModelConfig {
                 throw KerasImportError(file: file, layer: name, className: className,
                                        message: "nested model expects input \(inner.inputShape), gets \(inputShape)")
             }
-            return ModelLayer(model: inner, typeName: className == "Model" ? "Functional" : className)
+            let layer = ModelLayer(model: inner, typeName: className == "Model" ? "Functional" : className)
+            freezeIfNotTrainable(layer, config)
+            return layer
         }
         var inner = config
         inner["batch_shape"] = nil
         inner["batch_input_shape"] = nil
         var args = try LayerArguments(file: file, className: className, name: name, config: inner,
                                       kerasMajorVersion: kerasMajorVersion, weights: weights)
-        let layer = try KerasLayerRegistry.build(&args, inputShape: inputShape)
+        let layer = try KerasCodecs.decode(&args, inputShape: inputShape)
         weights = args.weights
+        freezeIfNotTrainable(layer, config)
         return layer
+    }
+
+    /// Keras `trainable: false` (a frozen layer, or a whole frozen base
+    /// model): its weights are kept by training and listed by Keras among
+    /// the non-trainable ones.
+    private static func freezeIfNotTrainable(_ layer: any Layer, _ config: [String: JSONValue]) {
+        guard config["trainable"] == .bool(false) else { return }
+        for parameter in layer.parameters { parameter.frozen = true }
     }
 
     /// Refuses a layer output with an empty axis, more than

@@ -178,7 +178,7 @@ public enum KerasOptimizerState {
         let keras3 = !names.contains { $0.hasSuffix(":0") }
         var seen = Set<ObjectIdentifier>()
         let owned: [(layer: String, parameter: Parameter)] = model.layers.flatMap { layer in
-            layer.parameters.filter { $0.trainable && seen.insert(ObjectIdentifier($0)).inserted }.map { (layer.name, $0) }
+            layer.parameters.filter { $0.isUpdated && seen.insert(ObjectIdentifier($0)).inserted }.map { (layer.name, $0) }
         }
         optimizer.build(owned.map(\.parameter))
         // Every name ModelPort expects, for either model-name spelling.
@@ -238,7 +238,7 @@ public enum KerasOptimizerState {
             let group = try store.root.group("optimizer/vars")
             var seen = Set<ObjectIdentifier>()
             let owned: [(layer: String, parameter: Parameter)] = model.layers.flatMap { layer in
-                layer.parameters.filter { $0.trainable && seen.insert(ObjectIdentifier($0)).inserted }.map { (layer.name, $0) }
+                layer.parameters.filter { $0.isUpdated && seen.insert(ObjectIdentifier($0)).inserted }.map { (layer.name, $0) }
             }
             optimizer.build(owned.map(\.parameter))
             var order: [(p: Int, s: Int)] = []

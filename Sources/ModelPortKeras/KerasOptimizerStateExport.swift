@@ -24,7 +24,7 @@ extension KerasOptimizerState {
     public static func kerasWeights(of optimizer: Optimizer, model: any Model, keras3: Bool = true) -> [KerasOptimizerWeight] {
         var seen = Set<ObjectIdentifier>()
         let owned: [(layer: String, parameter: Parameter)] = model.layers.flatMap { layer in
-            layer.parameters.filter { $0.trainable && seen.insert(ObjectIdentifier($0)).inserted }.map { (layer.name, $0) }
+            layer.parameters.filter { $0.isUpdated && seen.insert(ObjectIdentifier($0)).inserted }.map { (layer.name, $0) }
         }
         if optimizer.parameters.isEmpty { optimizer.build(owned.map(\.parameter)) }
         let prefix: String? = model is Sequential ? model.name : nil

@@ -11,7 +11,7 @@ enum KerasConfigDialect: Sendable {
 }
 
 /// Generates a Keras model config from a runtime model, layer by layer
-/// through `KerasConfigWriters`.
+/// through `KerasCodecs`.
 enum KerasModelConfigWriter {
     static let dtypePolicy: JSONValue = .object([
         "module": .string("keras"), "class_name": .string("DTypePolicy"), "config": .object(["name": .string("float32")]), "registered_name": .null,
@@ -26,6 +26,9 @@ enum KerasModelConfigWriter {
             throw KerasExportError(file: file, layer: e.layer, className: e.className, message: e.message)
         }
     }
+
+    /// Keras `trainable = False`: every weight of the layer (or model) frozen.
+    private static func isFrozen(_ parameters: [Parameter]) -> Bool { !parameters.isEmpty && parameters.allSatisfy(\.frozen) }
 
     private static func batchShape(_ sample: [Int]) -> JSONValue { .array([.null] + sample.map { .number(Double($0)) }) }
 
@@ -58,19 +61,15 @@ enum KerasModelConfigWriter {
     private static func layerEntry(_ layer: any Layer, inputShapes: [[Int]], _ d: KerasConfigDialect) throws -> [String: JSONValue] {
         if let nested = layer as? ModelLayer { return try modelEntry(nested.model, d, top: false) }
         if let input = layer as? InputLayer { return inputLayer(name: input.name, shape: input.sampleShape, d) }
-        guard let writer = KerasConfigWriters.table[layer.typeName] else {
-            throw KerasExportError(file: "", layer: layer.name, className: layer.typeName,
-                                   message: "layer type '\(layer.typeName)' has no Keras equivalent ModelPort can write (supported: \(KerasConfigWriters.supportedTypeNames.joined(separator: ", ")))")
-        }
         var config: [String: JSONValue]
         do {
-            config = try writer(layer, d.generation)
+            config = try KerasCodecs.encode(layer, generation: d.generation)
         } catch let e as KerasExportError {
             throw KerasExportError(file: "", layer: layer.name, className: layer.typeName, message: e.message)
         }
         config["name"] = .string(layer.name)
         // A writer returns `"trainable": null` for layers whose Keras class takes no such argument.
-        config["trainable"] = config["trainable"] == .null ? nil : .bool(true)
+        config["trainable"] = config["trainable"] == .null ? nil : .bool(!isFrozen(layer.parameters))
         config["dtype"] = dtype(d)
         return entry(layer.typeName, config, inputShapes: inputShapes, d)
     }
@@ -97,7 +96,7 @@ enum KerasModelConfigWriter {
         }
         var config: [String: JSONValue] = ["name": .string(s.name), "layers": .array(layers)]
         if d != .legacyKeras2 {
-            config["trainable"] = .bool(true)
+            config["trainable"] = .bool(!isFrozen(s.layers.flatMap(\.parameters)))
             config["dtype"] = dtypePolicy
         }
         config["build_input_shape"] = batchShape(s.inputShape)
@@ -149,7 +148,7 @@ enum KerasModelConfigWriter {
             let list = nodes.map { JSONValue.array([.string(f.nodes[$0].layer.name), .number(Double(callIndex[$0])), .number(0)]) }
             return d != .legacyKeras2 && list.count == 1 ? list[0] : .array(list)
         }
-        let config: [String: JSONValue] = ["name": .string(f.name), "trainable": .bool(true), "layers": .array(layers),
+        let config: [String: JSONValue] = ["name": .string(f.name), "trainable": .bool(!isFrozen(f.layers.flatMap(\.parameters))), "layers": .array(layers),
                                            "input_layers": refs(f.inputNodes), "output_layers": refs(f.outputNodes)]
         var e = entry("Functional", config, module: "keras.src.models.functional", registeredName: .string("Functional"), inputShapes: nil, d)
         if d == .archive { e["build_config"] = .object(["input_shape": .null]) }

@@ -13,12 +13,17 @@ enum KerasWeightNaming {
         let owner: any Layer
         /// Keras keeps a few counters as int64 (Normalization's `count`);
         /// they are written back in that type so files stay bit-identical.
-        var isInt64: Bool { owner.typeName == "Normalization" && parameter.name == "count" }
+        var isInt64: Bool { owner is Normalization && parameter.name == "count" }
     }
 
     static func weights(of layer: any Layer, in model: any Model, generation: KerasGeneration) -> [Weight] {
         let prefix = generation == .keras3 && model is Sequential ? model.name + "/" : ""
-        return owned(layer, path: "").map { path, owner, parameter in
+        var weights = owned(layer, path: "")
+        if layer is ModelLayer {
+            // Keras lists a model's weights as trainable_weights + non_trainable_weights.
+            weights = weights.filter { $0.2.isUpdated } + weights.filter { !$0.2.isUpdated }
+        }
+        return weights.map { path, owner, parameter in
             Weight(name: generation == .keras2 ? path + owner.name + "/" + parameter.name + ":0"
                                                : prefix + path + owner.name + "/" + parameter.name,
                    parameter: parameter, owner: owner)

@@ -63,7 +63,7 @@ public struct KerasSaveOptions: Sendable {
     /// The layout of a legacy `.h5` file (a `.keras` archive is always Keras 3).
     public var generation: KerasGeneration = .keras3
     /// The model config to store. Nil: generated from the runtime model
-    /// (`KerasConfigWriters`). A config kept from a source file is used only
+    /// (`KerasCodecs`). A config kept from a source file is used only
     /// when it is in the dialect being written (see `preserving(_:for:)`).
     public var modelConfig: JSONValue?
     /// Keras's `training_config` (`loss`, `metrics`, `optimizer_config`, ...)

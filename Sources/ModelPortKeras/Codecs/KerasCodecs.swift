@@ -1,0 +1,65 @@
+import ModelPortRuntime
+
+/// The one table of Keras layer families: which Keras layers ModelPort reads
+/// and writes. Import looks a codec up by Keras class name, export by the
+/// runtime layer's type. Each family lives in its own file beside this one.
+public enum KerasCodecs {
+    public static let families: [KerasFamily] = [
+        convolutions, pooling, reshaping, core, normalization, activations, merging, augmentation,
+    ]
+
+    static let byClassName: [String: AnyKerasCodec] = {
+        var table: [String: AnyKerasCodec] = [:]
+        for codec in families.flatMap(\.codecs) {
+            for name in codec.classNames {
+                precondition(table[name] == nil, "Keras class '\(name)' has two codecs")
+                table[name] = codec
+            }
+        }
+        return table
+    }()
+
+    static let byLayerType: [ObjectIdentifier: AnyKerasCodec] = {
+        var table: [ObjectIdentifier: AnyKerasCodec] = [:]
+        for codec in families.flatMap(\.codecs) {
+            let key = ObjectIdentifier(codec.layerType)
+            precondition(table[key] == nil, "runtime layer \(codec.layerType) has two Keras codecs")
+            table[key] = codec
+        }
+        return table
+    }()
+
+    /// Keras class names ModelPort imports (aliases included), sorted, for
+    /// messages and documentation. Nested `Sequential`/`Functional`/`Model`
+    /// and `InputLayer` are read by the model config itself.
+    public static var supportedClassNames: [String] { byClassName.keys.sorted() }
+
+    /// The codec that writes `layer`, by its runtime type.
+    public static func codec(for layer: any Layer) -> AnyKerasCodec? { byLayerType[ObjectIdentifier(type(of: layer))] }
+
+    /// Builds the layer and checks that every config argument was understood.
+    /// - Throws: `KerasImportError` naming the layer, its class and argument.
+    static func decode(_ args: inout LayerArguments, inputShape: [Int]) throws -> any Layer {
+        guard let codec = byClassName[args.className] else {
+            throw args.error("layer class '\(args.className)' is not supported by ModelPort (supported: \(supportedClassNames.joined(separator: ", ")))")
+        }
+        let layer: any Layer
+        do {
+            layer = try codec.decode(&args, inputShape)
+        } catch let e as RuntimeError {
+            throw args.error(e.message)
+        }
+        try args.checkAllUnderstood()
+        return layer
+    }
+
+    /// `layer`'s Keras config arguments for `generation`.
+    /// - Throws: `KerasExportError` when Keras has no such layer or cannot express its settings.
+    static func encode(_ layer: any Layer, generation: KerasGeneration) throws -> [String: JSONValue] {
+        guard let codec = codec(for: layer) else {
+            let written = Set(families.flatMap(\.codecs).flatMap(\.classNames)).union(["InputLayer", "Sequential", "Functional"])
+            throw unsupported(layer, "layer type '\(layer.typeName)' has no Keras equivalent ModelPort can write (supported: \(written.sorted().joined(separator: ", ")))")
+        }
+        return try codec.encode(layer, generation)
+    }
+}

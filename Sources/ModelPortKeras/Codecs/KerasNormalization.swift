@@ -1,0 +1,64 @@
+import ModelPortRuntime
+
+/// Keras normalization on the last axis: `BatchNormalization`,
+/// `LayerNormalization`, `Normalization` (adapted statistics), `Rescaling`.
+extension KerasCodecs {
+    static let normalization = KerasFamily("normalization", [
+        AnyKerasCodec(batchNormalization), AnyKerasCodec(layerNormalization), AnyKerasCodec(normalizationLayer),
+        AnyKerasCodec(rescaling),
+    ])
+
+    /// gamma (if `scale`), beta (if `center`), moving_mean, moving_variance.
+    static let batchNormalization = KerasCodec<BatchNormalization>(classNames: ["BatchNormalization"], decode: { a, inputShape in
+        guard let channels = inputShape.last else { throw a.error("expects an input with a channel axis") }
+        try a.requireLastAxis(sampleRank: inputShape.count)
+        let epsilon = try a.float("epsilon", default: 1e-3)
+        let momentum = try a.float("momentum", default: 0.99)
+        let center = try a.bool("center", default: true)
+        let scale = try a.bool("scale", default: true)
+        // Keras 2 options that change what inference computes must be off.
+        try a.require("renorm", oneOf: [.bool(false)])
+        try a.require("virtual_batch_size", oneOf: [])
+        try a.require("adjustment", oneOf: [])
+        try a.require("synchronized", oneOf: [.bool(false)])
+        a.ignore("fused", "renorm_clipping", "renorm_momentum")
+        // gamma, beta, moving mean and variance.
+        try a.checkParameterShape([4, channels], argument: "axis")
+        return BatchNormalization(name: a.name, channels: channels, epsilon: epsilon, momentum: momentum, scale: scale, center: center)
+    }, encode: { b, _ in
+        ["axis": .number(-1), "momentum": num(b.momentum), "epsilon": num(b.epsilon),
+         "center": .bool(b.beta != nil), "scale": .bool(b.gamma != nil)]
+    })
+
+    /// gamma, beta.
+    static let layerNormalization = KerasCodec<LayerNormalization>(classNames: ["LayerNormalization"], decode: { a, inputShape in
+        guard let features = inputShape.last else { throw a.error("expects an input with a feature axis") }
+        try a.requireLastAxis(sampleRank: inputShape.count)
+        try a.require("rms_scaling", oneOf: [.bool(false)])
+        try a.checkParameterShape([2, features], argument: "axis")
+        return LayerNormalization(name: a.name, features: features, epsilon: try a.float("epsilon", default: 1e-3),
+                                  scale: try a.bool("scale", default: true), center: try a.bool("center", default: true))
+    }, encode: { n, _ in
+        ["axis": .number(-1), "epsilon": num(n.epsilon), "center": .bool(n.beta != nil), "scale": .bool(n.gamma != nil)]
+    })
+
+    /// After `adapt`: statistics stored as weights mean, variance, count.
+    static let normalizationLayer = KerasCodec<Normalization>(classNames: ["Normalization"], decode: { a, inputShape in
+        guard let features = inputShape.last else { throw a.error("expects an input with a feature axis") }
+        try a.requireLastAxis(sampleRank: inputShape.count)
+        try a.require("invert", oneOf: [.bool(false)])
+        // Statistics given in the config instead of adapted weights are not supported.
+        try a.require("mean", oneOf: [])
+        try a.require("variance", oneOf: [])
+        // mean, variance and count.
+        try a.checkParameterShape([2 * features + 1], argument: "axis")
+        return Normalization(name: a.name, features: features)
+    }, encode: { _, _ in
+        ["axis": .array([.number(-1)]), "mean": .null, "variance": .null, "invert": .bool(false)]
+    })
+
+    /// Scalar `scale` and `offset`.
+    static let rescaling = KerasCodec<Rescaling>(classNames: ["Rescaling"], decode: { a, _ in
+        Rescaling(name: a.name, scale: try a.float("scale"), offset: try a.float("offset", default: 0))
+    }, encode: { r, _ in ["scale": num(r.scale), "offset": num(r.offset)] })
+}
