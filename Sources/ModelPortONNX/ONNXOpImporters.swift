@@ -835,7 +835,7 @@ private func importLeakyRelu(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContex
     let alpha = try a.float("alpha", 0.01)
     try a.finish()
     let x = try c.value(n.inputs[0])
-    let node = try c.add(ReLU(name: c.layerName("LeakyReLU"), negativeSlope: alpha, typeName: "LeakyReLU"), [x])
+    let node = try c.add(ReLU(name: c.layerName("LeakyReLU"), negativeSlope: alpha, kind: .leaky), [x])
     output(n, c, ImportedValue(node: node, onnxShape: x.onnxShape, perm: x.perm))
 }
 

@@ -53,8 +53,8 @@ struct LayerCoverageTests {
         b.add { s in PReLU(name: "prelu", inputShape: s, sharedAxes: [1, 2]) }
         b.add { _ in ELU(name: "elu", alpha: 0.7) }
         b.add { _ in ReLU(name: "relu_cfg", maxValue: 2, negativeSlope: 0.1, threshold: 0.05) }
-        b.add { _ in ReLU(name: "leaky", negativeSlope: 0.2, typeName: "LeakyReLU") }
-        b.add { _ in InferenceIdentity(name: "sdrop", typeName: "SpatialDropout2D", rate: 0.1) }
+        b.add { _ in ReLU(name: "leaky", negativeSlope: 0.2, kind: .leaky) }
+        b.add { _ in InferenceIdentity(name: "sdrop", kind: .spatialDropout2D, rate: 0.1) }
         b.add { _ in Dropout(name: "drop", rate: 0.2) }
         b.add { s in LayerNormalization(name: "ln", features: s[2]) }
         b.add { s in Softmax(name: "softmax_h", axis: 0) }
