@@ -8,6 +8,11 @@ public final class Parameter: @unchecked Sendable {
     /// Whether an optimizer updates it (false for BatchNormalization's moving
     /// statistics and Normalization's mean/variance, as in Keras).
     public let trainable: Bool
+    /// Whether its layer is frozen (Keras `layer.trainable = False`, e.g. the
+    /// first layers of a fine-tuned base model): kept as it is by training.
+    public var frozen = false
+    /// Whether training updates it: a trainable variable of a layer that is not frozen.
+    public var isUpdated: Bool { trainable && !frozen }
     /// The value; its shape is fixed when the layer is built.
     public var value: Tensor {
         willSet { precondition(newValue.shape == value.shape, "parameter \(name): shape \(newValue.shape) != \(value.shape)") }

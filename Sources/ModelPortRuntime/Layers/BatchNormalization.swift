@@ -81,9 +81,10 @@ extension BatchNormalization: TrainableLayer {
 
     /// Training mode, as Keras 3: normalise with the batch mean and biased
     /// variance over every axis but the last, and update
-    /// `moving = moving * momentum + batch * (1 - momentum)`.
+    /// `moving = moving * momentum + batch * (1 - momentum)`. A frozen layer
+    /// (Keras `trainable = False`) runs in inference mode, as in Keras.
     public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
-        guard context.training else {
+        guard context.training, !movingMean.frozen else {
             let (scale, _) = affine()
             return (forward(input), Cache(normalized: Tensor(zeros: [0]), inverseStd: scale))
         }

@@ -47,7 +47,7 @@ public final class TrainingGraph: @unchecked Sendable {
         }
         self.nodes = nodes
         var seen = Set<ObjectIdentifier>()
-        trainableParameters = model.layers.flatMap(\.parameters).filter { $0.trainable && seen.insert(ObjectIdentifier($0)).inserted }
+        trainableParameters = model.layers.flatMap(\.parameters).filter { $0.isUpdated && seen.insert(ObjectIdentifier($0)).inserted }
         needsWholeBatch = nodes.contains { $0.layer.needsWholeBatch }
     }
 

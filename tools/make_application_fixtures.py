@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""Real-world Keras models, made by Keras at test time (not committed: some are large).
+
+What users bring after MNIST: `keras.applications` networks (built with
+`weights=None` -- never downloaded -- and randomised, BatchNorm statistics
+included) and the transfer-learning pattern of the Keras guide: augmentation
+layers, preprocessing, a base model nested as a layer with its first layers
+frozen (`fine_tune_at`), global pooling, dropout, a Dense head.
+
+For each case and each Keras generation that has it, writes `<stem>.h5`
+(Keras 3) / `<stem>_keras2.h5` (tf-keras), `<stem>.keras` (Keras 3), and
+`<stem>[_keras2].reference.h5` with `inputs` and Keras's `outputs` (the model
+as reloaded from the .h5), plus `manifest.json` listing every file.
+
+Usage (repo root):
+  .venv/bin/python tools/make_application_fixtures.py [--out DIR] [--cases a,b]
+Default --out: .build/fixtures/applications (git-ignored; tools/test.sh makes it).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_OUT = os.path.join(REPO, ".build", "fixtures", "applications")
+SAMPLES = 4
+SEED = 20261207
+
+
+def randomise(keras, model, rng):
+    """Non-trivial BatchNormalization statistics and affine weights (fresh ones are 0/1)."""
+    import numpy as np
+    for layer in iter_layers(model):
+        if layer.__class__.__name__ == "BatchNormalization":
+            values = []
+            for w in layer.weights:
+                n = w.name.split("/")[-1].split(":")[0]
+                shape = tuple(w.shape)
+                if n == "moving_variance":
+                    values.append(rng.uniform(0.5, 1.5, shape).astype("float32"))
+                elif n == "gamma":
+                    values.append(rng.uniform(0.7, 1.3, shape).astype("float32"))
+                else:
+                    values.append(rng.normal(0, 0.1, shape).astype("float32"))
+            layer.set_weights(values)
+
+
+def iter_layers(model):
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):
+            yield from iter_layers(layer)
+
+
+def finetune_mobilenetv2(keras, legacy):
+    """The Keras transfer-learning guide's model: augmentation, x/127.5 - 1,
+    MobileNetV2 base (BatchNorm) nested as a layer with layers before
+    fine_tune_at frozen, global pooling, dropout, Dense head."""
+    L = keras.layers
+    augmentation = keras.Sequential([L.RandomFlip("horizontal"), L.RandomRotation(0.2), L.RandomZoom(0.1),
+                                     L.RandomTranslation(0.1, 0.1), L.RandomContrast(0.2)], name="data_augmentation")
+    base = keras.applications.MobileNetV2(input_shape=(32, 32, 3), alpha=0.35, include_top=False, weights=None)
+    base.trainable = True
+    for layer in base.layers[:100]:
+        layer.trainable = False
+    inputs = keras.Input((32, 32, 3))
+    x = augmentation(inputs)
+    x = L.Rescaling(1 / 127.5, offset=-1, name="preprocess")(x)
+    x = base(x, training=False)
+    x = L.GlobalAveragePooling2D()(x)
+    x = L.Dropout(0.2)(x)
+    outputs = L.Dense(1)(x)
+    return keras.Model(inputs, outputs, name="finetuned"), (32, 32, 3), 255.0
+
+
+def frozen_mobilenetv2(keras, legacy):
+    """The feature-extraction step of the same guide: the whole base frozen."""
+    L = keras.layers
+    base = keras.applications.MobileNetV2(input_shape=(32, 32, 3), alpha=0.35, include_top=False, weights=None)
+    base.trainable = False
+    inputs = keras.Input((32, 32, 3))
+    x = L.Rescaling(1 / 127.5, offset=-1, name="preprocess")(inputs)
+    x = base(x, training=False)
+    x = L.GlobalAveragePooling2D()(x)
+    outputs = L.Dense(5, activation="softmax")(x)
+    return keras.Model(inputs, outputs, name="frozen"), (32, 32, 3), 255.0
+
+
+def finetune_sequential(keras, legacy):
+    """A fine-tuned base inside a Sequential model (the other common shape)."""
+    L = keras.layers
+    base = keras.applications.MobileNetV2(input_shape=(32, 32, 3), alpha=0.35, include_top=False, weights=None)
+    for layer in base.layers[:60]:
+        layer.trainable = False
+    model = keras.Sequential([keras.Input((32, 32, 3)), base, L.GlobalAveragePooling2D(), L.Dense(3)], name="seq_finetuned")
+    return model, (32, 32, 3), 1.0
+
+
+CASES = {
+    "finetune_mobilenetv2": finetune_mobilenetv2,
+    "frozen_mobilenetv2": frozen_mobilenetv2,
+    "finetune_sequential": finetune_sequential,
+}
+
+
+def write_h5(path, datasets, attrs):
+    import h5py
+    import numpy as np
+    tmp = path + ".tmp"
+    with h5py.File(tmp, "w") as f:
+        for key, value in datasets.items():
+            f.create_dataset(key, data=np.asarray(value))
+        for k, v in attrs.items():
+            f.attrs[k] = v
+    os.replace(tmp, path)
+
+
+def run_writer(writer, out, cases):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import numpy as np
+    if writer == "keras3":
+        import keras
+        legacy, suffix = False, ""
+    else:
+        import tf_keras as keras
+        legacy, suffix = True, "_keras2"
+    manifest = {}
+    for name in cases:
+        keras.utils.set_random_seed(SEED)
+        rng = np.random.default_rng(SEED)
+        model, shape, scale = CASES[name](keras, legacy)
+        randomise(keras, model, rng)
+        model.compile(optimizer="adam", loss="mse")
+        x = (rng.uniform(0, 1, (SAMPLES,) + shape) * scale).astype("float32")
+        stem = name + suffix
+        path = os.path.join(out, stem + ".h5")
+        model.save(path + ".tmp.h5")
+        os.replace(path + ".tmp.h5", path)
+        files = [stem + ".h5"]
+        y = keras.models.load_model(path, compile=False).predict(x, verbose=0)
+        if not np.allclose(y, model.predict(x, verbose=0), atol=1e-5, rtol=1e-5):
+            raise RuntimeError(f"{stem}: Keras's own reload of the .h5 predicts differently")
+        if not legacy:
+            kpath = os.path.join(out, stem + ".keras")
+            model.save(kpath + ".tmp.keras")
+            os.replace(kpath + ".tmp.keras", kpath)
+            files.append(stem + ".keras")
+        write_h5(os.path.join(out, stem + ".reference.h5"), {"inputs": x, "outputs": y},
+                 {"model": stem + ".h5", "keras_version": keras.__version__, "generator": "tools/make_application_fixtures.py"})
+        manifest[stem] = dict(writer=writer, keras_version=keras.__version__, files=files, case=name,
+                              parameters=int(model.count_params()))
+        print(f"[{writer}] {stem}: {model.count_params()} parameters", flush=True)
+    with open(os.path.join(out, f"manifest.{writer}.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--out", default=DEFAULT_OUT)
+    p.add_argument("--cases", default=",".join(CASES))
+    p.add_argument("--writer", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    cases = [c for c in args.cases.split(",") if c]
+    unknown = [c for c in cases if c not in CASES]
+    if unknown:
+        p.error(f"unknown case(s) {unknown}; known: {', '.join(CASES)}")
+    os.makedirs(args.out, exist_ok=True)
+    if args.writer:
+        run_writer(args.writer, args.out, cases)
+        return
+    # Each generation in its own process (Keras 3 and tf-keras cannot share one).
+    for writer in ("keras3", "keras2"):
+        subprocess.run([sys.executable, os.path.abspath(__file__), "--out", args.out, "--cases", ",".join(cases),
+                        "--writer", writer], check=True)
+    manifest = {}
+    for writer in ("keras3", "keras2"):
+        with open(os.path.join(args.out, f"manifest.{writer}.json")) as f:
+            manifest.update(json.load(f))
+    with open(os.path.join(args.out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+    print(f"application fixtures: {len(manifest)} models in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
