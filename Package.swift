@@ -168,6 +168,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
+            name: "ModelPortFormatsTests",
+            dependencies: ["ModelPortFormats", "ModelPortKeras", "ModelPortRuntime", "TestSupport"]),
+        .testTarget(
             name: "ModelPortCLITests",
             dependencies: ["ModelPortKeras", "ModelPortRuntime", "ModelPortValidation", "TestSupport"]),
     ]

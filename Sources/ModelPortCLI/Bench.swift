@@ -22,12 +22,16 @@ struct Bench: ParsableCommand {
             instruction set (AVX-512 or AVX2+FMA), else through OpenBLAS; --kernels (or the \
             MODELPORT_KERNELS environment variable) picks one, to compare them.
 
+            --json prints one object: model, images_per_second (at batch_size: 128, or the first --batch), \
+            latency_ms_p50, latency_ms_p90, latency_ms_p99, latency_ms_mean, load_ms, threads, \
+            kernels, blas, inputs, throughput (per batch size) and, with --layers, layers.
+
             For a side-by-side comparison with Keras and onnxruntime, see tools/bench/run.py \
             and docs/BENCHMARKS.md.
             """)
 
-    @Argument(help: "A model file.")
-    var model: String
+    @OptionGroup var modelFile: ModelFileArgument
+    var model: String { modelFile.model }
 
     @Option(name: .customLong("batch"), help: "Batch size to measure (repeatable; default 1, 32, 128, 1024).")
     var batches: [Int] = []
@@ -52,8 +56,8 @@ struct Bench: ParsableCommand {
     @Flag(help: "Also time each layer (Sequential models) on one thread at the first --batch size (default 128), one layer at a time (predict fuses a ReLU convolution with the pooling after it), and name each convolution's algorithm.")
     var layers = false
 
-    @Flag(help: "Print one JSON object: images_per_second (at batch 128, or the first --batch), latency_ms_p50, latency_ms_p99, and per-batch figures.")
-    var json = false
+    @OptionGroup var format: OutputFormatOptions
+    var json: Bool { format.json }
 
     func validate() throws {
         if batches.contains(where: { $0 < 1 }) { throw ValidationError("--batch must be at least 1") }
@@ -68,7 +72,7 @@ struct Bench: ParsableCommand {
             runtime.apply()
             if let kernels { try CPUKernels.select(kernels) }
             let loadStart = Date()
-            let file = try loadModel(model)
+            let file = try modelFile.load()
             let loadMs = Date().timeIntervalSince(loadStart) * 1000
             let m = file.model
             if layers, !(m is Sequential) {

@@ -23,6 +23,9 @@ struct Evaluate: ParsableCommand {
             which is filled by downloading from the dataset's canonical mirrors with SHA-256 \
             verification. --images DIR uses a folder of your own images instead, one sub-folder per class.
 
+            --json prints one object: loss, accuracy, the confusion matrix, the classification \
+            report in scikit-learn's output_dict layout, labels and predictions, model and dataset.
+
             Examples:
               modelport evaluate fixtures/mnist_digit_model.h5
               modelport evaluate model.h5 --dataset fashion-mnist --limit 1000
@@ -31,15 +34,15 @@ struct Evaluate: ParsableCommand {
               modelport evaluate model.h5 --images fixtures/images/by-class
             """)
 
-    @Argument(help: "A Keras model file (.h5).")
-    var model: String
+    @OptionGroup var modelFile: ModelFileArgument
+    var model: String { modelFile.model }
 
     @OptionGroup var data: DatasetOptions
 
     @OptionGroup var runtime: RuntimeOptions
 
-    @Flag(help: "Print one JSON object (loss, accuracy, confusion matrix, classification report in scikit-learn's output_dict layout, labels and predictions).")
-    var json = false
+    @OptionGroup var format: OutputFormatOptions
+    var json: Bool { format.json }
 
     @Option(help: ArgumentHelp("Also write an HTML report with pictures (confusion matrix heatmap, sample digits, most confident mistakes) into this directory.", valueName: "dir"))
     var report: String?
@@ -50,12 +53,12 @@ struct Evaluate: ParsableCommand {
         trust.apply()
         try runReportingErrors {
             runtime.apply()
-            let file = try loadModel(model)
+            let file = try modelFile.load()
             let set = try data.load().reshapedSamples(file.model.inputShape)
             try MemoryBudget.checkInference(file.model, batch: set.images.batchCount, file: model)
             let probabilities = try file.model.predict(set.images)
             // Argmax over NaN would count as class 0, and loss and accuracy mean nothing.
-            let unpredicted = PredictedClasses(probabilities).values.filter { $0 == nil }.count
+            let unpredicted = PredictedClasses(probabilities).unpredicted.count
             if unpredicted > 0 {
                 let message = "\(model) produced NaN outputs for \(unpredicted) of \(probabilities.batchCount) samples of \(set.source): no loss or accuracy"
                 if json {

@@ -11,27 +11,27 @@ struct Inspect: ParsableCommand {
             Prints a table like Keras's model.summary(): each layer with its type, the shape \
             of its output (None is the batch axis) and its number of weights.
 
+            --json prints: file, format, keras_version, backend, producer, model_name, \
+            model_class, input_shape, output_shape, total_parameters and layers (name, type, \
+            output_shape, parameters, inbound).
+
             Example:
               modelport inspect fixtures/mnist_digit_model.h5
               modelport inspect model.h5 --json | jq .total_parameters
               modelport inspect model.onnx
             """)
 
-    @Argument(help: "A model file: Keras .h5, .keras, .weights.h5 (with --config), or ONNX .onnx.")
-    var model: String
+    @OptionGroup var modelFile: ModelFileArgument
 
-    @Option(help: "A model config JSON, for a weights-only file (.weights.h5).")
-    var config: String?
-
-    @Flag(help: "Print one JSON object instead of a table.")
-    var json = false
+    @OptionGroup var format: OutputFormatOptions
+    var json: Bool { format.json }
 
     @OptionGroup var trust: TrustOptions
 
     func run() throws {
         trust.apply()
         try runReportingErrors {
-            let file = try config.map { try AnyModelFile.load(model, configPath: $0) } ?? loadModel(model)
+            let file = try modelFile.load()
             if json { try printJSON(file) } else { printTable(file) }
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import ModelPortFormats
 import ModelPortFiles
 import ModelPortImage
+import ModelPortReports
 import ModelPortRuntime
 import ModelPortValidation
 
@@ -26,6 +27,10 @@ struct Predict: ParsableCommand {
             for an IDX file named like MNIST's (…-images-idx3-ubyte), the labels file beside it \
             is used to report accuracy.
 
+            --json prints one object: model, and predictions, one per sample: file (images) or \
+            index and label (--input), class (null for a NaN output), probabilities, top \
+            (class and probability); with --input labels, the accuracy too.
+
             Examples:
               modelport predict fixtures/mnist_digit_model.h5 my_digit.png
               modelport predict model.h5 photo.jpg --output output.txt --show-preprocessed seen.png
@@ -35,8 +40,8 @@ struct Predict: ParsableCommand {
               modelport predict model.h5 --input ../shared/data/mnist/t10k-images-idx3-ubyte.gz --top 3
             """)
 
-    @Argument(help: ArgumentHelp("A model file: Keras .h5 or .keras, or ONNX .onnx.", valueName: "model"))
-    var model: String
+    @OptionGroup var modelFile: ModelFileArgument
+    var model: String { modelFile.model }
 
     @Argument(help: ArgumentHelp("Image files (.png, .jpg, .pgm) or directories of them.", valueName: "image"))
     var images: [String] = []
@@ -53,8 +58,8 @@ struct Predict: ParsableCommand {
     @Option(help: "How many of the most probable classes to show per sample.")
     var top: Int = 3
 
-    @Flag(help: "Print JSON (one object with a 'predictions' array) instead of a table.")
-    var json = false
+    @OptionGroup var format: OutputFormatOptions
+    var json: Bool { format.json }
 
     @Option(help: ArgumentHelp("Write the predicted class to this file (one line per image), as the tutorials' output.txt.", valueName: "file"))
     var output: String?
@@ -96,7 +101,7 @@ struct Predict: ParsableCommand {
     // MARK: - Image files
 
     private func predictImages() throws {
-        let file = try loadModel(model)
+        let file = try modelFile.load()
         var paths: [String] = []
         var sawDirectory = false
         for path in images {
@@ -121,13 +126,13 @@ struct Predict: ParsableCommand {
         let outputs = try file.model.predict(batch)
         if let dump { try writeDump(file.model, batch, dump) }
         let classes = PredictedClasses(outputs)
-        let ranked = rank(outputs)
+        let ranked = classes.ranked(top: top)
 
         if let showPreprocessed { try writePreprocessed(results, paths: paths, to: showPreprocessed) }
         if let output {
             try writeAtomically(classes.texts.joined(separator: "\n") + "\n", to: output)
         }
-        let csvText = makeCSV(paths: paths, outputs: outputs, classes: classes)
+        let csvText = classes.csv(names: paths)
         if let csv { try writeAtomically(csvText, to: csv) }
 
         if json {
@@ -155,27 +160,6 @@ struct Predict: ParsableCommand {
             print(table.render())
         }
         try classes.failIfNaN(model: model, samples: paths)
-    }
-
-    private func rank(_ outputs: Tensor) -> [[(Int, Float)]] {
-        (0..<outputs.batchCount).map { s in
-            Array(outputs.sample(s)).enumerated().sorted { $0.element > $1.element }
-                .prefix(min(top, outputs.sampleCount)).map { ($0.offset, $0.element) }
-        }
-    }
-
-    private func makeCSV(paths: [String], outputs: Tensor, classes: PredictedClasses) -> String {
-        func quoted(_ s: String) -> String {
-            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-        }
-        var lines = [(["file", "predicted", "confidence"] + (0..<outputs.sampleCount).map { "p\($0)" }).joined(separator: ",")]
-        for i in paths.indices {
-            let p = outputs.sample(i)
-            let confidence = classes[i].map { String(format: "%.6f", Double(p[p.startIndex + $0])) } ?? "nan"
-            lines.append(([quoted(paths[i]), classes.text(i), confidence]
-                          + p.map { String(format: "%.6f", Double($0)) }).joined(separator: ","))
-        }
-        return lines.joined(separator: "\n") + "\n"
     }
 
     private func writePreprocessed(_ results: [MNISTPreprocessor.Result], paths: [String], to target: String) throws {
@@ -219,14 +203,14 @@ struct Predict: ParsableCommand {
     // MARK: - Reference and IDX files
 
     private func predictSamples(_ input: String) throws {
-        let file = try loadModel(model)
+        let file = try modelFile.load()
         let batch = try InputBatch.load(input, labelsPath: labels, sampleShape: file.model.inputShape, limit: limit)
         try MemoryBudget.checkInference(file.model, batch: batch.inputs.batchCount, file: model)
         let outputs = try file.model.predict(batch.inputs)
         if let dump { try writeDump(file.model, batch.inputs, dump) }
         let classes = PredictedClasses(outputs)
         let per = outputs.sampleCount
-        let ranked = rank(outputs)
+        let ranked = classes.ranked(top: top)
         if let output { try writeAtomically(classes.texts.joined(separator: "\n") + "\n", to: output) }
         let samples = (0..<classes.count).map { "sample \($0) of \(input)" }
         if json {

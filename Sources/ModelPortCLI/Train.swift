@@ -16,9 +16,14 @@ struct Train: ParsableCommand {
         abstract: "Train (or fine-tune) a model on MNIST-format IDX data, natively in Swift.",
         discussion: """
             The model is one of the built-in MNIST tutorial architectures (--arch), or a saved \
-            Keras model to fine-tune (MODEL). Data is a directory of MNIST IDX files \
-            (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], and t10k-* for the \
-            final test); pixels are scaled to [0, 1] as the tutorials do.
+            Keras model to fine-tune (MODEL). Data is a standard IDX dataset (--dataset, MNIST by \
+            default): train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz], and t10k-* \
+            for the final test when present; pixels are scaled to [0, 1] as the tutorials do. \
+            It is found in this order: --data DIR, $MNIST_DIR ($FASHION_MNIST_DIR), \
+            ../shared/data/<name> beside the working directory or the checkout, \
+            /usr/share/datasets/<name>, then the cache (~/.cache/modelport, or \
+            $MODELPORT_CACHE_DIR), filled by downloading with SHA-256 verification unless \
+            --no-download.
 
             Training follows Keras's fit: glorot_uniform kernels and zero biases (seeded), \
             Keras's optimizers and defaults, shuffling every epoch, a validation split taken \
@@ -48,8 +53,8 @@ struct Train: ParsableCommand {
     @Option(help: "A Keras model config JSON (model.to_json(), a .keras config.json): train that architecture from scratch, Keras-default initialisation with --seed.")
     var config: String?
 
-    @Option(help: "Directory of MNIST IDX files (default: ../shared/data/mnist when present, else $MNIST_DIR).")
-    var data: String?
+    @OptionGroup(title: "Data")
+    var data: DatasetLocationOptions
 
     @Option(help: "Epochs (default: the architecture's tutorial setting, else 1).")
     var epochs: Int?
@@ -57,7 +62,7 @@ struct Train: ParsableCommand {
     @Option(help: "Batch size (default: the architecture's tutorial setting, else 32).")
     var batchSize: Int?
 
-    @Option(help: "Optimizer: adam, adamw, sgd, rmsprop (Keras defaults; default adam, or the saved model's own).")
+    @Option(help: "Optimizer: \(OptimizerKind.names) (Keras defaults; default adam, or the saved model's own).")
     var optimizer: String?
 
     @Option(help: "Learning rate (default: the optimizer's Keras default).")
@@ -117,7 +122,7 @@ struct Train: ParsableCommand {
             }
             guard access(directory, W_OK) == 0 else { throw ValidationError("\(flag) \(path): directory '\(directory)' is not writable") }
         }
-        if let optimizer, !["adam", "adamw", "sgd", "rmsprop"].contains(optimizer.lowercased()) {
+        if let optimizer, OptimizerKind(name: optimizer) == nil {
             throw ValidationError("unknown --optimizer '\(optimizer)'; choose adam, adamw, sgd or rmsprop")
         }
         if let loss, Loss(kerasName: loss) == nil { throw ValidationError("unknown --loss '\(loss)'") }
@@ -153,27 +158,19 @@ struct Train: ParsableCommand {
                 net = file.model
                 if let name = file.trainingConfig?["loss"]?.string, let l = Loss(kerasName: name) { defaults.loss = l }
                 // Continue the saved optimizer where Keras left it, unless told otherwise.
-                if self.optimizer == nil, let training = file.trainingConfig,
-                   training["optimizer_config"] == nil, training["optimizer"]?.isNull ?? true {
-                    // Compiled without a saved optimizer (Keras itself then falls back to RMSprop and drops the state).
-                    printFlushed("\(file.path) records no optimizer: \(optimizer.kerasClassName) starts fresh")
-                } else if self.optimizer == nil, let training = file.trainingConfig {
-                    optimizer = try KerasOptimizerState.optimizer(fromTrainingConfig: training, file: file.path)
-                    if let lr { optimizer.learningRate = .constant(lr) }
-                    if file.keras?.format == .legacyH5 {
-                        do {
-                            try KerasOptimizerState.restore(optimizer, model: net, fromH5: file.path)
-                            printFlushed("Continuing \(optimizer.kerasClassName) from step \(optimizer.iterations) (state from \(file.path))")
-                        } catch let e as KerasImportError where e.message.hasPrefix("no /optimizer_weights") {
-                            printFlushed("\(file.path) has no optimizer state: \(optimizer.kerasClassName) starts fresh")
-                        }
-                    } else if file.keras?.format == .kerasArchive {
-                        do {
-                            try KerasOptimizerState.restore(optimizer, model: net, fromKerasArchive: file.path)
-                            printFlushed("Continuing \(optimizer.kerasClassName) from step \(optimizer.iterations) (state from \(file.path))")
-                        } catch let e as KerasImportError where e.message.hasPrefix("no optimizer/vars") {
-                            printFlushed("\(file.path) has no optimizer state: \(optimizer.kerasClassName) starts fresh")
-                        }
+                if self.optimizer == nil, let keras = file.keras {
+                    switch try KerasOptimizerResumption.read(keras, model: net, learningRate: lr) {
+                    case .notCompiled:
+                        break
+                    case .noOptimizerRecorded:
+                        // Keras itself then falls back to RMSprop and drops the state.
+                        printFlushed("\(file.path) records no optimizer: \(optimizer.kerasClassName) starts fresh")
+                    case .fresh(let saved):
+                        optimizer = saved
+                        printFlushed("\(file.path) has no optimizer state: \(optimizer.kerasClassName) starts fresh")
+                    case .continued(let saved):
+                        optimizer = saved
+                        printFlushed("Continuing \(optimizer.kerasClassName) from step \(optimizer.iterations) (state from \(file.path))")
                     }
                 }
             }
@@ -181,10 +178,11 @@ struct Train: ParsableCommand {
             let trainer = try Trainer(model: net, loss: lossFunction, optimizer: optimizer,
                                       threads: RuntimeThreads.count)
 
-            // The data.
-            let dir = try dataDirectory()
-            let (x, y) = try loadSplit(dir, stem: "train", model: net, loss: lossFunction, limit: limit)
-            let test = try? loadSplit(dir, stem: "t10k", model: net, loss: lossFunction, limit: nil)
+            // The data: the training part, and the test part when it is there.
+            let dir = try data.locate(parts: [.train]).directory
+            let (x, y) = try trainingData(.train, in: dir, model: net, loss: lossFunction, limit: limit)
+            let test = data.descriptor.has(.test, in: dir)
+                ? try? trainingData(.test, in: dir, model: net, loss: lossFunction, limit: nil) : nil
 
             var options = FitOptions()
             options.epochs = epochs ?? defaults.epochs
@@ -206,8 +204,8 @@ struct Train: ParsableCommand {
             }
             if let out {
                 callbacks.append(ModelCheckpoint(path: out, monitor: "loss") { path in
-                    try saveTrainedModel(net, optimizer: optimizer, loss: lossFunction, to: path,
-                                         generation: kerasVersion == 2 ? .keras2 : .keras3)
+                    try TrainedModelWriter.write(net, optimizer: optimizer, loss: lossFunction, to: path,
+                                                 generation: kerasVersion == 2 ? .keras2 : .keras3)
                 })
             }
             // Ctrl-C: finish the current batch, then stop and still write everything.
@@ -273,67 +271,21 @@ struct Train: ParsableCommand {
     }
 
     func makeOptimizer() -> Optimizer {
-        let rate = lr.map { LearningRateSchedule.constant($0) }
-        switch (optimizer ?? "adam").lowercased() {
-        case "sgd": return .sgd(learningRate: rate ?? .constant(0.01))
-        case "rmsprop": return .rmsprop(learningRate: rate ?? .constant(0.001))
-        case "adamw": return .adamW(learningRate: rate ?? .constant(0.001))
-        default: return .adam(learningRate: rate ?? .constant(0.001))
-        }
+        (optimizer.flatMap(OptimizerKind.init(name:)) ?? .adam).makeOptimizer(learningRate: lr.map { .constant($0) })
     }
 
-    func dataDirectory() throws -> String {
-        if let data { return data }
-        let shared = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-            .deletingLastPathComponent().appendingPathComponent("shared/data/mnist").path
-        if FileManager.default.fileExists(atPath: shared) { return shared }
-        if let env = ProcessInfo.processInfo.environment["MNIST_DIR"], !env.isEmpty { return env }
-        throw CLIError("no MNIST data: give --data DIR (neither ../shared/data/mnist nor $MNIST_DIR exists)")
-    }
-
-    /// Images scaled to [0, 1] in the model's sample shape, and targets for the loss.
-    func loadSplit(_ dir: String, stem: String, model: any Model, loss: Loss, limit: Int?) throws -> (x: Tensor, y: Tensor) {
-        func find(_ name: String) throws -> String {
-            for candidate in [name + ".gz", name] {
-                let path = URL(fileURLWithPath: dir).appendingPathComponent(candidate).path
-                if FileManager.default.fileExists(atPath: path) { return path }
-            }
-            throw CLIError("\(dir): no \(name)[.gz]")
-        }
-        let x = try MNIST.images(IDXFile(contentsOf: try find("\(stem)-images-idx3-ubyte")), sampleShape: model.inputShape, limit: limit)
-        let labels = try MNIST.labels(IDXFile(contentsOf: try find("\(stem)-labels-idx1-ubyte")), limit: limit)
-        guard labels.count == x.batchCount else {
-            throw CLIError("\(dir): \(x.batchCount) \(stem) images but \(labels.count) labels")
-        }
-        let classes = model.outputShape.last ?? 1
-        if case .sparseCategoricalCrossentropy = loss {
-            return (x, Tensor(shape: [labels.count], scalars: labels.map(Float.init)))
-        }
-        var onehot = [Float](repeating: 0, count: labels.count * classes)
-        for (i, l) in labels.enumerated() where l < classes { onehot[i * classes + l] = 1 }
-        return (x, Tensor(shape: [labels.count, classes], scalars: onehot))
+    /// One part of the dataset as the model's inputs (pixels in [0, 1], in
+    /// its sample shape) and targets for the loss.
+    func trainingData(_ part: DatasetPart, in dir: String, model: any Model, loss: Loss, limit: Int?) throws -> (x: Tensor, y: Tensor) {
+        let set = try data.descriptor.load(part, from: dir, limit: limit).reshapedSamples(model.inputShape)
+        let sparse = if case .sparseCategoricalCrossentropy = loss { true } else { false }
+        return (set.images, set.targets(classes: model.outputShape.last ?? 1, sparse: sparse))
     }
 }
 
 /// Writes text atomically (temporary file, then rename).
 func writeText(_ text: String, to path: String) throws {
     try AtomicFile.write(Data(text.utf8), to: path)
-}
-
-/// Saves a trained model: `.h5`/`.keras` with Keras 3's `training_config`
-/// and the optimizer state in Keras's layout (so Keras can compile and
-/// continue it), `.onnx` for inference. Every writer is atomic (`AtomicFile`).
-func saveTrainedModel(_ model: any Model, optimizer: Optimizer, loss: Loss, to path: String,
-                      generation: KerasGeneration = .keras3) throws {
-    if path.lowercased().hasSuffix(".onnx") {
-        try ONNXExporter.write(model, to: path, options: ONNXExportOptions())
-        return
-    }
-    let keras3 = generation == .keras3
-    let options = KerasSaveOptions(generation: generation,
-                                   trainingConfig: KerasOptimizerState.trainingConfig(optimizer: optimizer, loss: loss, keras3: keras3),
-                                   optimizerWeights: KerasOptimizerState.kerasWeights(of: optimizer, model: model, keras3: keras3))
-    try KerasWriter.write(model, to: path, options: options)
 }
 
 /// `print`, flushed at once so it stays in order with the progress output.

@@ -19,12 +19,18 @@ struct Validate: ParsableCommand {
             allclose rule). Validation passes when every element passes and every sample's \
             predicted class (arg-max) agrees. Exit status 1 when it does not.
 
+            --json prints: passed, samples, elements, atol, rtol, max_abs_error, max_rel_error, \
+            elements_outside_tolerance, argmax_agreement, worst (sample, element, modelport, \
+            reference), accuracy and reference_accuracy with labels, and with --layers: layers \
+            (name, type, shape, passed, max_abs_error, elements_outside_tolerance), \
+            layer_samples and first_divergence.
+
             Example:
               modelport validate fixtures/mnist_digit_model.h5 --reference fixtures/mnist_digit_model.reference.h5
             """)
 
-    @Argument(help: "A model file: Keras .h5 or .keras, or ONNX .onnx.")
-    var model: String
+    @OptionGroup var modelFile: ModelFileArgument
+    var model: String { modelFile.model }
 
     @Option(name: .shortAndLong, help: "The reference file (HDF5 with inputs, outputs, optional labels).")
     var reference: String
@@ -38,11 +44,8 @@ struct Validate: ParsableCommand {
     @Flag(help: "Also compare every layer's output with the reference's 'layers/<name>' datasets and name the first layer that diverges.")
     var layers = false
 
-    @Option(help: "A model config JSON, for a weights-only file (.weights.h5).")
-    var config: String?
-
-    @Flag(help: "Print one JSON object instead of a report.")
-    var json = false
+    @OptionGroup var format: OutputFormatOptions
+    var json: Bool { format.json }
 
     func validate() throws {
         guard atol >= 0, rtol >= 0, atol.isFinite, rtol.isFinite else {
@@ -56,49 +59,20 @@ struct Validate: ParsableCommand {
         trust.apply()
         var passed = false
         try runReportingErrors {
-            let file = try AnyModelFile.load(model, configPath: config)
-            let ref = try readReference(reference)
-            if file.model.inputShapes.count == 1, file.model.outputShapes.count == 1 {
-                try ref.checkShapes(modelInput: file.model.inputShape, modelOutput: file.model.outputShape, modelPath: model)
-            }
-            let outputs = try file.model.predict(ref.inputs)
-            let result = try Comparison(actual: outputs, expected: ref.outputs, labels: ref.labels, atol: atol, rtol: rtol)
+            let file = try modelFile.load()
+            let result = try ReferenceValidation(model: file.model, reference: try readReference(reference), modelPath: model,
+                                                 atol: atol, rtol: rtol, perLayer: layers)
             passed = result.passed
-            let perLayer = layers ? try LayerComparison(model: file.model, reference: ref, atol: atol, rtol: rtol) : nil
-            if let perLayer, perLayer.firstDivergence != nil { passed = false }
             if json {
-                try printJSON(result, perLayer)
+                let object = result.jsonObject(modelPath: model, referencePath: reference)
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
+                print(String(decoding: data, as: UTF8.self))
             } else {
-                print(ComparisonReport.text(result, modelPath: model, referencePath: reference))
-                if let perLayer { print(ComparisonReport.layers(perLayer)) }
+                print(ComparisonReport.text(result.comparison, modelPath: model, referencePath: reference))
+                if let perLayer = result.layers { print(ComparisonReport.layers(perLayer)) }
             }
         }
         if !passed { throw ExitCode(1) }
-    }
-
-    private func printJSON(_ r: Comparison, _ perLayer: LayerComparison?) throws {
-        var object: [String: Any] = [
-            "model": model, "reference": reference, "passed": r.passed,
-            "samples": r.samples, "elements": r.elements, "atol": Double(r.atol), "rtol": Double(r.rtol),
-            "max_abs_error": Double(r.maxAbsoluteError), "max_rel_error": Double(r.maxRelativeError),
-            "elements_outside_tolerance": r.elementsOutsideTolerance,
-            "argmax_agreement": r.argmaxAgreements,
-            "worst": ["sample": r.worstSample, "element": r.worstElement,
-                      "modelport": Double(r.worstActual), "reference": Double(r.worstExpected)],
-        ]
-        if let m = r.labelMatches { object["accuracy"] = Double(m) / Double(max(1, r.samples)) }
-        if let m = r.referenceLabelMatches { object["reference_accuracy"] = Double(m) / Double(max(1, r.samples)) }
-        if let perLayer {
-            object["layers"] = perLayer.rows.map { row -> [String: Any] in
-                ["name": row.layer, "type": row.typeName, "shape": row.shape, "passed": row.passed,
-                 "max_abs_error": row.maxAbsoluteError.map { Double($0) } as Any,
-                 "elements_outside_tolerance": row.elementsOutsideTolerance]
-            }
-            object["layer_samples"] = perLayer.samples
-            object["first_divergence"] = perLayer.firstDivergence?.layer as Any
-        }
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
-        print(String(decoding: data, as: UTF8.self))
     }
 }
 

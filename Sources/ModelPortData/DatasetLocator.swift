@@ -51,15 +51,18 @@ public struct DatasetLocator: Sendable {
         public let origin: String
     }
 
+    /// - Parameter parts: the parts a directory must hold to be chosen
+    ///   (training needs only `.train`: the test part is used when present).
+    ///   A download fetches every missing file of the dataset.
     /// - Throws: `DataError` naming the directory and the missing file, or the
     ///   download failure.
-    public func locate(_ dataset: DatasetDescriptor) throws -> Location {
+    public func locate(_ dataset: DatasetDescriptor, parts: Set<DatasetPart> = [.train, .test]) throws -> Location {
         if let dir = explicitDirectory {
-            try requireAll(dataset, in: dir, origin: "--data")
+            try requireAll(dataset, parts: parts, in: dir, origin: "--data")
             return Location(directory: dir, origin: "--data")
         }
         if let dir = environment[dataset.environmentVariable], !dir.isEmpty {
-            try requireAll(dataset, in: dir, origin: "$\(dataset.environmentVariable)")
+            try requireAll(dataset, parts: parts, in: dir, origin: "$\(dataset.environmentVariable)")
             return Location(directory: dir, origin: "$\(dataset.environmentVariable)")
         }
         var candidates: [String] = []
@@ -67,14 +70,14 @@ public struct DatasetLocator: Sendable {
             let url = URL(fileURLWithPath: root).appendingPathComponent("../shared/data/\(dataset.sharedFolder)").standardized
             if !candidates.contains(url.path) { candidates.append(url.path) }
         }
-        for dir in candidates where Self.hasAll(dataset, in: dir) {
+        for dir in candidates where Self.hasAll(dataset, parts: parts, in: dir) {
             return Location(directory: dir, origin: "shared data")
         }
-        for dir in dataset.systemDirectories where Self.hasAll(dataset, in: dir) {
+        for dir in dataset.systemDirectories where Self.hasAll(dataset, parts: parts, in: dir) {
             return Location(directory: dir, origin: "system")
         }
         let cache = cacheDirectory.appendingPathComponent("datasets/\(dataset.name)")
-        if Self.hasAll(dataset, in: cache.path) { return Location(directory: cache.path, origin: "cache") }
+        if Self.hasAll(dataset, parts: parts, in: cache.path) { return Location(directory: cache.path, origin: "cache") }
         guard allowDownload else {
             throw DataError(cache.path, "\(dataset.name) not found (looked in $\(dataset.environmentVariable), \((candidates + dataset.systemDirectories).joined(separator: ", ")) and this cache) and downloading is turned off; pass --data DIR")
         }
@@ -94,17 +97,18 @@ public struct DatasetLocator: Sendable {
         return nil
     }
 
-    static func hasAll(_ dataset: DatasetDescriptor, in directory: String) -> Bool {
-        dataset.files.allSatisfy { path(of: $0, in: directory) != nil }
+    static func hasAll(_ dataset: DatasetDescriptor, parts: Set<DatasetPart>, in directory: String) -> Bool {
+        dataset.files(of: parts).allSatisfy { path(of: $0, in: directory) != nil }
     }
 
-    func requireAll(_ dataset: DatasetDescriptor, in directory: String, origin: String) throws {
+    func requireAll(_ dataset: DatasetDescriptor, parts: Set<DatasetPart>, in directory: String, origin: String) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw DataError(directory, "(\(origin)) is not a directory")
         }
-        if let missing = dataset.files.first(where: { Self.path(of: $0, in: directory) == nil }) {
-            throw DataError(directory, "(\(origin)) has no \(missing.name).gz or \(missing.name) (\(dataset.name) needs \(dataset.files.map { $0.name }.joined(separator: ", ")))")
+        let needed = dataset.files(of: parts)
+        if let missing = needed.first(where: { Self.path(of: $0, in: directory) == nil }) {
+            throw DataError(directory, "(\(origin)) has no \(missing.name).gz or \(missing.name) (\(dataset.name) needs \(needed.map { $0.name }.joined(separator: ", ")))")
         }
     }
 }
@@ -115,6 +119,16 @@ public enum DatasetPart: String, Sendable, CaseIterable {
 }
 
 extension DatasetDescriptor {
+    /// The files of `parts`, in `files` order.
+    public func files(of parts: Set<DatasetPart>) -> [DatasetFile] {
+        (parts.contains(.train) ? [trainImages, trainLabels] : []) + (parts.contains(.test) ? [testImages, testLabels] : [])
+    }
+
+    /// Whether `directory` holds both files of `part`.
+    public func has(_ part: DatasetPart, in directory: String) -> Bool {
+        DatasetLocator.hasAll(self, parts: [part], in: directory)
+    }
+
     /// Reads one part from a directory holding the IDX files, pixels scaled to [0, 1],
     /// images shaped `[N, 28, 28, 1]`.
     /// - Throws: `DataError` for a missing or malformed file, or images and labels that disagree.

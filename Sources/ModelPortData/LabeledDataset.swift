@@ -66,6 +66,17 @@ public struct LabeledDataset: Sendable {
 
     /// Labels as a float vector `[N]` (for sparse categorical cross-entropy).
     public var sparseLabels: Tensor { Labels.sparse(labels) }
+
+    /// Training targets for a model with `classes` outputs: the labels as a
+    /// float vector `[N]` (`sparse`, for sparse categorical cross-entropy) or
+    /// one-hot rows `[N, classes]`, where a label outside `0..<classes` (a
+    /// model with fewer outputs than the dataset has classes) is an all-zero row.
+    public func targets(classes: Int, sparse: Bool) -> Tensor {
+        if sparse { return sparseLabels }
+        var onehot = [Float](repeating: 0, count: count * classes)
+        for (i, label) in labels.enumerated() where label < classes { onehot[i * classes + label] = 1 }
+        return Tensor(shape: [count, classes], scalars: onehot)
+    }
 }
 
 /// Label encodings, as Keras's `to_categorical` and sparse targets.

@@ -29,8 +29,8 @@ public enum KerasOptimizerState {
         var optimizerConfig = training["optimizer_config"]
         if optimizerConfig == nil, let compiled = training["optimizer"], !compiled.isNull {
             if let name = compiled.string {
-                let known = ["adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop"]
-                optimizerConfig = .object(["class_name": .string(known[name.lowercased()] ?? name), "config": .object([:])])
+                let className = OptimizerKind(name: name)?.kerasClassName ?? name
+                optimizerConfig = .object(["class_name": .string(className), "config": .object([:])])
             } else {
                 optimizerConfig = compiled
             }
@@ -42,7 +42,7 @@ public enum KerasOptimizerState {
         let c = optimizerConfig["config"] ?? .object([:])
         func number(_ key: String) -> Double? { c[key]?.number }
         func flag(_ key: String) -> Bool { c[key]?.bool ?? false }
-        let lr = try schedule(c["learning_rate"], default: className == "SGD" ? 0.01 : 0.001, file: file)
+        let lr = try schedule(c["learning_rate"], default: OptimizerKind(name: className)?.defaultLearningRate ?? 0.001, file: file)
         let optimizer: Optimizer
         switch className {
         case "Adam":
@@ -72,8 +72,8 @@ public enum KerasOptimizerState {
     }
 
     /// A learning rate: a number, or a serialised ExponentialDecay/CosineDecay schedule.
-    static func schedule(_ value: JSONValue?, default fallback: Double, file: String) throws -> LearningRateSchedule {
-        guard let value, !value.isNull else { return .constant(Float(fallback)) }
+    static func schedule(_ value: JSONValue?, default fallback: Float, file: String) throws -> LearningRateSchedule {
+        guard let value, !value.isNull else { return .constant(fallback) }
         if let n = value.number { return .constant(Float(n)) }
         let className = value["class_name"]?.string ?? "?"
         let c = value["config"] ?? .object([:])
@@ -167,10 +167,17 @@ public enum KerasOptimizerState {
     /// - Throws: `KerasImportError` naming the file and the variable that is
     ///   missing or has the wrong shape.
     public static func restore(_ optimizer: Optimizer, model: any Model, fromH5 path: String) throws {
-        let file = try HDF5File(openingAt: path)
-        guard file.root.isGroup("optimizer_weights") else {
+        if try restoreIfSaved(optimizer, model: model, fromH5: path) == .absent {
             throw KerasImportError(file: path, message: "no /optimizer_weights: the model was saved without its optimizer")
         }
+    }
+
+    /// `restore(_:model:fromH5:)`, or `.absent` (the optimizer untouched)
+    /// when the file has no `/optimizer_weights`.
+    /// - Throws: `KerasImportError` for state that is there but does not fit.
+    public static func restoreIfSaved(_ optimizer: Optimizer, model: any Model, fromH5 path: String) throws -> SavedOptimizerState {
+        let file = try HDF5File(openingAt: path)
+        guard file.root.isGroup("optimizer_weights") else { return .absent }
         let group = try file.root.group("optimizer_weights")
         guard let names = try KerasH5Reader.readChunkedStrings(group, "weight_names") else {
             throw KerasImportError(file: path, message: "/optimizer_weights has no weight_names attribute")
@@ -217,6 +224,7 @@ public enum KerasOptimizerState {
         guard restored.count == needed else {
             throw KerasImportError(file: path, message: "/optimizer_weights restores \(restored.count) of the \(needed) \(optimizer.kerasClassName) slots this model needs")
         }
+        return .restored(iterations: optimizer.iterations)
     }
 
     /// Restores an optimizer's step count, learning rate and every slot from
@@ -231,10 +239,17 @@ public enum KerasOptimizerState {
     ///   optimizer state, the count does not fit this optimizer and model,
     ///   or a variable's shape differs from its parameter's.
     public static func restore(_ optimizer: Optimizer, model: any Model, fromKerasArchive path: String) throws {
+        if try restoreIfSaved(optimizer, model: model, fromKerasArchive: path) == .absent {
+            throw KerasImportError(file: path, message: "no optimizer/vars in model.weights.h5: the model was saved without its optimizer")
+        }
+    }
+
+    /// `restore(_:model:fromKerasArchive:)`, or `.absent` (the optimizer
+    /// untouched) when `model.weights.h5` has no `optimizer/vars`.
+    /// - Throws: `KerasImportError` for state that is there but does not fit.
+    public static func restoreIfSaved(_ optimizer: Optimizer, model: any Model, fromKerasArchive path: String) throws -> SavedOptimizerState {
         try KerasArchiveReader.withWeightsStore(path) { store in
-            guard store.root.isGroup("optimizer/vars") else {
-                throw KerasImportError(file: path, message: "no optimizer/vars in model.weights.h5: the model was saved without its optimizer")
-            }
+            guard store.root.isGroup("optimizer/vars") else { return .absent }
             let group = try store.root.group("optimizer/vars")
             var seen = Set<ObjectIdentifier>()
             let owned: [(layer: String, parameter: Parameter)] = model.layers.flatMap { layer in
@@ -262,6 +277,7 @@ public enum KerasOptimizerState {
                 }
                 optimizer.setSlot(s, of: p, to: Tensor(shape: shape, scalars: try dataset.read(as: Float.self)))
             }
+            return .restored(iterations: optimizer.iterations)
         }
     }
 }

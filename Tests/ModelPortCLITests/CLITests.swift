@@ -135,6 +135,24 @@ struct CLITests {
         #expect(!r.stdout.contains("Epoch 1/"))
     }
 
+    /// `train` finds its data as `evaluate` does (DatasetLocator): $MNIST_DIR
+    /// before ../shared/data; a directory with only the training files
+    /// trains, without the final test.
+    @Test func trainFindsDataLikeEvaluate() throws {
+        let dir = TestPaths.temporaryDirectory("train-data")
+        for name in ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"] {
+            try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent(name).path,
+                                                       withDestinationPath: TestPaths.mnistDirectory.appendingPathComponent(name).path)
+        }
+        let r = try TestPaths.runModelPort(["train", "--arch", "mnist_mlp", "--epochs", "1", "--limit", "64", "--no-download"],
+                                           environment: ["MNIST_DIR": dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("images from \(dir.path)"))
+        #expect(!r.stdout.contains("Test loss"))
+        let usage = try TestPaths.runModelPort(["train", "--arch", "mnist_mlp", "--dataset", "cifar"])
+        #expect(usage.status == 64 && usage.stderr.contains("unknown dataset 'cifar'"))
+    }
+
     /// `train --report` shows the curves and the test-set evaluation.
     @Test func trainReportIncludesEvaluation() throws {
         let dir = TestPaths.temporaryDirectory("cli")

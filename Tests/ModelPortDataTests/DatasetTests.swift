@@ -106,6 +106,44 @@ struct DatasetLocatorTests {
         #expect(location.origin == "$MNIST_DIR")
     }
 
+    /// The environment variable wins over `../shared/data` when both hold the dataset.
+    @Test func environmentVariableComesBeforeSharedData() throws {
+        let dir = TestPaths.temporaryDirectory("env-first")
+        for file in DatasetDescriptor.mnist.files {
+            try FileManager.default.createSymbolicLink(atPath: dir.path + "/" + file.name + ".gz", withDestinationPath: shared + "/" + file.name + ".gz")
+        }
+        let location = try offline(["MNIST_DIR": dir.path], roots: [TestPaths.repoRoot.path]).locate(.mnist)
+        #expect(location.origin == "$MNIST_DIR" && location.directory == dir.path)
+        #expect(try offline(roots: [TestPaths.repoRoot.path]).locate(.mnist).origin == "shared data")
+    }
+
+    /// Training needs only the training part: a directory without the test
+    /// files is found for `[.train]` and refused for the whole dataset.
+    @Test func aTrainingOnlyDirectoryServesTraining() throws {
+        let dir = TestPaths.temporaryDirectory("train-only")
+        for file in DatasetDescriptor.mnist.files(of: [.train]) {
+            try FileManager.default.createSymbolicLink(atPath: dir.path + "/" + file.name + ".gz", withDestinationPath: shared + "/" + file.name + ".gz")
+        }
+        for locator in [offline(explicit: dir.path), offline(["MNIST_DIR": dir.path])] {
+            #expect(try locator.locate(.mnist, parts: [.train]).directory == dir.path)
+            #expect(throws: DataError.self) { try locator.locate(.mnist) }
+        }
+        #expect(DatasetDescriptor.mnist.has(.train, in: dir.path) && !DatasetDescriptor.mnist.has(.test, in: dir.path))
+        #expect(DatasetDescriptor.mnist.files(of: [.train, .test]) == DatasetDescriptor.mnist.files)
+    }
+
+    /// Targets for training: one-hot rows or sparse class indices.
+    @Test func trainingTargets() throws {
+        let set = try DatasetDescriptor.mnist.load(.test, from: shared, limit: 20)
+        #expect(set.targets(classes: set.classCount, sparse: false) == set.oneHotLabels)
+        #expect(set.targets(classes: set.classCount, sparse: true) == set.sparseLabels)
+        // A model with fewer outputs than classes: labels beyond them are all-zero rows.
+        let narrow = set.targets(classes: 2, sparse: false)
+        for (i, label) in set.labels.enumerated() {
+            #expect(Array(narrow.sample(i)) == (0..<2).map { $0 == label ? 1 : 0 })
+        }
+    }
+
     /// `../shared/data/mnist` relative to a search root (the checkout).
     @Test func sharedDataBesideTheCheckout() throws {
         let location = try offline(roots: [TestPaths.repoRoot.path]).locate(.mnist)

@@ -20,13 +20,19 @@ public final class AveragePooling2D: Layer, @unchecked Sendable {
         try .pooling(inputShape, poolSize: poolSize, strides: strides, padding: padding)
     }
 
+    /// The geometry of a sample shape `geometry(for:)` accepted (forward
+    /// and backward passes: `outputShape(for:)` validated it). No checks.
+    func geometry(validated inputShape: [Int]) -> WindowGeometry {
+        .validated(inputShape, kernel: poolSize, strides: strides, padding: padding)
+    }
+
     public func outputShape(for inputShape: [Int]) throws -> [Int] {
         let g = try geometry(for: inputShape)
         return [g.outHeight, g.outWidth, inputShape[2]]
     }
 
     public func forward(_ input: Tensor) -> Tensor {
-        let g = try! geometry(for: input.sampleShape)
+        let g = geometry(validated: input.sampleShape)
         let n = input.batchCount, c = input.shape[3]
         var output = Tensor(zeros: [n, g.outHeight, g.outWidth, c])
         input.scalars.withUnsafeBufferPointer { x in
@@ -71,7 +77,7 @@ extension AveragePooling2D: TrainableLayer {
 
     public func backward(_ outputGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
         let shape = (cache as! Cache).inputShape
-        let g = try! geometry(for: Array(shape.dropFirst()))
+        let g = geometry(validated: Array(shape.dropFirst()))
         let n = shape[0], c = shape[3]
         precondition(outputGradient.shape == [n, g.outHeight, g.outWidth, c], "\(name): gradient shape \(outputGradient.shape)")
         var dx = Tensor(zeros: shape)

@@ -53,6 +53,12 @@ public final class Conv2D: Layer, @unchecked Sendable {
                                   strides: strides, dilation: dilation, padding: padding)
     }
 
+    /// The geometry of a sample shape `geometry(for:)` accepted (forward
+    /// and backward passes: `outputShape(for:)` validated it). No checks.
+    func geometry(validated inputShape: [Int]) -> WindowGeometry {
+        .validated(inputShape, kernel: kernelSize, strides: strides, dilation: dilation, padding: padding)
+    }
+
     public func outputShape(for inputShape: [Int]) throws -> [Int] {
         let g = try geometry(for: inputShape)
         return [g.outHeight, g.outWidth, filters]
@@ -86,7 +92,7 @@ public final class Conv2D: Layer, @unchecked Sendable {
     /// - Parameter activation: applied in the same pass as the bias (inference);
     ///   training passes `.linear` and keeps the pre-activation.
     func linearForward(_ input: Tensor, keepColumns: Bool, activation: Activation = .linear) -> (output: Tensor, columns: [Float]) {
-        let g = try! geometry(for: input.sampleShape)
+        let g = geometry(validated: input.sampleShape)
         let n = input.batchCount
         let rows = n * g.outHeight * g.outWidth
         let patch = g.patchLength(channels: inputChannels)
@@ -179,7 +185,7 @@ extension Conv2D: ActivatedLayer {
     public func backward(preActivationGradient dz: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
         accumulateParameterGradients(preActivationGradient: dz, cache: cache, gradients: gradients)
         let cache = cache as! Cache
-        let g = try! geometry(for: Array(cache.inputShape.dropFirst()))
+        let g = geometry(validated: Array(cache.inputShape.dropFirst()))
         let rows = cache.inputShape[0] * g.outHeight * g.outWidth
         let patch = g.patchLength(channels: inputChannels)
         if isDirect(g) {
@@ -216,7 +222,7 @@ extension Conv2D: ActivatedLayer {
     /// dKernel += colsᵀ·dZ and dBias += column sums of dZ, without dX.
     public func accumulateParameterGradients(preActivationGradient dz: Tensor, cache: any LayerCache, gradients: Gradients) {
         let cache = cache as! Cache
-        let g = try! geometry(for: Array(cache.inputShape.dropFirst()))
+        let g = geometry(validated: Array(cache.inputShape.dropFirst()))
         let n = cache.inputShape[0]
         let rows = n * g.outHeight * g.outWidth
         let patch = g.patchLength(channels: inputChannels)

@@ -49,7 +49,7 @@ extension Conv2D {
 
     /// `forward` on the kernels, with `activation` instead of the layer's.
     func kernelForward(_ input: Tensor, family: any KernelFamily.Type, activation: Activation) -> Tensor {
-        let g = try! geometry(for: input.sampleShape)
+        let g = geometry(validated: input.sampleShape)
         let n = input.batchCount
         var output = Tensor(uninitialized: [n, g.outHeight, g.outWidth, filters])
         guard n > 0, g.outHeight > 0, g.outWidth > 0 else { return output }
@@ -68,7 +68,7 @@ extension Conv2D {
     /// `MaxPooling2D(2x2, valid).forward(forward(input))` for a ReLU
     /// convolution, on the kernels.
     func kernelForwardReLUMaxPool2x2(_ input: Tensor, family: any KernelFamily.Type) -> Tensor {
-        let g = try! geometry(for: input.sampleShape)
+        let g = geometry(validated: input.sampleShape)
         let n = input.batchCount
         let pooledHeight = g.outHeight / 2, pooledWidth = g.outWidth / 2
         var output = Tensor(uninitialized: [n, pooledHeight, pooledWidth, filters])

@@ -25,7 +25,7 @@ extension Conv2D {
     }
 
     func blasForwardReLUMaxPool2x2(_ input: Tensor) -> Tensor {
-        let g = try! geometry(for: input.sampleShape)
+        let g = geometry(validated: input.sampleShape)
         let n = input.batchCount
         let pooledHeight = g.outHeight / 2, pooledWidth = g.outWidth / 2
         var output = Tensor(uninitialized: [n, pooledHeight, pooledWidth, filters])

@@ -34,6 +34,12 @@ public final class DepthwiseConv2D: Layer, @unchecked Sendable {
         try .convolution(s, channels: inputChannels, kernel: kernelSize, strides: strides, dilation: dilation, padding: padding)
     }
 
+    /// The geometry of a sample shape `geometry(for:)` accepted (forward
+    /// and backward passes: `outputShape(for:)` validated it). No checks.
+    func geometry(validated inputShape: [Int]) -> WindowGeometry {
+        .validated(inputShape, kernel: kernelSize, strides: strides, dilation: dilation, padding: padding)
+    }
+
     public func outputShape(for inputShape: [Int]) throws -> [Int] {
         let g = try geometry(for: inputShape)
         return [g.outHeight, g.outWidth, inputChannels * depthMultiplier]
@@ -41,7 +47,7 @@ public final class DepthwiseConv2D: Layer, @unchecked Sendable {
 
     public func forward(_ input: Tensor) -> Tensor {
         depthwiseConvolution(input, kernel: kernel.value, bias: bias?.value, activation: activation,
-                             geometry: try! geometry(for: input.sampleShape))
+                             geometry: geometry(validated: input.sampleShape))
     }
 }
 
@@ -100,7 +106,7 @@ extension DepthwiseConv2D: ActivatedLayer {
 
     public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
         var output = depthwiseConvolution(input, kernel: kernel.value, bias: bias?.value, activation: .linear,
-                                          geometry: try! geometry(for: input.sampleShape))
+                                          geometry: geometry(validated: input.sampleShape))
         let pre = activation == .linear ? nil : output
         activation.apply(to: &output)
         return (output, Cache(input: input, output: output, preActivation: pre))
@@ -109,7 +115,7 @@ extension DepthwiseConv2D: ActivatedLayer {
     /// dKernel, dBias (column sums of dZ) and dX; see `depthwiseBackward`.
     public func backward(preActivationGradient dz: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
         let cache = cache as! Cache
-        let g = try! geometry(for: cache.input.sampleShape)
+        let g = geometry(validated: cache.input.sampleShape)
         precondition(dz.shape == [cache.input.batchCount, g.outHeight, g.outWidth, inputChannels * depthMultiplier],
                      "\(name): gradient shape \(dz.shape)")
         if let bias {

@@ -84,7 +84,25 @@ extension LayerNormalization: TrainableLayer {
             invStd[r] = inv
             for k in 0..<f { normalized[start + k] = (normalized[start + k] - Float(mean)) * inv }
         }
-        return (forward(input), Cache(normalized: normalized, invStd: invStd))
+        // The output from the statistics just computed: xhat * gamma + beta,
+        // the same float operations as the inference forward.
+        var output = Tensor(shape: input.shape, scalars: normalized)
+        if gamma != nil || beta != nil {
+            let scale = gamma?.value.scalars, shift = beta?.value.scalars
+            output.scalars.withUnsafeMutableBufferPointer { y in
+                var start = 0
+                while start < y.count {
+                    for k in 0..<f {
+                        var v = y[start + k]
+                        if let scale { v *= scale[k] }
+                        if let shift { v += shift[k] }
+                        y[start + k] = v
+                    }
+                    start += f
+                }
+            }
+        }
+        return (output, Cache(normalized: normalized, invStd: invStd))
     }
 
     /// dgamma += Σ dy·xhat, dbeta += Σ dy over rows; with g = dy·gamma,

@@ -20,13 +20,19 @@ public final class MaxPooling2D: Layer, @unchecked Sendable {
         try .pooling(inputShape, poolSize: poolSize, strides: strides, padding: padding)
     }
 
+    /// The geometry of a sample shape `geometry(for:)` accepted (forward
+    /// and backward passes: `outputShape(for:)` validated it). No checks.
+    func geometry(validated inputShape: [Int]) -> WindowGeometry {
+        .validated(inputShape, kernel: poolSize, strides: strides, padding: padding)
+    }
+
     public func outputShape(for inputShape: [Int]) throws -> [Int] {
         let g = try geometry(for: inputShape)
         return [g.outHeight, g.outWidth, inputShape[2]]
     }
 
     public func forward(_ input: Tensor) -> Tensor {
-        let g = try! geometry(for: input.sampleShape)
+        let g = geometry(validated: input.sampleShape)
         let n = input.batchCount, c = input.shape[3]
         // Every element is set (to -inf, then the window maximum).
         var output = Tensor(uninitialized: [n, g.outHeight, g.outWidth, c])
@@ -145,7 +151,7 @@ extension MaxPooling2D: TrainableLayer {
     }
 
     public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
-        let g = try! geometry(for: input.sampleShape)
+        let g = geometry(validated: input.sampleShape)
         let n = input.batchCount, c = input.shape[3]
         precondition(input.count < Int(Int32.max), "\(name): input too large to index with Int32")
         // Both are written in full below.

@@ -41,6 +41,13 @@ public final class Merge: MergeLayer, @unchecked Sendable {
                 throw RuntimeError("cannot concatenate \(shapes) on axis \(a + 1): other axes differ")
             }
         }
+        return concatenatedShape(validated: shapes)
+    }
+
+    /// Concatenate's output shape for input shapes `outputShape(forInputs:)`
+    /// accepted (forward passes). No checks.
+    func concatenatedShape(validated shapes: [[Int]]) -> [Int] {
+        let a = concatenationAxis(rank: shapes[0].count)
         var out = shapes[0]
         out[a] = shapes.reduce(0) { $0 + $1[a] }
         return out
@@ -75,7 +82,7 @@ public final class Merge: MergeLayer, @unchecked Sendable {
     private func concatenate(_ inputs: [Tensor]) -> Tensor {
         let n = inputs[0].batchCount
         let shapes = inputs.map(\.sampleShape)
-        let out = try! outputShape(forInputs: shapes)
+        let out = concatenatedShape(validated: shapes)
         let a = concatenationAxis(rank: out.count)
         // Each input contributes contiguous blocks of (its axis size x inner) per outer index.
         let inner = out[(a + 1)...].reduce(1, *)

@@ -4,6 +4,9 @@ public final class ModelLayer: Layer, @unchecked Sendable {
     public let model: any Model
     public var name: String { model.name }
     public let typeName: String
+    /// The nested model as a training graph, built once; nil when it cannot
+    /// be trained (the outer `TrainingGraph` then reports why).
+    let trainingGraph: TrainingGraph?
 
     /// - Parameter typeName: the Keras class, "Sequential" or "Functional".
     public init(model: any Model, typeName: String) {
@@ -11,6 +14,7 @@ public final class ModelLayer: Layer, @unchecked Sendable {
                      "a nested model used as a layer must have one input and one output")
         self.model = model
         self.typeName = typeName
+        trainingGraph = try? TrainingGraph(model)
     }
 
     public var parameters: [Parameter] { model.layers.flatMap(\.parameters) }
@@ -34,13 +38,14 @@ extension ModelLayer: TrainableLayer {
         let trace: TrainingGraph.Trace
     }
 
-    /// The nested model as a training graph (checked when the outer graph is built).
-    var trainingGraph: TrainingGraph { try! TrainingGraph(model) }
+    public var needsWholeBatch: Bool { trainingGraph?.needsWholeBatch ?? false }
 
-    public var needsWholeBatch: Bool { trainingGraph.needsWholeBatch }
-
+    /// - Precondition: the nested model can be trained (`TrainingGraph`
+    ///   refuses to build an outer graph around one that cannot).
     public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
-        let graph = trainingGraph
+        guard let graph = trainingGraph else {
+            preconditionFailure("nested model '\(name)' cannot be trained; TrainingGraph rejects a graph holding it")
+        }
         let trace = graph.forward([input], context: context)
         return (trace.outputs[0], Cache(graph: graph, trace: trace))
     }

@@ -16,16 +16,23 @@ public final class Padding2D: Layer, @unchecked Sendable {
 
     public func outputShape(for s: [Int]) throws -> [Int] {
         guard s.count == 3 else { throw RuntimeError("expects (height, width, channels) input, got \(s)") }
-        if kind == .zeroPad { return [s[0] + top + bottom, s[1] + left + right, s[2]] }
-        guard s[0] > top + bottom, s[1] > left + right else {
-            throw RuntimeError("cropping (\(top), \(bottom)), (\(left), \(right)) leaves nothing of a \(s[0])x\(s[1]) input")
+        if kind == .crop {
+            guard s[0] > top + bottom, s[1] > left + right else {
+                throw RuntimeError("cropping (\(top), \(bottom)), (\(left), \(right)) leaves nothing of a \(s[0])x\(s[1]) input")
+            }
         }
-        return [s[0] - top - bottom, s[1] - left - right, s[2]]
+        return outputShape(validated: s)
+    }
+
+    /// The output shape for a sample shape `outputShape(for:)` accepted
+    /// (forward and backward passes). No checks.
+    func outputShape(validated s: [Int]) -> [Int] {
+        kind == .zeroPad ? [s[0] + top + bottom, s[1] + left + right, s[2]] : [s[0] - top - bottom, s[1] - left - right, s[2]]
     }
 
     public func forward(_ input: Tensor) -> Tensor {
         let (n, h, w, c) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
-        let out = try! outputShape(for: [h, w, c])
+        let out = outputShape(validated: [h, w, c])
         var output = Tensor(zeros: [n] + out)
         let (oh, ow) = (out[0], out[1])
         // Offsets of the output's origin in input coordinates.
@@ -60,7 +67,7 @@ extension Padding2D: TrainableLayer {
     public func backward(_ outputGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
         let shape = (cache as! Cache).inputShape
         let (n, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
-        let out = try! outputShape(for: [h, w, c])
+        let out = outputShape(validated: [h, w, c])
         let (oh, ow) = (out[0], out[1])
         precondition(outputGradient.shape == [n] + out, "\(name): gradient shape \(outputGradient.shape)")
         let dy = kind == .zeroPad ? -top : top, dxOff = kind == .zeroPad ? -left : left

@@ -15,12 +15,16 @@ public final class Permute: Layer, @unchecked Sendable {
         guard dims.count == inputShape.count, Set(dims) == Set(1...max(1, inputShape.count)) else {
             throw RuntimeError("dims \(dims) are not a permutation of the axes 1...\(inputShape.count) of input \(inputShape)")
         }
-        return dims.map { inputShape[$0 - 1] }
+        return outputShape(validated: inputShape)
     }
+
+    /// The output shape for a sample shape `outputShape(for:)` accepted
+    /// (forward passes). No checks.
+    func outputShape(validated inputShape: [Int]) -> [Int] { dims.map { inputShape[$0 - 1] } }
 
     public func forward(_ input: Tensor) -> Tensor {
         let inShape = input.sampleShape
-        let outShape = try! outputShape(for: inShape)
+        let outShape = outputShape(validated: inShape)
         let rank = inShape.count
         var inStrides = [Int](repeating: 1, count: rank)
         for i in stride(from: rank - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * inShape[i + 1] }

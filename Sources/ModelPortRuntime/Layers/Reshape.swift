@@ -21,14 +21,22 @@ public final class Reshape: Layer, @unchecked Sendable {
             guard known > 0, total % known == 0 else {
                 throw RuntimeError("cannot reshape \(inputShape) (\(total) elements) to \(targetShape)")
             }
-            return targetShape.map { $0 == -1 ? total / known : $0 }
+        } else {
+            guard known == total else { throw RuntimeError("cannot reshape \(inputShape) (\(total) elements) to \(targetShape)") }
         }
-        guard known == total else { throw RuntimeError("cannot reshape \(inputShape) (\(total) elements) to \(targetShape)") }
-        return targetShape
+        return outputShape(validated: inputShape)
+    }
+
+    /// The output shape for a sample shape `outputShape(for:)` accepted
+    /// (forward passes): the target shape with its -1 resolved. No checks.
+    func outputShape(validated inputShape: [Int]) -> [Int] {
+        let total = inputShape.reduce(1, *)
+        let known = targetShape.filter { $0 != -1 }.reduce(1, *)
+        return targetShape.map { $0 == -1 ? total / known : $0 }
     }
 
     public func forward(_ input: Tensor) -> Tensor {
-        input.reshaped([input.batchCount] + (try! outputShape(for: input.sampleShape)))
+        input.reshaped([input.batchCount] + outputShape(validated: input.sampleShape))
     }
 }
 

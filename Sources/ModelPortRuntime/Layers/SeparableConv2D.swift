@@ -38,6 +38,12 @@ public final class SeparableConv2D: Layer, @unchecked Sendable {
         try .convolution(s, channels: inputChannels, kernel: kernelSize, strides: strides, dilation: dilation, padding: padding)
     }
 
+    /// The geometry of a sample shape `geometry(for:)` accepted (forward
+    /// and backward passes: `outputShape(for:)` validated it). No checks.
+    func geometry(validated inputShape: [Int]) -> WindowGeometry {
+        .validated(inputShape, kernel: kernelSize, strides: strides, dilation: dilation, padding: padding)
+    }
+
     public func outputShape(for inputShape: [Int]) throws -> [Int] {
         let g = try geometry(for: inputShape)
         return [g.outHeight, g.outWidth, filters]
@@ -45,7 +51,7 @@ public final class SeparableConv2D: Layer, @unchecked Sendable {
 
     public func forward(_ input: Tensor) -> Tensor {
         let depthwise = depthwiseConvolution(input, kernel: depthwiseKernel.value, bias: nil, activation: .linear,
-                                             geometry: try! geometry(for: input.sampleShape))
+                                             geometry: geometry(validated: input.sampleShape))
         let k = pointwiseKernel.shape[2], f = filters
         let rows = depthwise.count / k
         var output = Tensor(zeros: Array(depthwise.shape.dropLast()) + [f])
@@ -75,7 +81,7 @@ extension SeparableConv2D: ActivatedLayer {
 
     public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
         let depthwise = depthwiseConvolution(input, kernel: depthwiseKernel.value, bias: nil, activation: .linear,
-                                             geometry: try! geometry(for: input.sampleShape))
+                                             geometry: geometry(validated: input.sampleShape))
         let k = pointwiseKernel.shape[2], f = filters
         let rows = depthwise.count / k
         var output = Tensor(zeros: Array(depthwise.shape.dropLast()) + [f])
@@ -118,6 +124,6 @@ extension SeparableConv2D: ActivatedLayer {
             }
         }
         return depthwiseBackward(dd, input: cache.input, kernel: depthwiseKernel,
-                                 geometry: try! geometry(for: cache.input.sampleShape), gradients: gradients)
+                                 geometry: geometry(validated: cache.input.sampleShape), gradients: gradients)
     }
 }

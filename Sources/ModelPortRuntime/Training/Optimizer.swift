@@ -69,14 +69,14 @@ public final class Optimizer: @unchecked Sendable {
     }
 
     /// Keras `Adam` (defaults: lr 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7).
-    public static func adam(learningRate: LearningRateSchedule = .constant(0.001), beta1: Double = 0.9, beta2: Double = 0.999,
+    public static func adam(learningRate: LearningRateSchedule = .constant(OptimizerKind.adam.defaultLearningRate), beta1: Double = 0.9, beta2: Double = 0.999,
                             epsilon: Double = 1e-7, amsgrad: Bool = false, clipnorm: Float? = nil) -> Optimizer {
         Optimizer(rule: Adam(beta1: beta1, beta2: beta2, epsilon: epsilon, amsgrad: amsgrad),
                   learningRate: learningRate, clipnorm: clipnorm)
     }
 
     /// Keras `AdamW`: Adam with decoupled weight decay (default 0.004).
-    public static func adamW(learningRate: LearningRateSchedule = .constant(0.001), weightDecay: Float = 0.004,
+    public static func adamW(learningRate: LearningRateSchedule = .constant(OptimizerKind.adamw.defaultLearningRate), weightDecay: Float = 0.004,
                              beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-7,
                              amsgrad: Bool = false, clipnorm: Float? = nil) -> Optimizer {
         Optimizer(rule: Adam(beta1: beta1, beta2: beta2, epsilon: epsilon, amsgrad: amsgrad),
@@ -84,13 +84,13 @@ public final class Optimizer: @unchecked Sendable {
     }
 
     /// Keras `SGD` (defaults: lr 0.01, momentum 0, no Nesterov).
-    public static func sgd(learningRate: LearningRateSchedule = .constant(0.01), momentum: Double = 0,
+    public static func sgd(learningRate: LearningRateSchedule = .constant(OptimizerKind.sgd.defaultLearningRate), momentum: Double = 0,
                            nesterov: Bool = false, clipnorm: Float? = nil) -> Optimizer {
         Optimizer(rule: SGD(momentum: momentum, nesterov: nesterov), learningRate: learningRate, clipnorm: clipnorm)
     }
 
     /// Keras `RMSprop` (defaults: lr 0.001, rho 0.9, momentum 0, epsilon 1e-7, not centered).
-    public static func rmsprop(learningRate: LearningRateSchedule = .constant(0.001), rho: Double = 0.9,
+    public static func rmsprop(learningRate: LearningRateSchedule = .constant(OptimizerKind.rmsprop.defaultLearningRate), rho: Double = 0.9,
                                momentum: Double = 0, epsilon: Double = 1e-7, centered: Bool = false,
                                clipnorm: Float? = nil) -> Optimizer {
         Optimizer(rule: RMSprop(rho: rho, momentum: momentum, epsilon: epsilon, centered: centered),
