@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import ModelPortRuntime
+@testable import ModelPortRuntime
 import TestSupport
 
 /// `Trainer.fit` behaves like Keras's `fit`: validation split from the end,
@@ -34,6 +34,16 @@ import TestSupport
         #expect(abs(history.values["val_accuracy"]!.last! - expected.accuracy) < 1e-12)
         #expect(history.csvText.hasPrefix("epoch,loss,accuracy,val_loss,val_accuracy\n0,"))
         #expect(history.jsonText.contains("\"val_accuracy\""))
+    }
+
+    /// A run whose loss diverged still writes its history: NaN as null.
+    @Test func divergedHistoryIsValidJSON() throws {
+        var history = History()
+        history.append(epoch: 0, logs: EpochLogs([("loss", 0.5)]))
+        history.append(epoch: 1, logs: EpochLogs([("loss", .nan)]))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(history.jsonText.utf8)) as? [String: Any])
+        let loss = try #require(object["loss"] as? [Any])
+        #expect(loss.count == 2 && (loss[0] as? Double) == 0.5 && loss[1] is NSNull)
     }
 
     @Test func badDataIsAClearError() throws {

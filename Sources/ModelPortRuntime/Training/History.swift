@@ -25,9 +25,12 @@ public struct History: Sendable, Equatable {
     /// The history as Keras's `history.history` dict in JSON, plus `epoch`.
     public var jsonText: String {
         var object: [String: Any] = ["epoch": epochs]
-        for k in keys { object[k] = values[k]! }
+        // A diverged run's NaN or infinite loss is written as null (JSON has no NaN).
+        for k in keys { object[k] = values[k]!.map { $0.isFinite ? $0 as Any : NSNull() } }
         if interrupted { object["interrupted"] = true }
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) else {
+            preconditionFailure("history holds only numbers and null")
+        }
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
