@@ -53,7 +53,7 @@ extension FiniteDifferenceTests {
         let x = randomTensor([2, 3, 4], seed: 32)
         check(ReLU(name: "relu"), input: offKinks(x, kinks: [0]))
         check(ReLU(name: "relu_all", maxValue: 0.6, negativeSlope: 0.1, threshold: 0.2), input: offKinks(x, kinks: [0.2, 0.6]))
-        check(ReLU(name: "leaky", negativeSlope: 0.3, typeName: "LeakyReLU"), input: offKinks(x, kinks: [0]))
+        check(ReLU(name: "leaky", negativeSlope: 0.3, kind: .leaky), input: offKinks(x, kinks: [0]))
         check(ELU(name: "elu", alpha: 0.7), input: offKinks(x, kinks: [0]))
         check(PReLU(name: "prelu", inputShape: [3, 4], sharedAxes: [1]), input: offKinks(x, kinks: [0]))
         check(PReLU(name: "prelu_all", inputShape: [3, 4]), input: offKinks(x, kinks: [0]))
@@ -78,10 +78,10 @@ extension FiniteDifferenceTests {
 
     @Test func trainingTimeNoiseLayers() {
         let x = randomTensor([3, 4, 4, 5], seed: 39)
-        for type in ["SpatialDropout2D", "GaussianDropout", "GaussianNoise", "AlphaDropout"] {
-            check(InferenceIdentity(name: type, typeName: type, rate: 0.3), input: x)
+        for kind in [InferenceIdentity.Kind.spatialDropout2D, .gaussianDropout, .gaussianNoise, .alphaDropout] {
+            check(InferenceIdentity(name: kind.rawValue, kind: kind, rate: 0.3), input: x)
             // The identity at inference.
-            #expect(InferenceIdentity(name: type, typeName: type, rate: 0.3).forward(x, context: .inference).output == x)
+            #expect(InferenceIdentity(name: kind.rawValue, kind: kind, rate: 0.3).forward(x, context: .inference).output == x)
         }
     }
 
@@ -94,20 +94,20 @@ extension FiniteDifferenceTests {
             return (m, t.scalars.reduce(0.0) { $0 + (Double($1) - m) * (Double($1) - m) } / Double(t.count))
         }
         // GaussianNoise: + N(0, 0.5²).
-        let noise = moments(InferenceIdentity(name: "gn", typeName: "GaussianNoise", rate: 0.5).forward(ones, context: context).output)
+        let noise = moments(InferenceIdentity(name: "gn", kind: .gaussianNoise, rate: 0.5).forward(ones, context: context).output)
         #expect(abs(noise.mean - 1) < 0.02 && abs(noise.variance - 0.25) < 0.02)
         // GaussianDropout(0.2): × N(1, 0.2/0.8).
-        let gd = moments(InferenceIdentity(name: "gd", typeName: "GaussianDropout", rate: 0.2).forward(ones, context: context).output)
+        let gd = moments(InferenceIdentity(name: "gd", kind: .gaussianDropout, rate: 0.2).forward(ones, context: context).output)
         #expect(abs(gd.mean - 1) < 0.02 && abs(gd.variance - 0.25) < 0.02)
         // AlphaDropout keeps a standard normal input's mean 0 and variance 1.
         var normal = randomTensor([1, n], seed: 1)
-        let z = InferenceIdentity(name: "gz", typeName: "GaussianNoise", rate: 1)
+        let z = InferenceIdentity(name: "gz", kind: .gaussianNoise, rate: 1)
         normal = z.forward(Tensor(zeros: [1, n]), context: context).output
-        let ad = moments(InferenceIdentity(name: "ad", typeName: "AlphaDropout", rate: 0.3).forward(normal, context: context).output)
+        let ad = moments(InferenceIdentity(name: "ad", kind: .alphaDropout, rate: 0.3).forward(normal, context: context).output)
         #expect(abs(ad.mean) < 0.05 && abs(ad.variance - 1) < 0.06)
         // SpatialDropout2D drops whole channels, scales the rest by 1/(1 - rate).
         let image = Tensor(shape: [8, 3, 3, 50], scalars: .init(repeating: 1, count: 8 * 9 * 50))
-        let sd = InferenceIdentity(name: "sd", typeName: "SpatialDropout2D", rate: 0.4).forward(image, context: context).output
+        let sd = InferenceIdentity(name: "sd", kind: .spatialDropout2D, rate: 0.4).forward(image, context: context).output
         var dropped = 0
         for b in 0..<8 {
             for ch in 0..<50 {
@@ -122,7 +122,7 @@ extension FiniteDifferenceTests {
     @Test func activityRegularizationIsRefusedNamingTheLayer() throws {
         let model = try Sequential(name: "m", inputShape: [4], layers: [
             Dense(name: "d", inputUnits: 4, units: 2),
-            InferenceIdentity(name: "act_reg", typeName: "ActivityRegularization"),
+            InferenceIdentity(name: "act_reg", kind: .activityRegularization),
         ])
         #expect(throws: RuntimeError.self) { try TrainingGraph(model) }
         do { _ = try TrainingGraph(model) } catch let error as RuntimeError {
