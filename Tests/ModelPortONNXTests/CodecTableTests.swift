@@ -56,11 +56,12 @@ struct CodecTableTests {
         #expect(stale.isEmpty, "listed as not exportable but no longer declared: \(stale.sorted())")
     }
 
-    /// The layers Keras actually gives ModelPort (the committed coverage fixtures, which use every Keras layer it imports).
+    /// The layers Keras actually gives ModelPort: the committed coverage models
+    /// (tools/make_coverage_fixtures.py), which use every Keras layer it imports.
     @Test func everyLayerImportedFromKerasFixturesIsExportable() throws {
         let directory = TestPaths.fixtures.appendingPathComponent("coverage")
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-            .filter { ($0.hasSuffix(".h5") || $0.hasSuffix(".keras")) && !$0.hasSuffix(".reference.h5") }
+            .filter { $0.hasPrefix("cov_") && ($0.hasSuffix(".h5") || $0.hasSuffix(".keras")) && !$0.hasSuffix(".reference.h5") }
         #expect(!files.isEmpty, "no coverage fixtures in \(directory.path): run tools/make_coverage_fixtures.py")
         var missing = Set<String>()
         func check(_ model: any Model) {

@@ -68,10 +68,19 @@ func addActivation(_ a: Activation, _ x: ImportedValue, _ c: ONNXImportContext) 
     return ImportedValue(node: node, onnxShape: x.onnxShape, perm: x.perm)
 }
 
+/// A layer's bias: `bias` if it has one, else the constant of a following
+/// bias `Add` (`fusableBias`), whose node is then skipped and whose output
+/// the layer's output becomes. Returns the bias and the layer's output name.
+func foldBias(_ bias: [Float]?, after n: ONNXNodeProto, channels: Int, image: Bool, _ c: ONNXImportContext) -> (bias: [Float]?, outputName: String) {
+    guard bias == nil, let fused = fusableBias(after: n.outputs[0], channels: channels, image: image, c) else { return (bias, n.outputs[0]) }
+    c.skipped.insert(fused.index)
+    return (fused.bias, c.graph.nodes[fused.index].outputs[0])
+}
+
 /// The one consumer of `name` when it is an `Add` of a constant broadcastable
 /// as a per-channel bias of `shape` (`[n]` or `[1, n]` for rows, `[n, 1, 1]` /
 /// `[1, n, 1, 1]` for images), to fold into the layer before it.
-func fusableBias(after name: String, channels: Int, image: Bool, _ c: ONNXImportContext) -> (index: Int, bias: [Float])? {
+private func fusableBias(after name: String, channels: Int, image: Bool, _ c: ONNXImportContext) -> (index: Int, bias: [Float])? {
     guard let users = c.consumers[name], users.count == 1, !c.graph.outputs.contains(where: { $0.name == name }) else { return nil }
     let node = c.graph.nodes[users[0]]
     guard node.opType == "Add", node.inputs.count == 2, node.attributes.isEmpty else { return nil }

@@ -48,12 +48,8 @@ private func importConv(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) th
         guard b.values.count == o else { throw c.error("bias has \(b.values.count) values for \(o) filters") }
         bias = b.values.map { Float($0) }
     }
-    var outputName = n.outputs[0]
-    if bias == nil, let fused = fusableBias(after: n.outputs[0], channels: o, image: true, c) {
-        bias = fused.bias
-        c.skipped.insert(fused.index)
-        outputName = c.graph.nodes[fused.index].outputs[0]
-    }
+    let (foldedBias, outputName) = foldBias(bias, after: n, channels: o, image: true, c)
+    bias = foldedBias
     var input = try c.channelsLast(x)
     if pads != [0, 0, 0, 0] {
         input = ImportedValue(node: try c.add(Padding2D(name: c.layerName("ZeroPadding2D"), kind: .zeroPad, top: pads[0], bottom: pads[2],

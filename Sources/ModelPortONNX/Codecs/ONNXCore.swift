@@ -70,13 +70,7 @@ private func alias(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws 
 }
 
 private func dense(_ n: ONNXNodeProto, _ c: ONNXImportContext, x: ImportedValue, kernel: [Float], inputs k: Int, units: Int, bias: [Float]?) throws {
-    var bias = bias
-    var outputName = n.outputs[0]
-    if bias == nil, let fused = fusableBias(after: n.outputs[0], channels: units, image: false, c) {
-        bias = fused.bias
-        c.skipped.insert(fused.index)
-        outputName = c.graph.nodes[fused.index].outputs[0]
-    }
+    let (bias, outputName) = foldBias(bias, after: n, channels: units, image: false, c)
     let input = try c.identityLayout(x)
     try c.reserve([k, units], for: "the dense kernel")
     let layer = Dense(name: c.layerName("Dense"), inputUnits: k, units: units, useBias: bias != nil)
