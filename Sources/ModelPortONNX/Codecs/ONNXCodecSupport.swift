@@ -60,6 +60,12 @@ struct Attributes {
 extension ONNXImportContext {
     /// Registers `v` as node `n`'s (first) output.
     func output(_ n: ONNXNodeProto, _ v: ImportedValue) { values[n.outputs[0]] = v }
+
+    /// The output of image layer `node` (NHWC in the runtime) as ONNX's `(C, H, W)`.
+    func imageValue(ofNode node: Int) -> ImportedValue {
+        let out = shape(ofNode: node)
+        return ImportedValue(node: node, onnxShape: [out[2], out[0], out[1]], perm: [1, 2, 0])
+    }
 }
 
 /// Adds an `Activation` layer applying `a` to `x`.

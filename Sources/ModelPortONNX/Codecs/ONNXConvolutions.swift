@@ -77,8 +77,7 @@ private func importConv(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) th
         throw c.error("grouped convolution with group=\(group) is not supported (only 1, or depthwise: group = input channels)")
     }
     let node = try c.add(layer, [input])
-    let out = c.shape(ofNode: node)
-    c.values[outputName] = ImportedValue(node: node, onnxShape: [out[2], out[0], out[1]], perm: [1, 2, 0])
+    c.values[outputName] = c.imageValue(ofNode: node)
 }
 
 private func importConvTranspose(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
@@ -120,8 +119,7 @@ private func importConvTranspose(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportCo
     layer.kernel.value = kerasTransposedKernel(fromONNX: Tensor(shape: w.shape, scalars: w.values.map { Float($0) }))
     if let bias { layer.bias!.value = Tensor(shape: [f], scalars: bias) }
     let node = try c.add(layer, [try c.channelsLast(x)])
-    let out = c.shape(ofNode: node)
-    c.output(n, ImportedValue(node: node, onnxShape: [out[2], out[0], out[1]], perm: [1, 2, 0]))
+    c.output(n, c.imageValue(ofNode: node))
 }
 
 // MARK: - Export

@@ -45,8 +45,7 @@ private func importPool(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) th
         ? MaxPooling2D(name: c.layerName("MaxPooling2D"), poolSize: (kernel[0], kernel[1]), strides: (strides[0], strides[1]), padding: padding)
         : AveragePooling2D(name: c.layerName("AveragePooling2D"), poolSize: (kernel[0], kernel[1]), strides: (strides[0], strides[1]), padding: padding)
     let node = try c.add(layer, [try c.channelsLast(x)])
-    let out = c.shape(ofNode: node)
-    c.output(n, ImportedValue(node: node, onnxShape: [out[2], out[0], out[1]], perm: [1, 2, 0]))
+    c.output(n, c.imageValue(ofNode: node))
 }
 
 private func importGlobalPool(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {

@@ -112,8 +112,7 @@ private func importPad(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) thr
     try c.checkWindow(pads, "pads")
     let node = try c.add(Padding2D(name: c.layerName("ZeroPadding2D"), kind: .zeroPad, top: pads[2], bottom: pads[6], left: pads[3], right: pads[7]),
                          [try c.channelsLast(x)])
-    let out = c.shape(ofNode: node)
-    c.output(n, ImportedValue(node: node, onnxShape: [out[2], out[0], out[1]], perm: [1, 2, 0]))
+    c.output(n, c.imageValue(ofNode: node))
 }
 
 private func importSlice(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
@@ -147,8 +146,7 @@ private func importSlice(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) t
     }
     let input = try c.channelsLast(x)
     let node = try c.add(Padding2D(name: c.layerName("Cropping2D"), kind: .crop, top: crop[0], bottom: crop[1], left: crop[2], right: crop[3]), [input])
-    let out = c.shape(ofNode: node)
-    c.output(n, ImportedValue(node: node, onnxShape: [out[2], out[0], out[1]], perm: [1, 2, 0]))
+    c.output(n, c.imageValue(ofNode: node))
 }
 
 private func importResize(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
@@ -173,8 +171,7 @@ private func importResize(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) 
         throw c.error("Resize is supported as Keras UpSampling2D only: nearest, asymmetric, floor, integer scales on H and W up to \(ONNXImportContext.maxWindowValue) (got mode \(mode), \(transform), \(nearest), scales \(factors))")
     }
     let node = try c.add(UpSampling2D(name: c.layerName("UpSampling2D"), size: (Int(factors[2]), Int(factors[3]))), [try c.channelsLast(x)])
-    let out = c.shape(ofNode: node)
-    c.output(n, ImportedValue(node: node, onnxShape: [out[2], out[0], out[1]], perm: [1, 2, 0]))
+    c.output(n, c.imageValue(ofNode: node))
 }
 
 /// `Tile` of (N, 1, F) by (1, n, 1): Keras's RepeatVector.
