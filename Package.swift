@@ -169,7 +169,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "ModelPortFormatsTests",
-            dependencies: ["ModelPortFormats", "ModelPortKeras", "ModelPortRuntime", "TestSupport"]),
+            dependencies: ["ModelPortFormats", "ModelPortKeras", "ModelPortONNX", "ModelPortRuntime", "TestSupport"]),
         .testTarget(
             name: "ModelPortCLITests",
             dependencies: ["ModelPortKeras", "ModelPortRuntime", "ModelPortValidation", "TestSupport"]),

@@ -24,9 +24,10 @@ public struct ONNXValue: Sendable, Equatable {
     }
 }
 
-/// Builds the nodes and initializers of one ONNX graph. Layer exporters
-/// (`ONNXLayerExporters`) call it; it names everything uniquely and keeps
-/// transposes to a minimum by remembering each value's other layout.
+/// Builds the nodes and initializers of one ONNX graph. Layer exporters (the
+/// families under `Codecs/`, found through `ONNXCodecs`) call it; it names
+/// everything uniquely and keeps transposes to a minimum by remembering each
+/// value's other layout.
 public final class ONNXExportContext {
     public let opset: Int
     public let file: String
@@ -109,29 +110,4 @@ public final class ONNXExportContext {
     public func error(_ layer: any Layer, _ message: String) -> ONNXError {
         ONNXError(file: file, node: layer.name, op: layer.typeName, message: message)
     }
-}
-
-/// Reorders a row-major tensor's axes: output axis `i` is input axis `perm[i]`.
-func permuteAxes(_ values: [Float], shape: [Int], perm: [Int]) -> [Float] {
-    let rank = shape.count
-    precondition(perm.count == rank && values.count == shape.reduce(1, *))
-    var inStrides = [Int](repeating: 1, count: rank)
-    for i in stride(from: rank - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * shape[i + 1] }
-    let outShape = perm.map { shape[$0] }
-    let strides = perm.map { inStrides[$0] }
-    var out = [Float](repeating: 0, count: values.count)
-    var index = [Int](repeating: 0, count: rank)
-    for o in 0..<values.count {
-        var src = 0
-        for k in 0..<rank { src += index[k] * strides[k] }
-        out[o] = values[src]
-        var k = rank - 1
-        while k >= 0 {
-            index[k] += 1
-            if index[k] < outShape[k] { break }
-            index[k] = 0
-            k -= 1
-        }
-    }
-    return out
 }

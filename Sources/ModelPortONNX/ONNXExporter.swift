@@ -102,11 +102,11 @@ public enum ONNXExporter {
         if let nested = layer as? ModelLayer {
             return try emit(nested.model, inputs: inputs, c)[0]
         }
-        guard let exporter = ONNXLayerExporters.table[layer.typeName] else {
-            throw c.error(layer, "layer type '\(layer.typeName)' cannot be exported to ONNX (supported: \(ONNXLayerExporters.supportedTypeNames.joined(separator: ", ")))")
+        guard let codec = ONNXCodecs.exporter(for: layer) else {
+            throw c.error(layer, "layer type '\(layer.typeName)' cannot be exported to ONNX (supported: \(ONNXCodecs.supportedLayerTypes.joined(separator: ", ")))")
         }
         do {
-            return try exporter(layer, inputs, c)
+            return try codec.export(layer, inputs, c)
         } catch let e as RuntimeError {
             throw c.error(layer, e.message)
         }

@@ -27,7 +27,7 @@ public enum ONNXImporter {
     static let maxInputElements = 1 << 26
 
     /// ONNX operators ModelPort imports, sorted.
-    public static var supportedOps: [String] { ONNXOpImporters.supportedOps }
+    public static var supportedOps: [String] { ONNXCodecs.supportedOps }
 
     /// Reads and imports an ONNX file.
     /// - Throws: `ONNXError` naming the file and, for unsupported content,
@@ -72,15 +72,15 @@ public enum ONNXImporter {
             guard node.domain.isEmpty || node.domain == "ai.onnx" else {
                 throw c.error("operator domain '\(node.domain)' is not supported (only the default ai.onnx domain)")
             }
-            guard let importer = ONNXOpImporters.table[node.opType] else {
+            guard let entry = ONNXCodecs.importers[node.opType] else {
                 throw c.error("operator '\(node.opType)' is not supported (ModelPort imports: \(supportedOps.joined(separator: ", ")))")
             }
             guard !node.outputs.isEmpty else { throw c.error("node has no outputs") }
-            let needed = ONNXOpImporters.minimumInputs[node.opType] ?? 1
+            let needed = entry.minimumInputs
             guard node.inputs.count >= needed else {
                 throw c.error("\(node.opType) needs at least \(needed) input\(needed == 1 ? "" : "s"), the node has \(node.inputs.count)")
             }
-            try importer(node, index, c)
+            try entry.importer(node, index, c)
         }
         c.current = nil
         var outputs: [Int] = []

@@ -3,7 +3,7 @@ import ModelPortRuntime
 /// Keras merge layers: `Add`, `Subtract`, `Multiply`, `Average`, `Maximum`,
 /// `Minimum`, and `Concatenate(axis)` (Keras counts the batch axis).
 extension KerasCodecs {
-    static let merging = KerasFamily("merging", [AnyKerasCodec(merge)])
+    static let merges = KerasFamily("merges", [AnyKerasCodec(merge)])
 
     static let merge = KerasCodec<Merge>(classNames: Merge.Operation.allCases.map(\.rawValue), decode: { a, _ in
         guard let operation = Merge.Operation(rawValue: a.className) else { throw a.error("not a merge layer") }

@@ -1,0 +1,194 @@
+import ModelPortRuntime
+
+/// Convolutions: Keras `Conv2D`, `DepthwiseConv2D` (a grouped `Conv`),
+/// `SeparableConv2D` (a depthwise then a 1x1 `Conv`) and `Conv2DTranspose`
+/// <-> ONNX `Conv` and `ConvTranspose`. Kernels change layout through
+/// `ONNXWeightLayouts`.
+extension ONNXFamily {
+    static let convolutions = ONNXFamily(
+        "convolutions",
+        imports: [
+            ONNXOpImport("Conv", minimumInputs: 2, importConv),
+            ONNXOpImport("ConvTranspose", minimumInputs: 2, importConvTranspose),
+        ],
+        exports: [
+            .layer(Conv2D.self, ["Conv2D"], exportConv2D),
+            .layer(DepthwiseConv2D.self, ["DepthwiseConv2D"], exportDepthwiseConv2D),
+            .layer(SeparableConv2D.self, ["SeparableConv2D"], exportSeparableConv2D),
+            .layer(Conv2DTranspose.self, ["Conv2DTranspose"], exportConv2DTranspose),
+        ])
+}
+
+// MARK: - Import
+
+private func importConv(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+    var a = Attributes(n, c)
+    let x = try c.value(n.inputs[0])
+    guard x.onnxShape.count == 3 else { throw c.error("only 2-D convolutions of (N, C, H, W) are supported, input has shape \([-1] + x.onnxShape)") }
+    let w = try c.constant(n.inputs[1])
+    guard w.shape.count == 4 else { throw c.error("kernel of shape \(w.shape) is not (out, in, kh, kw)") }
+    let (o, ig, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+    let kernelShape = try a.ints("kernel_shape", [kh, kw])!
+    guard kernelShape == [kh, kw] else { throw c.error("kernel_shape \(kernelShape) does not match the weight's \([kh, kw])") }
+    let strides = try a.ints("strides", [1, 1])!, dilations = try a.ints("dilations", [1, 1])!
+    guard strides.count == 2, dilations.count == 2, (strides + dilations).allSatisfy({ $0 >= 1 }) else {
+        throw c.error("strides \(strides) / dilations \(dilations) must be two positive values")
+    }
+    try c.checkWindow(strides, "strides", range: 1...ONNXImportContext.maxWindowValue)
+    try c.checkWindow(dilations, "dilations", range: 1...ONNXImportContext.maxWindowValue)
+    try c.checkWindow([kh, kw], "kernel size", range: 1...ONNXImportContext.maxWindowValue)
+    let group = try a.int("group", 1)
+    let (cin, h, wd) = (x.onnxShape[0], x.onnxShape[1], x.onnxShape[2])
+    let (padding, pads) = try windowPadding(&a, kernel: (kh, kw), strides: (strides[0], strides[1]), dilation: (dilations[0], dilations[1]),
+                                            height: h, width: wd, c: c)
+    try a.finish()
+    var bias: [Float]? = nil
+    if n.inputs.count > 2, !n.inputs[2].isEmpty {
+        let b = try c.constant(n.inputs[2])
+        guard b.values.count == o else { throw c.error("bias has \(b.values.count) values for \(o) filters") }
+        bias = b.values.map { Float($0) }
+    }
+    let (foldedBias, outputName) = foldBias(bias, after: n, channels: o, image: true, c)
+    bias = foldedBias
+    var input = try c.channelsLast(x)
+    if pads != [0, 0, 0, 0] {
+        input = ImportedValue(node: try c.add(Padding2D(name: c.layerName("ZeroPadding2D"), kind: .zeroPad, top: pads[0], bottom: pads[2],
+                                                        left: pads[1], right: pads[3]), [input]),
+                              onnxShape: [cin, h + pads[0] + pads[2], wd + pads[1] + pads[3]], perm: [1, 2, 0])
+    }
+    try c.reserve(w.shape, for: "the Conv kernel")
+    let kernel = Tensor(shape: w.shape, scalars: w.values.map { Float($0) })
+    let layer: any Layer
+    if group == 1 {
+        guard ig == cin else { throw c.error("kernel expects \(ig) input channels, the input has \(cin)") }
+        let conv = Conv2D(name: c.layerName("Conv2D"), inputChannels: cin, filters: o, kernelSize: (kh, kw), strides: (strides[0], strides[1]),
+                          dilation: (dilations[0], dilations[1]), padding: padding, useBias: bias != nil)
+        conv.kernel.value = kerasConvKernel(fromONNX: kernel)
+        if let bias { conv.bias!.value = Tensor(shape: [o], scalars: bias) }
+        layer = conv
+    } else if group == cin, ig == 1, o % cin == 0 {
+        let dm = o / cin
+        let conv = DepthwiseConv2D(name: c.layerName("DepthwiseConv2D"), inputChannels: cin, depthMultiplier: dm, kernelSize: (kh, kw),
+                                   strides: (strides[0], strides[1]), dilation: (dilations[0], dilations[1]), padding: padding, useBias: bias != nil)
+        conv.kernel.value = kerasDepthwiseKernel(fromONNX: kernel, inputChannels: cin)
+        if let bias { conv.bias!.value = Tensor(shape: [o], scalars: bias) }
+        layer = conv
+    } else {
+        throw c.error("grouped convolution with group=\(group) is not supported (only 1, or depthwise: group = input channels)")
+    }
+    let node = try c.add(layer, [input])
+    c.values[outputName] = c.imageValue(ofNode: node)
+}
+
+private func importConvTranspose(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+    var a = Attributes(n, c)
+    let x = try c.value(n.inputs[0])
+    let w = try c.constant(n.inputs[1])
+    guard x.onnxShape.count == 3, w.shape.count == 4, w.shape[0] == x.onnxShape[0] else {
+        throw c.error("only 2-D transposed convolutions of (N, C, H, W) with a (in, out, kh, kw) kernel are supported")
+    }
+    let (cin, f, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+    _ = try a.ints("kernel_shape", nil)
+    let strides = try a.ints("strides", [1, 1])!
+    guard try a.ints("dilations", [1, 1]) == [1, 1], try a.int("group", 1) == 1 else { throw c.error("dilations and groups are not supported for ConvTranspose") }
+    let pads = try a.ints("pads", [0, 0, 0, 0])!, outputPadding = try a.ints("output_padding", [0, 0])!
+    guard try a.string("auto_pad", "NOTSET") == "NOTSET", try a.ints("output_shape", nil) == nil else { throw c.error("auto_pad/output_shape are not supported for ConvTranspose") }
+    try a.finish()
+    guard strides.count == 2, pads.count == 4, outputPadding.count == 2 else {
+        throw c.error("strides \(strides), pads \(pads) and output_padding \(outputPadding) must have 2, 4 and 2 values")
+    }
+    try c.checkWindow(strides, "strides", range: 1...ONNXImportContext.maxWindowValue)
+    try c.checkWindow(pads + outputPadding, "pads and output_padding")
+    try c.checkWindow([kh, kw], "kernel size", range: 1...ONNXImportContext.maxWindowValue)
+    var same = true
+    for (k, (kernel, stride)) in [(kh, strides[0]), (kw, strides[1])].enumerated() {
+        let total = max(kernel - stride, 0)
+        same = same && pads[k] == total / 2 && pads[k + 2] == total - total / 2 && outputPadding[k] == stride - kernel + total
+    }
+    let valid = pads == [0, 0, 0, 0] && outputPadding == [0, 0]
+    guard same || valid else { throw c.error("pads \(pads) with output_padding \(outputPadding) match neither Keras 'valid' nor 'same'") }
+    var bias: [Float]? = nil
+    if n.inputs.count > 2, !n.inputs[2].isEmpty {
+        let b = try c.constant(n.inputs[2])
+        guard b.values.count == f else { throw c.error("bias has \(b.values.count) values for \(f) filters") }
+        bias = b.values.map { Float($0) }
+    }
+    try c.reserve(w.shape, for: "the ConvTranspose kernel")
+    let layer = Conv2DTranspose(name: c.layerName("Conv2DTranspose"), inputChannels: cin, filters: f, kernelSize: (kh, kw),
+                                strides: (strides[0], strides[1]), padding: valid ? .valid : .same, useBias: bias != nil)
+    layer.kernel.value = kerasTransposedKernel(fromONNX: Tensor(shape: w.shape, scalars: w.values.map { Float($0) }))
+    if let bias { layer.bias!.value = Tensor(shape: [f], scalars: bias) }
+    let node = try c.add(layer, [try c.channelsLast(x)])
+    c.output(n, c.imageValue(ofNode: node))
+}
+
+// MARK: - Export
+
+private func exportConv2D(_ l: Conv2D, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
+    let input = try imageInput(l, x[0], c)
+    let s = input.kerasShape
+    let g = try WindowGeometry(inHeight: s[0], inWidth: s[1], kernel: l.kernelSize, strides: l.strides, dilation: l.dilation, padding: l.padding)
+    let k = onnxConvKernel(fromKeras: l.kernel.value)
+    let w = c.constant(l.name + "_kernel", shape: k.shape, k.scalars)
+    var inputs = [input.name, w]
+    if let b = l.bias { inputs.append(c.constant(l.name + "_bias", shape: [l.filters], b.value.scalars)) }
+    let y = c.node("Conv", inputs, [ints("kernel_shape", [l.kernelSize.height, l.kernelSize.width]),
+                                   ints("strides", [l.strides.y, l.strides.x]), ints("dilations", [l.dilation.y, l.dilation.x]),
+                                   ints("pads", windowPads(g)), ONNXAttribute("group", .int(1))], name: l.name)
+    return try exportActivation(l.activation, ONNXValue(name: y, kerasShape: [g.outHeight, g.outWidth, l.filters], channelsFirst: true), c, name: l.name)
+}
+
+private func exportDepthwiseConv2D(_ l: DepthwiseConv2D, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
+    let input = try imageInput(l, x[0], c)
+    let s = input.kerasShape
+    let g = try WindowGeometry(inHeight: s[0], inWidth: s[1], kernel: l.kernelSize, strides: l.strides, dilation: l.dilation, padding: l.padding)
+    let k = onnxDepthwiseKernel(fromKeras: l.kernel.value)
+    var inputs = [input.name, c.constant(l.name + "_kernel", shape: k.shape, k.scalars)]
+    if let b = l.bias { inputs.append(c.constant(l.name + "_bias", shape: [k.shape[0]], b.value.scalars)) }
+    let y = c.node("Conv", inputs, [ints("kernel_shape", [l.kernelSize.height, l.kernelSize.width]),
+                                   ints("strides", [l.strides.y, l.strides.x]), ints("dilations", [l.dilation.y, l.dilation.x]),
+                                   ints("pads", windowPads(g)), ONNXAttribute("group", .int(Int64(l.inputChannels)))], name: l.name)
+    return try exportActivation(l.activation, ONNXValue(name: y, kerasShape: [g.outHeight, g.outWidth, k.shape[0]], channelsFirst: true), c, name: l.name)
+}
+
+private func exportSeparableConv2D(_ l: SeparableConv2D, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
+    let input = try imageInput(l, x[0], c)
+    let s = input.kerasShape
+    let g = try WindowGeometry(inHeight: s[0], inWidth: s[1], kernel: l.kernelSize, strides: l.strides, dilation: l.dilation, padding: l.padding)
+    let d = onnxDepthwiseKernel(fromKeras: l.depthwiseKernel.value)
+    let depthwise = c.node("Conv", [input.name, c.constant(l.name + "_depthwise_kernel", shape: d.shape, d.scalars)],
+                           [ints("kernel_shape", [l.kernelSize.height, l.kernelSize.width]),
+                            ints("strides", [l.strides.y, l.strides.x]), ints("dilations", [l.dilation.y, l.dilation.x]),
+                            ints("pads", windowPads(g)), ONNXAttribute("group", .int(Int64(l.inputChannels)))], name: l.name + "_depthwise")
+    let p = onnxConvKernel(fromKeras: l.pointwiseKernel.value)
+    var inputs = [depthwise, c.constant(l.name + "_pointwise_kernel", shape: p.shape, p.scalars)]
+    if let b = l.bias { inputs.append(c.constant(l.name + "_bias", shape: [l.filters], b.value.scalars)) }
+    let y = c.node("Conv", inputs, [ints("kernel_shape", [1, 1]), ints("strides", [1, 1]), ints("pads", [0, 0, 0, 0]),
+                                   ONNXAttribute("group", .int(1))], name: l.name + "_pointwise")
+    return try exportActivation(l.activation, ONNXValue(name: y, kerasShape: [g.outHeight, g.outWidth, l.filters], channelsFirst: true), c, name: l.name)
+}
+
+private func exportConv2DTranspose(_ l: Conv2DTranspose, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
+    let input = try imageInput(l, x[0], c)
+    let out = try l.outputShape(for: input.kerasShape)
+    let k = onnxTransposedKernel(fromKeras: l.kernel.value)
+    var inputs = [input.name, c.constant(l.name + "_kernel", shape: k.shape, k.scalars)]
+    if let b = l.bias { inputs.append(c.constant(l.name + "_bias", shape: [l.filters], b.value.scalars)) }
+    var pads = [0, 0, 0, 0], outputPadding = [0, 0]
+    if l.padding == .same {
+        // Keras crops max(k - s, 0) (the odd one after); when k < s the output
+        // still has in * s rows: the missing ones are output padding.
+        let kernel = [l.kernelSize.height, l.kernelSize.width], strides = [l.strides.y, l.strides.x]
+        for a in 0..<2 {
+            let total = max(kernel[a] - strides[a], 0)
+            pads[a] = total / 2
+            pads[a + 2] = total - total / 2
+            outputPadding[a] = strides[a] - kernel[a] + total
+        }
+    }
+    var attributes = [ints("kernel_shape", [l.kernelSize.height, l.kernelSize.width]), ints("strides", [l.strides.y, l.strides.x]),
+                      ints("pads", pads)]
+    if outputPadding != [0, 0] { attributes.append(ints("output_padding", outputPadding)) }
+    let y = c.node("ConvTranspose", inputs, attributes, name: l.name)
+    return try exportActivation(l.activation, ONNXValue(name: y, kerasShape: out, channelsFirst: true), c, name: l.name)
+}

@@ -1,0 +1,92 @@
+import ModelPortRuntime
+
+/// Graph arithmetic, ONNX only (nothing exports to it): constants and the
+/// shape computations exporters such as tf2onnx write (`Shape`, `Gather`,
+/// `Cast`), evaluated at import into constants or symbolic shapes, and
+/// `ReduceMean` over the last axis (a decomposed layer normalization),
+/// imported as `ONNXReduceMean`.
+extension ONNXFamily {
+    static let graphArithmetic = ONNXFamily(
+        "graph arithmetic",
+        imports: [
+            ONNXOpImport("Constant", minimumInputs: 0, importConstant),
+            ONNXOpImport("Shape", importShape),
+            ONNXOpImport("Gather", minimumInputs: 2, importGather),
+            ONNXOpImport("Cast", importCast),
+            ONNXOpImport("ReduceMean", importReduceMean),
+        ])
+}
+
+// MARK: - Import
+
+private func importConstant(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+    guard let attribute = n.attributes.first, n.attributes.count == 1 else { throw c.error("a Constant node needs exactly one value attribute") }
+    switch (attribute.name, attribute.value) {
+    case ("value", .tensor(let t)): c.constants[n.outputs[0]] = try c.decode(t)
+    case ("value_float", .float(let f)): c.constants[n.outputs[0]] = ConstantTensor(shape: [], values: [Double(f)])
+    case ("value_floats", .floats(let f)): c.constants[n.outputs[0]] = ConstantTensor(shape: [f.count], values: f.map { Double($0) })
+    case ("value_int", .int(let k)): c.constants[n.outputs[0]] = ConstantTensor(shape: [], values: [Double(k)])
+    case ("value_ints", .ints(let k)): c.constants[n.outputs[0]] = ConstantTensor(shape: [k.count], values: k.map { Double($0) })
+    default: throw c.error("Constant attribute '\(attribute.name)' is not supported")
+    }
+}
+
+private func importShape(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+    var a = Attributes(n, c)
+    let v = try c.value(n.inputs[0])
+    var dims: [SymbolicInt] = [.batch] + v.onnxShape.map { .known(Int64($0)) }
+    let start = try a.int("start", 0), end = try a.int("end", dims.count)
+    try a.finish()
+    let r = dims.count
+    let s = max(0, min(r, start < 0 ? start + r : start)), e = max(0, min(r, end < 0 ? end + r : end))
+    dims = s < e ? Array(dims[s..<e]) : []
+    c.symbolic[n.outputs[0]] = dims
+}
+
+private func importGather(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+    var a = Attributes(n, c)
+    guard try a.int("axis", 0) == 0 else { throw c.error("Gather is only supported on axis 0 of a shape vector") }
+    try a.finish()
+    let data = try c.symbolicInts(n.inputs[0])
+    let indices = try c.constant(n.inputs[1])
+    var out: [SymbolicInt] = []
+    for k in try indices.values.map({ Int(try c.integer($0, in: n.inputs[1])) }) {
+        let j = k < 0 ? k + data.count : k
+        guard j >= 0, j < data.count else { throw c.error("Gather index \(k) is outside 0..<\(data.count)") }
+        out.append(data[j])
+    }
+    if indices.shape.isEmpty, let only = out.first, case .known(let v) = only {
+        c.constants[n.outputs[0]] = ConstantTensor(shape: [], values: [Double(v)])
+    } else {
+        c.symbolic[n.outputs[0]] = out
+    }
+}
+
+private func importCast(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+    var a = Attributes(n, c, ignoring: ["saturate"])
+    let to = try a.int("to", 1)
+    try a.finish()
+    if c.isConstant(n.inputs[0]) {
+        if let s = c.symbolic[n.inputs[0]] { c.symbolic[n.outputs[0]] = s } else { c.constants[n.outputs[0]] = c.constants[n.inputs[0]] }
+        return
+    }
+    guard to == 1 else { throw c.error("Cast of a computed tensor to element type \(to) is not supported (ModelPort computes in float32)") }
+    c.output(n, try c.value(n.inputs[0]))
+}
+
+/// `ReduceMean` over the last axis, keeping it (a decomposed layer normalization).
+private func importReduceMean(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+    var a = Attributes(n, c)
+    let x = try c.value(n.inputs[0])
+    let rank = x.onnxShape.count + 1
+    let axes = try n.inputs.count > 1 && !n.inputs[1].isEmpty ? c.ints(n.inputs[1]) : a.ints("axes", nil)
+    let keep = try a.int("keepdims", 1)
+    try a.require("noop_with_empty_axes", int: 0)
+    try a.finish()
+    guard let axes, axes.count == 1, axes[0] == -1 || axes[0] == rank - 1, keep == 1 else {
+        throw c.error("ReduceMean is supported over the last axis with keepdims=1 only, got axes \(axes.map { "\($0)" } ?? "none"), keepdims \(keep)")
+    }
+    let input = try c.identityLayout(x)
+    let node = try c.add(ONNXReduceMean(name: c.layerName("ONNX:ReduceMean")), [input])
+    c.output(n, ImportedValue(node: node, onnxShape: x.onnxShape.dropLast() + [1], perm: input.perm))
+}

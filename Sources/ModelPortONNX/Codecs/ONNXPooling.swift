@@ -1,0 +1,90 @@
+import ModelPortRuntime
+
+/// Pooling: Keras `MaxPooling2D`, `AveragePooling2D` and `GlobalPooling2D`
+/// (average or max, kept dimensions or not) <-> ONNX `MaxPool`,
+/// `AveragePool`, `GlobalAveragePool` and `GlobalMaxPool`.
+extension ONNXFamily {
+    static let pooling = ONNXFamily(
+        "pooling",
+        imports: [
+            ONNXOpImport("MaxPool", importPool),
+            ONNXOpImport("AveragePool", importPool),
+            ONNXOpImport("GlobalAveragePool", importGlobalPool),
+            ONNXOpImport("GlobalMaxPool", importGlobalPool),
+        ],
+        exports: [
+            .layer(MaxPooling2D.self, ["MaxPooling2D"], exportMaxPooling),
+            .layer(AveragePooling2D.self, ["AveragePooling2D"], exportAveragePooling),
+            .layer(GlobalPooling2D.self, ["GlobalAveragePooling2D", "GlobalMaxPooling2D"], exportGlobalPooling),
+        ])
+}
+
+// MARK: - Import
+
+private func importPool(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+    var a = Attributes(n, c)
+    let x = try c.value(n.inputs[0])
+    guard x.onnxShape.count == 3 else { throw c.error("only 2-D pooling of (N, C, H, W) is supported") }
+    guard let kernel = try a.ints("kernel_shape", nil), kernel.count == 2, kernel.allSatisfy({ $0 >= 1 }) else { throw c.error("kernel_shape must be two positive values") }
+    let strides = try a.ints("strides", [1, 1])!
+    guard strides.count == 2 else { throw c.error("strides \(strides) must be two positive values") }
+    try c.checkWindow(kernel, "kernel_shape", range: 1...ONNXImportContext.maxWindowValue)
+    try c.checkWindow(strides, "strides", range: 1...ONNXImportContext.maxWindowValue)
+    guard try a.ints("dilations", [1, 1]) == [1, 1] else { throw c.error("dilated pooling is not supported") }
+    try a.require("ceil_mode", int: 0)
+    let isMax = n.opType == "MaxPool"
+    if isMax { try a.require("storage_order", int: 0) }
+    let countIncludePad = isMax ? 0 : try a.int("count_include_pad", 0)
+    let (padding, pads) = try windowPadding(&a, kernel: (kernel[0], kernel[1]), strides: (strides[0], strides[1]), dilation: (1, 1),
+                                            height: x.onnxShape[1], width: x.onnxShape[2], c: c)
+    try a.finish()
+    guard pads == [0, 0, 0, 0] else { throw c.error("pads \(pads) are neither Keras 'valid' nor 'same' padding") }
+    if padding == .same && countIncludePad != 0 { throw c.error("count_include_pad=1 with padding differs from Keras's average pooling") }
+    if n.outputs.count > 1, c.consumers[n.outputs[1]] != nil { throw c.error("the MaxPool indices output is not supported") }
+    let layer: any Layer = isMax
+        ? MaxPooling2D(name: c.layerName("MaxPooling2D"), poolSize: (kernel[0], kernel[1]), strides: (strides[0], strides[1]), padding: padding)
+        : AveragePooling2D(name: c.layerName("AveragePooling2D"), poolSize: (kernel[0], kernel[1]), strides: (strides[0], strides[1]), padding: padding)
+    let node = try c.add(layer, [try c.channelsLast(x)])
+    c.output(n, c.imageValue(ofNode: node))
+}
+
+private func importGlobalPool(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+    try Attributes(n, c).finish()
+    let x = try c.value(n.inputs[0])
+    guard x.onnxShape.count == 3 else { throw c.error("only 2-D global pooling of (N, C, H, W) is supported") }
+    let kind: GlobalPooling2D.Kind = n.opType == "GlobalAveragePool" ? .average : .max
+    let typeName = kind == .average ? "GlobalAveragePooling2D" : "GlobalMaxPooling2D"
+    let node = try c.add(GlobalPooling2D(name: c.layerName(typeName), kind: kind, keepDims: true), [try c.channelsLast(x)])
+    c.output(n, ImportedValue(node: node, onnxShape: [x.onnxShape[0], 1, 1], perm: [1, 2, 0]))
+}
+
+// MARK: - Export
+
+private func exportMaxPooling(_ l: MaxPooling2D, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
+    try exportPooling(l, x[0], c, op: "MaxPool", pool: (l.poolSize.height, l.poolSize.width), strides: (l.strides.y, l.strides.x), padding: l.padding)
+}
+
+private func exportAveragePooling(_ l: AveragePooling2D, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
+    // TensorFlow averages over the window positions inside the image only.
+    try exportPooling(l, x[0], c, op: "AveragePool", pool: (l.poolSize.height, l.poolSize.width), strides: (l.strides.y, l.strides.x),
+                      padding: l.padding, extra: [ONNXAttribute("count_include_pad", .int(0))])
+}
+
+private func exportPooling(_ layer: any Layer, _ x: ONNXValue, _ c: ONNXExportContext, op: String, pool: (Int, Int), strides: (Int, Int),
+                           padding: WindowGeometry.Padding, extra: [ONNXAttribute] = []) throws -> ONNXValue {
+    let input = try imageInput(layer, x, c)
+    let s = input.kerasShape
+    let g = try WindowGeometry(inHeight: s[0], inWidth: s[1], kernel: pool, strides: strides, padding: padding)
+    let attributes = [ints("kernel_shape", [pool.0, pool.1]), ints("strides", [strides.0, strides.1]), ints("pads", windowPads(g))] + extra
+    let y = c.node(op, [input.name], attributes, name: layer.name)
+    return ONNXValue(name: y, kerasShape: [g.outHeight, g.outWidth, s[2]], channelsFirst: true)
+}
+
+private func exportGlobalPooling(_ l: GlobalPooling2D, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
+    let input = try imageInput(l, x[0], c)
+    let channels = input.kerasShape[2]
+    let pooled = c.node(l.kind == .average ? "GlobalAveragePool" : "GlobalMaxPool", [input.name], name: l.keepDims ? l.name : l.name + "_pool")
+    if l.keepDims { return ONNXValue(name: pooled, kerasShape: [1, 1, channels], channelsFirst: true) }
+    let y = c.node("Flatten", [pooled], [ONNXAttribute("axis", .int(1))], name: l.name)
+    return ONNXValue(name: y, kerasShape: [channels], channelsFirst: false)
+}
