@@ -69,6 +69,9 @@ EXPECTED_REFUSALS = {
     ("cov_merge", ".k2.h5"): "does not exist in Keras 2",
 }
 
+# Longest a peer checker may run (each takes 1-3 minutes here).
+WORKER_SECONDS = 1200
+
 SUFFIXES = [".k3.h5", ".k2.h5", ".keras", ".weights.h5", ".onnx"]
 
 
@@ -438,8 +441,16 @@ def main():
             json.dump(plan, f)
         # Keras 3 and tf-keras each in their own process, as they do not share one.
         for kind in ("keras3", "keras2", "onnx"):
-            proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", kind, "--plan", plan_path],
-                                  capture_output=True, text=True)
+            # A peer that never returns (tf-keras on a wrong node index did) is a failure, not a stuck CI.
+            try:
+                proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", kind, "--plan", plan_path],
+                                      capture_output=True, text=True, timeout=WORKER_SECONDS)
+            except subprocess.TimeoutExpired as e:
+                out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+                print(out, end="", flush=True)
+                failed += 1
+                print(f"FAILED {kind} checker did not finish in {WORKER_SECONDS} s (the last line above is the last check it finished)")
+                continue
             lines = proc.stdout.splitlines()
             for line in lines:
                 if not line.startswith("RESULT "):

@@ -17,6 +17,9 @@ venv="${MODELPORT_VENV:-$repo/.venv}"
 echo "== Keras reference check (the committed fixtures' outputs, recomputed by Keras)"
 "$venv/bin/python" tools/check_fixtures.py
 
+echo "== Real-world Keras models, made by Keras now (keras.applications bases, fine-tuning; not committed)"
+"$venv/bin/python" tools/make_application_fixtures.py --out "$repo/.build/fixtures/applications"
+
 echo "== Swift build and tests"
 swift test "$@"
 python3 tools/check_kernel_symbols.py "$(swift build --show-bin-path)"
