@@ -18,7 +18,14 @@ echo "== Keras reference check (the committed fixtures' outputs, recomputed by K
 "$venv/bin/python" tools/check_fixtures.py
 
 echo "== Real-world Keras models, made by Keras now (keras.applications bases, fine-tuning; not committed)"
-"$venv/bin/python" tools/make_application_fixtures.py --out "$repo/.build/fixtures/applications"
+apps="$repo/.build/fixtures/applications"
+apps_key="$(cat tools/make_application_fixtures.py tools/requirements.txt | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$apps/.made-by" 2>/dev/null)" != "$apps_key" ]; then
+  "$venv/bin/python" tools/make_application_fixtures.py --out "$apps"
+  echo "$apps_key" > "$apps/.made-by"
+else
+  echo "(up to date: made by this script and these pinned tools)"
+fi
 
 echo "== Swift build and tests"
 swift test "$@"
