@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "ModelPortFormats",
             dependencies: ["ModelPortRuntime", "ModelPortFiles", "ModelPortIsolation", "ModelPortKeras", "ModelPortONNX",
-                           "ModelPortValidation"]),
+                           "ModelPortValidation", "ModelPortData", "ModelPortReports"]),
         /// Evaluation metrics, confusion matrices, HTML/SVG/PNG reports.
         .target(name: "ModelPortReports", dependencies: ["ModelPortRuntime", "ModelPortImage", "ModelPortFiles"]),
         /// `modelport serve`: the digit page, the model workbench and the JSON API over HTTP.
@@ -169,7 +169,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "ModelPortFormatsTests",
-            dependencies: ["ModelPortFormats", "ModelPortKeras", "ModelPortONNX", "ModelPortRuntime", "TestSupport"]),
+            dependencies: ["ModelPortFormats", "ModelPortData", "ModelPortKeras", "ModelPortONNX", "ModelPortRuntime", "TestSupport"]),
         .testTarget(
             name: "ModelPortCLITests",
             dependencies: ["ModelPortKeras", "ModelPortRuntime", "ModelPortValidation", "TestSupport"]),

@@ -37,8 +37,9 @@ ALLOWED = {
     "ModelPortImage": {"ModelPortRuntime", "ModelPortFiles"},
     "ModelPortValidation": {"ModelPortRuntime", "ModelPortHDF5", "ModelPortFiles"},
     "ModelPortReports": {"ModelPortRuntime", "ModelPortImage", "ModelPortFiles"},
+    # Workflows across formats: any model file, conversion, saving and a whole training run.
     "ModelPortFormats": {"ModelPortRuntime", "ModelPortFiles", "ModelPortIsolation", "ModelPortKeras",
-                         "ModelPortONNX", "ModelPortValidation"},
+                         "ModelPortONNX", "ModelPortValidation", "ModelPortData", "ModelPortReports"},
     # `modelport serve`: HTTP over the libraries below it (Hummingbird, swift-log).
     "ModelPortServer": {"ModelPortRuntime", "ModelPortFiles", "ModelPortFormats", "ModelPortKeras", "ModelPortImage",
                         "ModelPortValidation", "Hummingbird", "Logging"},

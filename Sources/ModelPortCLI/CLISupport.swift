@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelPortReports
 import ModelPortFormats
 import ModelPortFiles
 import ModelPortKeras
@@ -37,16 +38,6 @@ func kerasShape(_ sample: [Int]) -> String {
     "(" + (["None"] + sample.map(String.init)).joined(separator: ", ") + ")"
 }
 
-/// 93322 -> "93,322".
-func grouped(_ n: Int) -> String {
-    let s = String(n)
-    var out = ""
-    for (i, ch) in s.reversed().enumerated() {
-        if i > 0 && i % 3 == 0 { out.append(",") }
-        out.append(ch)
-    }
-    return String(out.reversed())
-}
 
 /// A value in scientific notation with 2 decimals (`2.38e-07`).
 func sci(_ x: Float) -> String { x.isFinite ? String(format: "%.2e", Double(x)) : "\(x)" }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelPortReports
 import ModelPortFormats
 import ModelPortKeras
 import ModelPortRuntime

@@ -140,166 +140,53 @@ struct Train: ParsableCommand {
     func run() throws {
         trust.apply()
         try runReportingErrors {
-            let started = Date()
             runtime.apply()
-            // The model and its defaults.
-            let net: any Model
-            var defaults = (loss: Loss.categoricalCrossentropy(), epochs: 1, batchSize: 32, validationSplit: 0.0)
-            var optimizer = makeOptimizer()
-            if let arch, let a = TutorialArchitecture.named(arch) {
-                net = a.makeModel()
-                Initializers.initialize(net, seed: seed)
-                defaults = (a.loss, a.epochs, a.batchSize, a.validationSplit)
-            } else if let config {
-                net = try ModelLoader.model(fromConfigFile: config)
-                Initializers.initialize(net, seed: seed)
-            } else {
-                let file = try loadModel(model!)
-                net = file.model
-                if let name = file.trainingConfig?["loss"]?.string, let l = Loss(kerasName: name) { defaults.loss = l }
-                // Continue the saved optimizer where Keras left it, unless told otherwise.
-                if self.optimizer == nil, let keras = file.keras {
-                    switch try KerasOptimizerResumption.read(keras, model: net, learningRate: lr) {
-                    case .notCompiled:
-                        break
-                    case .noOptimizerRecorded:
-                        // Keras itself then falls back to RMSprop and drops the state.
-                        printFlushed("\(file.path) records no optimizer: \(optimizer.kerasClassName) starts fresh")
-                    case .fresh(let saved):
-                        optimizer = saved
-                        printFlushed("\(file.path) has no optimizer state: \(optimizer.kerasClassName) starts fresh")
-                    case .continued(let saved):
-                        optimizer = saved
-                        printFlushed("Continuing \(optimizer.kerasClassName) from step \(optimizer.iterations) (state from \(file.path))")
-                    }
-                }
-            }
-            let lossFunction = loss.flatMap { Loss(kerasName: $0) } ?? defaults.loss
-            let trainer = try Trainer(model: net, loss: lossFunction, optimizer: optimizer,
-                                      threads: RuntimeThreads.count)
-
-            // The data: the training part, and the test part when it is there.
-            let dir = try data.locate(parts: [.train]).directory
-            let (x, y) = try trainingData(.train, in: dir, model: net, loss: lossFunction, limit: limit)
-            let test = data.descriptor.has(.test, in: dir)
-                ? try? trainingData(.test, in: dir, model: net, loss: lossFunction, limit: nil) : nil
-
-            var options = FitOptions()
-            options.epochs = epochs ?? defaults.epochs
-            options.batchSize = batchSize ?? defaults.batchSize
-            let source = model ?? config ?? "--arch \(arch ?? net.name)"
-            try MemoryBudget.checkTraining(net, batchSize: options.batchSize, threads: trainer.threads, pieceSize: trainer.pieceSize,
-                                           wholeBatch: trainer.graph.needsWholeBatch, file: source)
-            options.validationSplit = validationSplit ?? defaults.validationSplit
-            options.seed = seed
-            printFlushed("Training \(net.name) (\(grouped(net.parameterCount)) parameters) on \(grouped(x.batchCount)) images from \(dir): "
-                  + "\(options.epochs) epochs, batch \(options.batchSize), \(optimizer.kerasClassName) lr \(optimizer.currentLearningRate), "
-                  + "\(lossFunction.kerasName), validation split \(options.validationSplit), seed \(seed), \(trainer.threads) threads")
-
-            let epochTimer = EpochTimer()
-            var callbacks: [any TrainingCallback] = [ProgressLogger(epochs: options.epochs), epochTimer]
-            if let patience = earlyStopping {
-                callbacks.append(EarlyStopping(monitor: options.validationSplit > 0 ? "val_loss" : "loss",
-                                               patience: patience, restoreBestWeights: true))
-            }
-            if let out {
-                callbacks.append(ModelCheckpoint(path: out, monitor: "loss") { path in
-                    try TrainedModelWriter.write(net, optimizer: optimizer, loss: lossFunction, to: path,
-                                                 generation: kerasVersion == 2 ? .keras2 : .keras3)
-                })
-            }
-            // Ctrl-C: finish the current batch, then stop and still write everything.
-            // The previous action (the temporary-file clean-up's) comes back afterwards.
-            let previous = signal(SIGINT, SIG_IGN)
-            let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-            let stop = trainer.stopRequest
-            interrupt.setEventHandler {
-                if stop.isRequested { Foundation.exit(130) }  // a second Ctrl-C quits at once
-                stop.request()
-            }
-            interrupt.resume()
-            defer { interrupt.cancel(); signal(SIGINT, previous) }
-
-            let history = try trainer.fit(x: x, y: y, options: options, callbacks: callbacks)
-
-            var summary: [String: Any] = [
-                "model": net.name, "seed": seed, "threads": trainer.threads, "epochs": options.epochs,
-                "batch_size": options.batchSize, "optimizer": optimizer.kerasClassName, "loss": lossFunction.kerasName,
-                "validation_split": options.validationSplit, "train_samples": x.batchCount,
-                "interrupted": history.interrupted,
-            ]
-            if let test {
-                let result = trainer.evaluate(x: test.x, y: test.y, batchSize: 32)
-                printFlushed(String(format: "Test loss %.4f, test accuracy %.4f (%@ images)", result.loss, result.accuracy, grouped(test.x.batchCount)))
-                summary["test_loss"] = result.loss
-                summary["test_accuracy"] = result.accuracy
-            }
-            summary["seconds"] = Date().timeIntervalSince(started)
-            summary["epoch_seconds"] = epochTimer.seconds
-            summary["history"] = Dictionary(uniqueKeysWithValues: history.keys.map { ($0, history.values[$0]!) })
-
-            if let historyPath = historyOut ?? out.map({ URL(fileURLWithPath: $0).deletingPathExtension().path + ".history.json" }) {
-                try writeText(history.jsonText, to: historyPath)
-                let csv = URL(fileURLWithPath: historyPath).deletingPathExtension().path + ".csv"
-                try writeText(history.csvText, to: csv)
-                printFlushed("History: \(historyPath), \(csv)")
-            }
-            if let report {
-                let series = Dictionary(uniqueKeysWithValues: history.keys.map { ($0, history.values[$0]!) })
-                if series.values.allSatisfy({ !$0.isEmpty }) && !series.isEmpty {
-                    // With the test set at hand, the report also evaluates the trained model on it.
-                    var evaluation: Evaluation? = nil
-                    if let test {
-                        try MemoryBudget.checkInference(net, batch: test.x.batchCount, file: source)
-                        let probabilities = try net.predict(test.x)
-                        let labels = test.y.sampleCount > 1 ? argmaxPerSample(test.y) : test.y.scalars.map { Int($0) }
-                        evaluation = try Evaluation(probabilities: probabilities, labels: labels,
-                                                    classNames: (0..<probabilities.sampleCount).map(String.init), inputs: test.x)
-                    }
-                    let files = try ReportWriter(title: "Training \(net.name)", details: [("Optimizer", optimizer.kerasClassName), ("Seed", String(seed))])
-                        .write(evaluation: evaluation, history: series, to: URL(fileURLWithPath: report))
-                    printFlushed("Report: \(files[0].path)")
-                }
-            }
-            if let results {
-                let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
-                try writeText(String(decoding: data, as: UTF8.self) + "\n", to: results)
-            }
-            if let out { printFlushed("Saved \(out)") }
-            if history.interrupted { throw ExitCode(130) }
+            let source: TrainingRun.Source
+            if let arch, let a = TutorialArchitecture.named(arch) { source = .architecture(a) }
+            else if let config { source = .config(path: config) }
+            else { source = .file(try loadModel(model!)) }
+            var run = TrainingRun(source: source, dataset: data.descriptor, dataDirectory: try data.locate(parts: [.train]).directory,
+                                  threads: RuntimeThreads.count)
+            (run.epochs, run.batchSize, run.validationSplit) = (epochs, batchSize, validationSplit)
+            (run.loss, run.optimizer, run.learningRate) = (loss.flatMap { Loss(kerasName: $0) }, optimizer.flatMap(OptimizerKind.init(name:)), lr)
+            (run.seed, run.limit, run.earlyStoppingPatience) = (seed, limit, earlyStopping)
+            (run.modelPath, run.kerasGeneration) = (out, kerasVersion == 2 ? .keras2 : .keras3)
+            (run.historyPath, run.resultsPath, run.reportDirectory) = (historyOut, results, report)
+            run.log = printFlushed
+            let ctrlC = CtrlC()
+            defer { ctrlC.restore() }
+            let outcome = try run.run { ctrlC.install(stopping: $0.stopRequest) }
+            if outcome.interrupted { throw ExitCode(130) }
         }
-    }
-
-    func makeOptimizer() -> Optimizer {
-        (optimizer.flatMap(OptimizerKind.init(name:)) ?? .adam).makeOptimizer(learningRate: lr.map { .constant($0) })
-    }
-
-    /// One part of the dataset as the model's inputs (pixels in [0, 1], in
-    /// its sample shape) and targets for the loss.
-    func trainingData(_ part: DatasetPart, in dir: String, model: any Model, loss: Loss, limit: Int?) throws -> (x: Tensor, y: Tensor) {
-        let set = try data.descriptor.load(part, from: dir, limit: limit).reshapedSamples(model.inputShape)
-        let sparse = if case .sparseCategoricalCrossentropy = loss { true } else { false }
-        return (set.images, set.targets(classes: model.outputShape.last ?? 1, sparse: sparse))
     }
 }
 
-/// Writes text atomically (temporary file, then rename).
-func writeText(_ text: String, to path: String) throws {
-    try AtomicFile.write(Data(text.utf8), to: path)
+/// Ctrl-C while training: finish the current batch, then stop and still write
+/// everything; a second Ctrl-C quits at once. The previous action (the
+/// temporary-file clean-up's) comes back afterwards.
+private final class CtrlC {
+    private var source: (any DispatchSourceSignal)?
+    private var previous: sig_t?
+
+    func install(stopping stop: StopRequest) {
+        previous = signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler {
+            if stop.isRequested { Foundation.exit(130) }
+            stop.request()
+        }
+        source.resume()
+        self.source = source
+    }
+
+    func restore() {
+        guard let source else { return }
+        source.cancel()
+        signal(SIGINT, previous)
+    }
 }
 
 /// `print`, flushed at once so it stays in order with the progress output.
-func printFlushed(_ text: String) {
+@Sendable func printFlushed(_ text: String) {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
-}
-
-/// Wall time of each epoch (its batches and validation), for --results: the
-/// figure Keras's per-epoch timings are compared with.
-private final class EpochTimer: TrainingCallback {
-    private(set) var seconds: [Double] = []
-    private var start = Date()
-    func epochBegin(_ epoch: Int, trainer: Trainer) throws { start = Date() }
-    func epochEnd(_ epoch: Int, logs: inout EpochLogs, trainer: Trainer) throws {
-        seconds.append(Date().timeIntervalSince(start))
-    }
 }

@@ -49,27 +49,3 @@ private func permuted(_ t: Tensor, _ perm: [Int]) -> Tensor {
     Tensor(shape: perm.map { t.shape[$0] }, scalars: permuteAxes(t.scalars, shape: t.shape, perm: perm))
 }
 
-/// Reorders a row-major tensor's axes: output axis `i` is input axis `perm[i]`.
-func permuteAxes(_ values: [Float], shape: [Int], perm: [Int]) -> [Float] {
-    let rank = shape.count
-    precondition(perm.count == rank && values.count == shape.reduce(1, *))
-    var inStrides = [Int](repeating: 1, count: rank)
-    for i in stride(from: rank - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * shape[i + 1] }
-    let outShape = perm.map { shape[$0] }
-    let strides = perm.map { inStrides[$0] }
-    var out = [Float](repeating: 0, count: values.count)
-    var index = [Int](repeating: 0, count: rank)
-    for o in 0..<values.count {
-        var src = 0
-        for k in 0..<rank { src += index[k] * strides[k] }
-        out[o] = values[src]
-        var k = rank - 1
-        while k >= 0 {
-            index[k] += 1
-            if index[k] < outShape[k] { break }
-            index[k] = 0
-            k -= 1
-        }
-    }
-    return out
-}

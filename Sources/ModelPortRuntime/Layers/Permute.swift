@@ -24,29 +24,14 @@ public final class Permute: Layer, @unchecked Sendable {
 
     public func forward(_ input: Tensor) -> Tensor {
         let inShape = input.sampleShape
-        let outShape = outputShape(validated: inShape)
-        let rank = inShape.count
-        var inStrides = [Int](repeating: 1, count: rank)
-        for i in stride(from: rank - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * inShape[i + 1] }
-        // Stride in the input for each output axis.
-        let strides = dims.map { inStrides[$0 - 1] }
         let per = input.sampleCount
-        var output = Tensor(zeros: [input.batchCount] + outShape)
-        var index = [Int](repeating: 0, count: rank)
-        for b in 0..<input.batchCount {
-            let base = b * per
-            index = index.map { _ in 0 }
-            for o in 0..<per {
-                var src = base
-                for k in 0..<rank { src += index[k] * strides[k] }
-                output.scalars[base + o] = input.scalars[src]
-                // Advance the output multi-index (row-major).
-                var k = rank - 1
-                while k >= 0 {
-                    index[k] += 1
-                    if index[k] < outShape[k] { break }
-                    index[k] = 0
-                    k -= 1
+        var output = Tensor(zeros: [input.batchCount] + outputShape(validated: inShape))
+        let perm = dims.map { $0 - 1 }
+        input.scalars.withUnsafeBufferPointer { x in
+            output.scalars.withUnsafeMutableBufferPointer { y in
+                for b in 0..<input.batchCount {
+                    permuteAxes(UnsafeBufferPointer(rebasing: x[(b * per)..<((b + 1) * per)]), shape: inShape, perm: perm,
+                                into: UnsafeMutableBufferPointer(rebasing: y[(b * per)..<((b + 1) * per)]))
                 }
             }
         }
