@@ -148,8 +148,9 @@ def run_writer(writer, out, cases):
             files.append(stem + ".keras")
         write_h5(os.path.join(out, stem + ".reference.h5"), {"inputs": x, "outputs": y},
                  {"model": stem + ".h5", "keras_version": keras.__version__, "generator": "tools/make_application_fixtures.py"})
+        trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
         manifest[stem] = dict(writer=writer, keras_version=keras.__version__, files=files, case=name,
-                              parameters=int(model.count_params()))
+                              parameters=int(model.count_params()), trainable_parameters=trainable)
         print(f"[{writer}] {stem}: {model.count_params()} parameters", flush=True)
     with open(os.path.join(out, f"manifest.{writer}.json"), "w") as f:
         json.dump(manifest, f, indent=2)

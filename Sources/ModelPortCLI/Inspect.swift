@@ -62,6 +62,9 @@ struct Inspect: ParsableCommand {
         print(table.render())
         let bytes = m.parameterCount * 4
         print("Total params: \(grouped(m.parameterCount)) (\(String(format: "%.2f", Double(bytes) / 1024)) KB)")
+        // As Keras's summary: what training updates, and the rest (BatchNorm statistics, frozen layers).
+        print("Trainable params: \(grouped(m.trainableParameterCount))")
+        print("Non-trainable params: \(grouped(m.parameterCount - m.trainableParameterCount))")
     }
 
     private func printJSON(_ file: AnyModelFile) throws {
@@ -77,6 +80,7 @@ struct Inspect: ParsableCommand {
             "input_shape": m.inputShape,
             "output_shape": m.outputShape,
             "total_parameters": m.parameterCount,
+            "trainable_parameters": m.trainableParameterCount,
             "layers": m.summary.map {
                 ["name": $0.name, "type": $0.typeName, "output_shape": $0.outputShape, "parameters": $0.parameterCount,
                  "inbound": $0.inbound] as [String: Any]

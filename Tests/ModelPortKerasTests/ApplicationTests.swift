@@ -16,6 +16,8 @@ struct ApplicationTests {
     struct Case: Sendable, CustomStringConvertible {
         let stem: String
         let file: String
+        /// Keras's count of the model's trainable weights.
+        let trainableParameters: Int?
         var description: String { file }
     }
 
@@ -25,7 +27,9 @@ struct ApplicationTests {
         guard let data = try? Data(contentsOf: directory.appendingPathComponent("manifest.json")),
               let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: [String: Any]] else { return [] }
         return manifest.keys.sorted().flatMap { stem in
-            (manifest[stem]?["files"] as? [String] ?? []).map { Case(stem: stem, file: $0) }
+            (manifest[stem]?["files"] as? [String] ?? []).map {
+                Case(stem: stem, file: $0, trainableParameters: manifest[stem]?["trainable_parameters"] as? Int)
+            }
         }
     }()
 
@@ -41,6 +45,9 @@ struct ApplicationTests {
         // float32 through ~60 layers: Keras and ModelPort sum in different orders.
         let result = try Comparison(actual: outputs, expected: reference.outputs, atol: 1e-4, rtol: 1e-4)
         #expect(result.passed, "\(c): max |diff| \(result.maxAbsoluteError)")
+        // Frozen layers and BatchNorm statistics are what Keras calls non-trainable.
+        let trainable = try #require(c.trainableParameters, "manifest without trainable_parameters: remake the fixtures")
+        #expect(file.model.trainableParameterCount == trainable, "\(c)")
     }
 
     /// A fine-tuned base keeps which layers were frozen: training leaves

@@ -52,6 +52,12 @@ extension Model {
     /// Number of scalar weights in all layers.
     public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameterCount } }
 
+    /// Scalar weights training updates (Keras's "Trainable params"): not
+    /// BatchNorm statistics, not frozen layers.
+    public var trainableParameterCount: Int {
+        layers.flatMap(\.parameters).filter(\.isUpdated).reduce(0) { $0 + $1.value.count }
+    }
+
     /// Single-input, single-output forward pass.
     public func forward(_ input: Tensor) -> Tensor { forward(inputs: [input])[0] }
 
