@@ -71,8 +71,8 @@ public struct TrainingRun {
         let started = Date()
         let (net, defaults, savedOptimizer, name) = try model()
         let lossFunction = loss ?? defaults.loss
-        let optimizer = self.optimizer.map { $0.makeOptimizer(learningRate: learningRate.map { .constant($0) }) }
-            ?? savedOptimizer ?? OptimizerKind.adam.makeOptimizer(learningRate: learningRate.map { .constant($0) })
+        // A saved optimizer is only continued when none was asked for.
+        let optimizer = savedOptimizer ?? (self.optimizer ?? .adam).makeOptimizer(learningRate: learningRate.map { .constant($0) })
         let trainer = try Trainer(model: net, loss: lossFunction, optimizer: optimizer, threads: threads)
 
         let (x, y) = try data(.train, model: net, loss: lossFunction, limit: limit)

@@ -137,6 +137,16 @@ public struct LayerArguments: Sendable {
         return p
     }
 
+    /// A string argument naming one case of `E` (its raw value), e.g. `fill_mode`.
+    public mutating func choice<E: RawRepresentable & CaseIterable>(_ key: String, default fallback: E) throws -> E
+        where E.RawValue == String {
+        let s = try string(key, default: fallback.rawValue)
+        guard let value = E(rawValue: s) else {
+            throw error("\(key) '\(s)' is not one of \(E.allCases.map(\.rawValue))", argument: key)
+        }
+        return value
+    }
+
     /// A list of integers (`[49, 16]`).
     public mutating func intList(_ key: String, range: ClosedRange<Int> = -1...16_777_216) throws -> [Int] {
         guard let v = value(key) else { throw error("missing required argument", argument: key) }

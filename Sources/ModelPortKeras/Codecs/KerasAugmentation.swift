@@ -18,26 +18,15 @@ extension KerasCodecs {
         }
         switch kind {
         case .flip:
-            let mode = try a.string("mode", default: "horizontal_and_vertical")
-            guard let m = RandomAugmentation.FlipMode(rawValue: mode) else {
-                throw a.error("mode '\(mode)' is not one of \(RandomAugmentation.FlipMode.allCases.map(\.rawValue))", argument: "mode")
-            }
-            s.mode = m
+            s.mode = try a.choice("mode", default: RandomAugmentation.FlipMode.horizontalAndVertical)
         case .rotation, .zoom, .translation:
             if kind == .rotation { s.factor = try factor(&a, "factor") } else {
                 s.heightFactor = try factor(&a, "height_factor")
                 s.widthFactor = try factor(&a, "width_factor", required: kind == .translation)
             }
-            let fill = try a.string("fill_mode", default: "reflect")
-            guard let f = RandomAugmentation.FillMode(rawValue: fill) else {
-                throw a.error("fill_mode '\(fill)' is not one of \(RandomAugmentation.FillMode.allCases.map(\.rawValue))", argument: "fill_mode")
-            }
-            let interpolation = try a.string("interpolation", default: "bilinear")
-            guard let i = RandomAugmentation.Interpolation(rawValue: interpolation) else {
-                throw a.error("interpolation '\(interpolation)' is not one of \(RandomAugmentation.Interpolation.allCases.map(\.rawValue))",
-                              argument: "interpolation")
-            }
-            (s.fillMode, s.interpolation, s.fillValue) = (f, i, try a.float("fill_value", default: 0))
+            s.fillMode = try a.choice("fill_mode", default: RandomAugmentation.FillMode.reflect)
+            s.interpolation = try a.choice("interpolation", default: RandomAugmentation.Interpolation.bilinear)
+            s.fillValue = try a.float("fill_value", default: 0)
         case .contrast, .brightness:
             s.factor = try factor(&a, "factor")
             s.valueRange = try factor(&a, "value_range", required: false)
