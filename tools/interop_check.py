@@ -83,7 +83,8 @@ def log(ok, name, message):
 def sources():
     """(name, source path, reference path, writer or None, includes optimizer)."""
     out = []
-    for manifest_dir in (FIXTURES, os.path.join(FIXTURES, "coverage")):
+    # The committed fixtures, and the real-world models Keras makes at test time (tools/make_application_fixtures.py).
+    for manifest_dir in (FIXTURES, os.path.join(FIXTURES, "coverage"), os.path.join(REPO, ".build", "fixtures", "applications")):
         path = os.path.join(manifest_dir, "manifest.json")
         if not os.path.exists(path):
             continue
@@ -93,14 +94,6 @@ def sources():
             entry = manifest[stem]
             out.append((stem, os.path.join(manifest_dir, stem + ".h5"), os.path.join(manifest_dir, stem + ".reference.h5"),
                         entry.get("writer"), bool(entry.get("include_optimizer", False))))
-    # Real-world models made by Keras at test time (tools/make_application_fixtures.py).
-    apps = os.path.join(REPO, ".build", "fixtures", "applications")
-    if os.path.exists(os.path.join(apps, "manifest.json")):
-        with open(os.path.join(apps, "manifest.json")) as f:
-            manifest = json.load(f)
-        for stem in sorted(manifest):
-            out.append((stem, os.path.join(apps, stem + ".h5"), os.path.join(apps, stem + ".reference.h5"),
-                        manifest[stem].get("writer"), False))
     onnx_dir = os.path.join(FIXTURES, "onnx")
     for name in sorted(os.listdir(onnx_dir)) if os.path.isdir(onnx_dir) else []:
         if name.endswith(".tf2onnx.onnx"):
