@@ -112,17 +112,18 @@ enum KerasModelConfigWriter {
         var calls: [ObjectIdentifier: [JSONValue]] = [:]
         var callIndex = [Int](repeating: 0, count: f.nodes.count)
         var callCount: [ObjectIdentifier: Int] = [:]
+        // The node index a config names for a call. tf-keras counts a nested model's own construction as its
+        // node 0, so its first call is node 1 (node 0 would lead back into the inner graph, where tf-keras's
+        // loader never returns); Keras 3 counts calls only.
+        func nodeIndex(_ node: Int) -> JSONValue {
+            .number(Double(callIndex[node] + (d == .legacyKeras2 && f.nodes[node].layer is ModelLayer ? 1 : 0)))
+        }
         func tensor(_ node: Int) -> JSONValue {
             let name = JSONValue.string(f.nodes[node].layer.name)
-            if d == .legacyKeras2 {
-                // tf-keras counts a nested model's own construction as its node 0: its first call is node 1
-                // (node 0 would lead back into the inner graph, where tf-keras's loader never returns).
-                let index = callIndex[node] + (f.nodes[node].layer is ModelLayer ? 1 : 0)
-                return .array([name, .number(Double(index)), .number(0), .object([:])])
-            }
+            if d == .legacyKeras2 { return .array([name, nodeIndex(node), .number(0), .object([:])]) }
             return .object(["class_name": .string("__keras_tensor__"), "config": .object([
                 "shape": batchShape(f.nodeOutputShapes[node]), "dtype": .string("float32"),
-                "keras_history": .array([name, .number(Double(callIndex[node])), .number(0)]),
+                "keras_history": .array([name, nodeIndex(node), .number(0)]),
             ])])
         }
         for (i, node) in f.nodes.enumerated() {
@@ -150,10 +151,7 @@ enum KerasModelConfigWriter {
             return .object(e)
         }
         func refs(_ nodes: [Int]) -> JSONValue {
-            let list = nodes.map { n in
-                let index = callIndex[n] + (d == .legacyKeras2 && f.nodes[n].layer is ModelLayer ? 1 : 0)
-                return JSONValue.array([.string(f.nodes[n].layer.name), .number(Double(index)), .number(0)])
-            }
+            let list = nodes.map { JSONValue.array([.string(f.nodes[$0].layer.name), nodeIndex($0), .number(0)]) }
             return d != .legacyKeras2 && list.count == 1 ? list[0] : .array(list)
         }
         let config: [String: JSONValue] = ["name": .string(f.name), "trainable": .bool(!isFrozen(f.layers.flatMap(\.parameters))), "layers": .array(layers),
