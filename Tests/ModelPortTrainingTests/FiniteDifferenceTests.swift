@@ -110,10 +110,14 @@ import TestSupport
         check(bn, input: randomTensor([4, 2, 2, 3], seed: 10), tolerance: 3e-2)
     }
 
-    @Test func mergesThroughAFunctionalGraph() throws {
+    /// Equal shapes, and Keras's broadcasting of size-1 axes (a squeeze-and-excitation
+    /// [H, W, C] x [1, 1, C]; both inputs broadcast at once) for the element-wise merges.
+    @Test(arguments: [[[2, 3], [2, 3], [2, 3]], [[2, 2, 2, 3], [2, 1, 1, 3], [2, 2, 2, 3]], [[2, 1, 3], [2, 2, 1], [2, 2, 3]]])
+    func mergesThroughAFunctionalGraph(_ shapes: [[Int]]) throws {
         for operation in Merge.Operation.allCases where operation != .subtract {
+            if operation == .concatenate && shapes[0] != shapes[1] { continue }
             let merge = Merge(name: operation.rawValue, operation: operation, axis: -1)
-            let a = randomTensor([2, 3], seed: 11), b = randomTensor([2, 3], seed: 12), c = randomTensor([2, 3], seed: 13)
+            let a = randomTensor(shapes[0], seed: 11), b = randomTensor(shapes[1], seed: 12), c = randomTensor(shapes[2], seed: 13)
             let (y, cache) = merge.forward(inputs: [a, b, c], context: TrainingContext())
             let w = randomTensor(y.shape, seed: 14)
             let grads = merge.backward(inputsGradient: w, cache: cache, gradients: Gradients(parameters: []))

@@ -36,6 +36,15 @@ private func importArithmetic(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportConte
         var x = try c.value(lhs)
         var y = try c.value(rhs)
         let operation = ONNXBinaryOp.Operation(rawValue: n.opType)!
+        if x.onnxShape != y.onnxShape, n.opType != "Div", n.opType != "Pow", x.onnxShape.count == y.onnxShape.count,
+           let shape = try? Broadcasting.shape([x.onnxShape, y.onnxShape]) {
+            // Size-1 axes broadcast (a squeeze-and-excitation Mul): a broadcasting merge, in one layout.
+            y = try c.materialize(y, x.perm)
+            let operation: Merge.Operation = ["Add": .add, "Sub": .subtract, "Mul": .multiply][n.opType]!
+            let node = try c.add(Merge(name: c.layerName(operation.rawValue), operation: operation), [x, y])
+            c.output(n, ImportedValue(node: node, onnxShape: shape, perm: x.perm))
+            return
+        }
         if x.onnxShape != y.onnxShape {
             // Broadcast of a size-1 last axis (x - mean(x)), in ONNX order.
             guard !x.onnxShape.isEmpty, y.onnxShape == Array(x.onnxShape.dropLast()) + [1] else {

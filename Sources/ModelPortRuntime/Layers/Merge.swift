@@ -1,6 +1,8 @@
-/// Element-wise merges of equally shaped inputs (`Add`, `Subtract`,
-/// `Multiply`, `Average`, `Maximum`, `Minimum`) and `Concatenate` along an
-/// axis. Shapes exclude the batch axis.
+/// Element-wise merges (`Add`, `Subtract`, `Multiply`, `Average`, `Maximum`,
+/// `Minimum`) of inputs of equal rank whose shapes are equal or broadcast
+/// along axes of size 1, as Keras's merge layers do (the squeeze-and-excitation
+/// `Multiply` of [H, W, C] by [1, 1, C]); and `Concatenate` along an axis.
+/// Shapes exclude the batch axis.
 public final class Merge: MergeLayer, @unchecked Sendable {
     public enum Operation: String, Sendable, CaseIterable {
         case add = "Add", subtract = "Subtract", multiply = "Multiply"
@@ -26,10 +28,7 @@ public final class Merge: MergeLayer, @unchecked Sendable {
             throw RuntimeError("Subtract needs exactly 2 inputs, got \(shapes.count)")
         }
         if operation != .concatenate {
-            guard shapes.allSatisfy({ $0 == shapes[0] }) else {
-                throw RuntimeError("inputs must have equal shapes, got \(shapes)")
-            }
-            return shapes[0]
+            return try Broadcasting.shape(shapes)
         }
         let rank = shapes[0].count
         let a = concatenationAxis(rank: rank)
@@ -58,8 +57,10 @@ public final class Merge: MergeLayer, @unchecked Sendable {
     public func forward(inputs: [Tensor]) -> Tensor {
         precondition(inputs.count >= 2)
         if operation == .concatenate { return concatenate(inputs) }
-        var output = inputs[0]
-        for x in inputs.dropFirst() {
+        let shape = elementwiseShape(inputs)
+        var output = Broadcasting.expand(inputs[0], to: shape)
+        for y in inputs.dropFirst() {
+            let x = Broadcasting.expand(y, to: shape)
             for i in 0..<output.count {
                 let b = x.scalars[i]
                 switch operation {
@@ -77,6 +78,18 @@ public final class Merge: MergeLayer, @unchecked Sendable {
             for i in 0..<output.count { output.scalars[i] /= n }
         }
         return output
+    }
+
+    /// The full output shape (batch first) of an element-wise merge.
+    private func elementwiseShape(_ inputs: [Tensor]) -> [Int] {
+        let first = inputs[0].shape
+        if inputs.allSatisfy({ $0.shape == first }) { return first }
+        // Validated by outputShape(forInputs:) when the graph was built.
+        var out = first
+        for x in inputs.dropFirst() {
+            for k in out.indices where out[k] == 1 { out[k] = x.shape[k] }
+        }
+        return out
     }
 
     private func concatenate(_ inputs: [Tensor]) -> Tensor {
@@ -117,33 +130,42 @@ extension Merge: TrainableMergeLayer {
         return (forward(inputs: inputs), Cache(inputs: kept, batch: inputs[0].batchCount))
     }
 
+    /// Each input's gradient: `full[k]` (at the output's shape) summed over
+    /// the axes input `k` was broadcast along.
+    private func reduced(_ full: [Tensor], to inputs: [Tensor], batch: Int) -> [Tensor] {
+        zip(full, inputs).map { g, x in Broadcasting.reduce(g, to: [batch] + x.sampleShape) }
+    }
+
     /// Add: dY to each input; Subtract: dY, -dY; Average: dY / n; Multiply:
     /// dY times the product of the other inputs; Maximum/Minimum: dY to the
     /// input that won each element (ties to the earlier input, as TensorFlow's
     /// pairwise maximum/minimum gradients do); Concatenate: dY split back.
     public func backward(inputsGradient dy: Tensor, cache: any LayerCache, gradients: Gradients) -> [Tensor] {
-        let inputs = (cache as! Cache).inputs
-        let n = inputs.count
-        precondition(dy.batchCount == (cache as! Cache).batch, "\(name): gradient shape \(dy.shape)")
+        let kept = (cache as! Cache).inputs
+        let batch = (cache as! Cache).batch
+        let n = kept.count
+        precondition(dy.batchCount == batch, "\(name): gradient shape \(dy.shape)")
+        // Multiply, Maximum and Minimum read the inputs at the output's shape.
+        let inputs = kept.map { $0.batchCount == batch ? Broadcasting.expand($0, to: dy.shape) : $0 }
         switch operation {
         case .add:
-            return Array(repeating: dy, count: n)
+            return reduced(Array(repeating: dy, count: n), to: kept, batch: batch)
         case .subtract:
             var negative = dy
             for i in 0..<negative.count { negative.scalars[i] = -negative.scalars[i] }
-            return [dy, negative]
+            return reduced([dy, negative], to: kept, batch: batch)
         case .average:
             var share = dy
             for i in 0..<share.count { share.scalars[i] /= Float(n) }
-            return Array(repeating: share, count: n)
+            return reduced(Array(repeating: share, count: n), to: kept, batch: batch)
         case .multiply:
-            return (0..<n).map { k in
+            return reduced((0..<n).map { k in
                 var g = dy
                 for (j, x) in inputs.enumerated() where j != k {
                     for i in 0..<g.count { g.scalars[i] *= x.scalars[i] }
                 }
                 return g
-            }
+            }, to: kept, batch: batch)
         case .maximum, .minimum:
             var grads = inputs.map { Tensor(zeros: $0.shape) }
             for i in 0..<dy.count {
@@ -155,9 +177,8 @@ extension Merge: TrainableMergeLayer {
                 }
                 grads[winner].scalars[i] = dy.scalars[i]
             }
-            return grads
+            return reduced(grads, to: kept, batch: batch)
         case .concatenate:
-            let batch = dy.batchCount
             let shapes = inputs.map(\.sampleShape)
             let out = dy.sampleShape
             let a = concatenationAxis(rank: out.count)
