@@ -119,6 +119,26 @@ public struct LayerArguments: Sendable {
         return Float(d)
     }
 
+    /// `key` as per-feature constants: a number, or a (possibly nested) list
+    /// of 1 or `features` numbers; nil when absent or null.
+    public mutating func statistics(_ key: String, features: Int) throws -> [Float]? {
+        guard let v = value(key) else { return nil }
+        func flatten(_ v: JSONValue) -> [Double]? {
+            if let d = v.number { return [d] }
+            guard let list = v.array else { return nil }
+            var out: [Double] = []
+            for item in list {
+                guard let part = flatten(item), out.count + part.count <= features else { return nil }
+                out += part
+            }
+            return out
+        }
+        guard let values = flatten(v), values.count == 1 || values.count == features else {
+            throw error("expected a number or \(features) numbers (one per feature), found \(v.compactText.prefix(120))", argument: key)
+        }
+        return values.map(Float.init)
+    }
+
     /// Requires `key` to be absent, null, or one of `allowed` (compared as JSON).
     public mutating func require(_ key: String, oneOf allowed: [JSONValue]) throws {
         guard let v = value(key) else { return }

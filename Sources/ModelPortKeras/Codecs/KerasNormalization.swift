@@ -43,18 +43,29 @@ extension KerasCodecs {
     })
 
     /// After `adapt`: statistics stored as weights mean, variance, count.
+    /// Given in the config instead (`mean=[...]`, `variance=[...]`, a number
+    /// or one per feature): constants, no weights.
     static let normalizationLayer = KerasCodec<Normalization>(classNames: ["Normalization"], decode: { a, inputShape in
         guard let features = inputShape.last else { throw a.error("expects an input with a feature axis") }
         try a.requireLastAxis(sampleRank: inputShape.count)
         try a.require("invert", oneOf: [.bool(false)])
-        // Statistics given in the config instead of adapted weights are not supported.
+        if let mean = try a.statistics("mean", features: features), let variance = try a.statistics("variance", features: features) {
+            guard mean.count == variance.count else {
+                throw a.error("mean has \(mean.count) values but variance \(variance.count)", argument: "variance")
+            }
+            return Normalization(name: a.name, mean: mean, variance: variance)
+        }
         try a.require("mean", oneOf: [])
         try a.require("variance", oneOf: [])
         // mean, variance and count.
         try a.checkParameterShape([2 * features + 1], argument: "axis")
         return Normalization(name: a.name, features: features)
-    }, encode: { _, _ in
-        ["axis": .array([.number(-1)]), "mean": .null, "variance": .null, "invert": .bool(false)]
+    }, encode: { n, _ in
+        guard n.fixedStatistics else {
+            return ["axis": .array([.number(-1)]), "mean": .null, "variance": .null, "invert": .bool(false)]
+        }
+        return ["axis": .array([.number(-1)]), "invert": .bool(false),
+                "mean": .array(n.mean.value.scalars.map(num)), "variance": .array(n.variance.value.scalars.map(num))]
     })
 
     /// Scalar `scale` and `offset`.
