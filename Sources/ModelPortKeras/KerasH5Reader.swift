@@ -63,7 +63,7 @@ public enum KerasH5Reader {
             }
             for (weightName, parameter) in zip(weightNames, parameters) {
                 // "sequential/conv2d/kernel" or "conv2d/kernel:0" -> "kernel"
-                let base = weightName.split(separator: "/").last.map { String($0.split(separator: ":").first ?? $0) } ?? weightName
+                let base = unnumbered(weightName.split(separator: "/").last.map { String($0.split(separator: ":").first ?? $0) } ?? weightName)
                 guard base == parameter.name || weightNameAliases[parameter.name]?.contains(base) == true else {
                     throw KerasImportError(file: file, layer: layerName, className: layer.typeName,
                                            message: "weight '\(weightName)' is where the layer expects '\(parameter.name)'")
@@ -103,7 +103,7 @@ public enum KerasH5Reader {
             let parts = weightName.split(separator: "/")
             guard parts.count >= 2 else { return nil }
             let owner = String(parts[parts.count - 2])
-            let base = String(parts[parts.count - 1].split(separator: ":").first ?? "")
+            let base = unnumbered(String(parts[parts.count - 1].split(separator: ":").first ?? ""))
             let names = [base] + weightNameAliases.filter { $0.value.contains(base) }.map(\.key)
             guard let key = names.map({ owner + "/" + $0 }).first(where: { byName[$0] != nil }), !ambiguous.contains(key),
                   let parameter = byName[key], used.insert(ObjectIdentifier(parameter)).inserted else { return nil }
@@ -113,8 +113,15 @@ public enum KerasH5Reader {
     }
 
     /// Names other Keras versions give the same weight (Keras 2's
-    /// DepthwiseConv2D calls its kernel `depthwise_kernel`).
-    static let weightNameAliases: [String: Set<String>] = ["kernel": ["depthwise_kernel"]]
+    /// DepthwiseConv2D calls its kernel `depthwise_kernel`; Keras 3 calls a
+    /// weight made without a name, as ConvNeXt's LayerScale gamma, `variable`).
+    static let weightNameAliases: [String: Set<String>] = ["kernel": ["depthwise_kernel"], "gamma": ["variable"]]
+
+    /// Keras 3 numbers the unnamed weights of a model `variable`, `variable_1`, ...: all are `variable`.
+    static func unnumbered(_ base: String) -> String {
+        guard base.hasPrefix("variable_"), base.dropFirst("variable_".count).allSatisfy(\.isNumber) else { return base }
+        return "variable"
+    }
 
     /// 3 for "3.15.1", 2 for "2.21.0"; 3 when unknown.
     static func majorVersion(_ version: String?) -> Int {

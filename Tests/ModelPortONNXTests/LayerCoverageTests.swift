@@ -46,6 +46,8 @@ struct LayerCoverageTests {
         b.add { s in Conv2D(name: "conv", inputChannels: s[2], filters: 4, kernelSize: (3, 3), strides: (2, 2), padding: .same, activation: .relu) }
         b.add { s in BatchNormalization(name: "bn", channels: s[2]) }
         b.add { s in DepthwiseConv2D(name: "dw", inputChannels: s[2], depthMultiplier: 2, kernelSize: (3, 3), padding: .same, activation: .relu6) }
+        b.add { s in DepthwiseConv2D(name: "grouped", inputChannels: s[2], kernelSize: (3, 3), padding: .same, groupedConvolutionLayout: true) }
+        b.add { s in LayerScale(name: "layer_scale", channels: s[2], initialValue: 1e-6) }
         b.add { s in SeparableConv2D(name: "sep", inputChannels: s[2], filters: 5, kernelSize: (3, 3), dilation: (1, 1), padding: .valid, activation: .swish) }
         b.add { s in Conv2DTranspose(name: "deconv", inputChannels: s[2], filters: 3, kernelSize: (3, 3), strides: (2, 2), padding: .same) }
         b.add { s in Conv2DTranspose(name: "deconv_k1", inputChannels: s[2], filters: 3, kernelSize: (1, 1), strides: (2, 2), padding: .same) }
@@ -94,15 +96,19 @@ struct LayerCoverageTests {
         let ops: [Merge.Operation] = [.add, .subtract, .multiply, .average, .maximum, .minimum]
         var nodes = [Node(layer: input, inputs: []), Node(layer: a, inputs: [0]), Node(layer: b, inputs: [0]), Node(layer: nested, inputs: [1])]
         for op in ops { nodes.append(Node(layer: Merge(name: op.rawValue.lowercased(), operation: op), inputs: op == .subtract ? [3, 2] : [3, 2, 1].prefix(op == .add || op == .average ? 3 : 2).map { $0 })) }
+        // InceptionResNetV2's scaled residual, and a squeeze-and-excitation Multiply broadcasting [1, 1, 3].
+        nodes.append(Node(layer: ScaledSum(name: "scaled_residual", scale: 0.17), inputs: [3, 1]))
+        nodes.append(Node(layer: GlobalPooling2D(name: "squeeze", kind: .average, keepDims: true), inputs: [2]))
+        nodes.append(Node(layer: Merge(name: "excite", operation: .multiply), inputs: [3, nodes.count - 1]))
         let concat = Merge(name: "concat", operation: .concatenate, axis: -1)
-        nodes.append(Node(layer: concat, inputs: Array(4..<(4 + ops.count))))
+        nodes.append(Node(layer: concat, inputs: Array(4..<(4 + ops.count)) + [nodes.count - 3, nodes.count - 1]))
         let gmp = GlobalPooling2D(name: "gmp", kind: .max)
         nodes.append(Node(layer: gmp, inputs: [nodes.count - 1]))
         let flat = Flatten(name: "flat")
         nodes.append(Node(layer: flat, inputs: [1]))
         let concatVectors = Merge(name: "concat_vectors", operation: .concatenate, axis: 0)
         nodes.append(Node(layer: concatVectors, inputs: [nodes.count - 2, nodes.count - 1]))
-        let dense = Dense(name: "head", inputUnits: 3 * ops.count + 108, units: 4, activation: .softmax)
+        let dense = Dense(name: "head", inputUnits: 3 * (ops.count + 2) + 108, units: 4, activation: .softmax)
         nodes.append(Node(layer: dense, inputs: [nodes.count - 1]))
         randomize(nodes.map(\.layer), seed: 11)
         return try Functional(name: "coverage_merge", nodes: nodes, inputNodes: [0], outputNodes: [nodes.count - 1, 4])

@@ -7,18 +7,42 @@ import ModelPortRuntime
 ///
 /// `encode` writes everything but `name`, `trainable` and `dtype`, which the
 /// model config writer adds; it returns `"trainable": null` for classes that
-/// take no such argument. The class name written is the layer's `typeName`.
+/// take no such argument. The class name written is the layer's `typeName`
+/// in module `keras.layers`, unless `spelling` says otherwise (layers that
+/// `keras.applications` defines, such as ConvNeXt's `LayerScale`).
 public struct KerasCodec<L: Layer>: Sendable {
     public let classNames: [String]
-    public let decode: @Sendable (_ args: inout LayerArguments, _ inputShape: [Int]) throws -> L
+    /// Usually an `L`; a class may also import as a runtime layer of another
+    /// type that computes the same (a `Conv2D` whose `groups` equal its input
+    /// channels is a `DepthwiseConv2D`).
+    public let decode: @Sendable (_ args: inout LayerArguments, _ inputShape: [Int]) throws -> any Layer
     public let encode: @Sendable (_ layer: L, _ generation: KerasGeneration) throws -> [String: JSONValue]
+    public let spelling: @Sendable (_ layer: L, _ generation: KerasGeneration) -> KerasClassSpelling?
 
     public init(classNames: [String],
-                decode: @escaping @Sendable (_ args: inout LayerArguments, _ inputShape: [Int]) throws -> L,
-                encode: @escaping @Sendable (_ layer: L, _ generation: KerasGeneration) throws -> [String: JSONValue]) {
+                decode: @escaping @Sendable (_ args: inout LayerArguments, _ inputShape: [Int]) throws -> any Layer,
+                encode: @escaping @Sendable (_ layer: L, _ generation: KerasGeneration) throws -> [String: JSONValue],
+                spelling: @escaping @Sendable (_ layer: L, _ generation: KerasGeneration) -> KerasClassSpelling? = { _, _ in nil }) {
         self.classNames = classNames
         self.decode = decode
         self.encode = encode
+        self.spelling = spelling
+    }
+}
+
+/// A layer class outside `keras.layers`, as a generation writes it: the class
+/// name (tf-keras prefixes registered packages: `Custom>CustomScaleLayer`),
+/// and for `.keras` archives the module Keras imports it from and its
+/// registered name.
+public struct KerasClassSpelling: Sendable, Equatable {
+    public let className: String
+    public let module: String
+    public let registeredName: String?
+
+    public init(className: String, module: String, registeredName: String? = nil) {
+        self.className = className
+        self.module = module
+        self.registeredName = registeredName
     }
 }
 
@@ -30,6 +54,7 @@ public struct AnyKerasCodec: Sendable {
     public let layerType: any Layer.Type
     let decode: @Sendable (inout LayerArguments, [Int]) throws -> any Layer
     let encode: @Sendable (any Layer, KerasGeneration) throws -> [String: JSONValue]
+    let spelling: @Sendable (any Layer, KerasGeneration) -> KerasClassSpelling?
 
     public init<L: Layer>(_ codec: KerasCodec<L>) {
         classNames = codec.classNames
@@ -42,6 +67,7 @@ public struct AnyKerasCodec: Sendable {
             }
             return try codec.encode(typed, generation)
         }
+        spelling = { layer, generation in (layer as? L).flatMap { codec.spelling($0, generation) } }
     }
 }
 

@@ -5,7 +5,7 @@ import ModelPortRuntime
 /// runtime layer's type. Each family lives in its own file beside this one.
 public enum KerasCodecs {
     public static let families: [KerasFamily] = [
-        convolutions, pooling, reshaping, core, normalization, activations, merges, augmentation,
+        convolutions, pooling, reshaping, core, normalization, activations, merges, augmentation, applicationLayers,
     ]
 
     static let byClassName: [String: AnyKerasCodec] = {

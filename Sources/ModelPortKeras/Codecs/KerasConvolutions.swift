@@ -7,15 +7,30 @@ extension KerasCodecs {
         AnyKerasCodec(conv2D), AnyKerasCodec(depthwiseConv2D), AnyKerasCodec(separableConv2D), AnyKerasCodec(conv2DTranspose),
     ])
 
-    /// Kernel `(kh, kw, in, filters)`, then `bias` when `use_bias`.
+    /// Kernel `(kh, kw, in, filters)`, then `bias` when `use_bias`. With
+    /// `groups` equal to the input channels (ConvNeXt), a depthwise
+    /// convolution whose kernel is declared `(kh, kw, 1, filters)`; other
+    /// groups are refused.
     static let conv2D = KerasCodec<Conv2D>(classNames: ["Conv2D", "Convolution2D"], decode: { a, inputShape in
-        let w = try window(&a, inputShape)
+        let w = try window(&a, inputShape, groupsAllowed: true)
         let filters = try a.int("filters", range: 1...1_048_576)
+        let groups = try a.int("groups", default: 1, range: 1...1_048_576)
         let activation = try a.activation()
         let useBias = try a.bool("use_bias", default: true)
-        try a.checkParameterShape([w.kernel.0, w.kernel.1, inputShape[2], filters], argument: "filters")
+        let channels = inputShape[2]
+        if groups != 1 {
+            guard groups == channels, filters % groups == 0 else {
+                throw a.error("groups=\(groups) is supported only as 1 or the input's \(channels) channels (with filters a multiple of them)", argument: "groups")
+            }
+            try a.checkParameterShape([w.kernel.0, w.kernel.1, 1, filters], argument: "filters")
+            if useBias { try a.checkParameterShape([filters], argument: "filters") }
+            return DepthwiseConv2D(name: a.name, inputChannels: channels, depthMultiplier: filters / channels, kernelSize: w.kernel,
+                                   strides: w.strides, dilation: w.dilation, padding: w.padding, activation: activation,
+                                   useBias: useBias, groupedConvolutionLayout: true)
+        }
+        try a.checkParameterShape([w.kernel.0, w.kernel.1, channels, filters], argument: "filters")
         if useBias { try a.checkParameterShape([filters], argument: "filters") }
-        return Conv2D(name: a.name, inputChannels: inputShape[2], filters: filters, kernelSize: w.kernel,
+        return Conv2D(name: a.name, inputChannels: channels, filters: filters, kernelSize: w.kernel,
                       strides: w.strides, dilation: w.dilation, padding: w.padding, activation: activation, useBias: useBias)
     }, encode: { c, g in
         ["filters": .number(Double(c.filters)), "kernel_size": pair(c.kernelSize.height, c.kernelSize.width),
@@ -35,9 +50,20 @@ extension KerasCodecs {
         return DepthwiseConv2D(name: a.name, inputChannels: inputShape[2], depthMultiplier: multiplier, kernelSize: w.kernel,
                                strides: w.strides, dilation: w.dilation, padding: w.padding, activation: activation, useBias: useBias)
     }, encode: { c, g in
-        ["kernel_size": pair(c.kernelSize.height, c.kernelSize.width), "strides": pair(c.strides.y, c.strides.x),
-         "padding": .string(c.padding.rawValue), "depth_multiplier": .number(Double(c.depthMultiplier)), "data_format": channelsLast,
-         "dilation_rate": pair(c.dilation.y, c.dilation.x), "activation": try activationName(c.activation, g, c), "use_bias": .bool(c.bias != nil)]
+        var config: [String: JSONValue] = [
+            "kernel_size": pair(c.kernelSize.height, c.kernelSize.width), "strides": pair(c.strides.y, c.strides.x),
+            "padding": .string(c.padding.rawValue), "data_format": channelsLast, "dilation_rate": pair(c.dilation.y, c.dilation.x),
+            "activation": try activationName(c.activation, g, c), "use_bias": .bool(c.bias != nil)]
+        if c.groupedConvolutionLayout {
+            config["filters"] = .number(Double(c.inputChannels * c.depthMultiplier))
+            config["groups"] = .number(Double(c.inputChannels))
+        } else {
+            config["depth_multiplier"] = .number(Double(c.depthMultiplier))
+        }
+        return config
+    }, spelling: { c, _ in
+        // Read from a grouped Conv2D: written back as one, with the kernel as Keras declared it.
+        c.groupedConvolutionLayout ? KerasClassSpelling(className: "Conv2D", module: "keras.layers") : nil
     })
 
     /// `depthwise_kernel`, `pointwise_kernel`, `bias`.
@@ -82,13 +108,14 @@ extension KerasCodecs {
     })
 
     /// The window arguments every 2-D convolution reads.
-    private static func window(_ a: inout LayerArguments, _ inputShape: [Int])
+    /// `groups` is the caller's to read when `groupsAllowed` (Conv2D), else it must be 1.
+    private static func window(_ a: inout LayerArguments, _ inputShape: [Int], groupsAllowed: Bool = false)
         throws -> (kernel: (Int, Int), strides: (Int, Int), dilation: (Int, Int), padding: WindowGeometry.Padding) {
         guard inputShape.count == 3 else { throw a.error("expects (height, width, channels) input, got \(inputShape)") }
         try a.requireChannelsLast()
         // Grouped convolution changes the weights' meaning; DepthwiseConv2D and
         // SeparableConv2D write groups=1 in Keras 2.
-        try a.require("groups", oneOf: [.number(1)])
+        if !groupsAllowed { try a.require("groups", oneOf: [.number(1)]) }
         let kernel = try a.intPair("kernel_size")
         let strides = try a.intPair("strides", default: (1, 1))
         let dilation = try a.intPair("dilation_rate", default: (1, 1))

@@ -49,6 +49,7 @@ extension KerasCodecs {
             rate = try a.float("rate", default: 0)
             try a.requireChannelsLast()
         case .gaussianDropout, .alphaDropout: rate = try a.float("rate", default: 0)
+        case .stochasticDepth: rate = try a.float("drop_path_rate", default: 0)
         }
         a.ignore("seed", "noise_shape")
         return InferenceIdentity(name: a.name, kind: kind, rate: rate)
@@ -64,8 +65,11 @@ extension KerasCodecs {
                 config["data_format"] = channelsLast
             }
             return config
+        case .stochasticDepth: return ["drop_path_rate": num(l.rate)]
         case .activityRegularization:
             throw unsupported(l, "its l1/l2 factors are not kept at import (they only act while training), so its Keras config cannot be written")
         }
+    }, spelling: { l, _ in
+        l.kind == .stochasticDepth ? applicationLayer("StochasticDepth", in: "convnext") : nil
     })
 }

@@ -71,6 +71,10 @@ enum KerasModelConfigWriter {
         // A writer returns `"trainable": null` for layers whose Keras class takes no such argument.
         config["trainable"] = config["trainable"] == .null ? nil : .bool(!isFrozen(layer.parameters))
         config["dtype"] = dtype(d)
+        if let spelling = KerasCodecs.codec(for: layer)?.spelling(layer, d.generation) {
+            return entry(spelling.className, config, module: spelling.module,
+                         registeredName: spelling.registeredName.map(JSONValue.string) ?? .null, inputShapes: inputShapes, d)
+        }
         return entry(layer.typeName, config, inputShapes: inputShapes, d)
     }
 

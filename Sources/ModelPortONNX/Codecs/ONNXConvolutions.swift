@@ -142,7 +142,7 @@ private func exportDepthwiseConv2D(_ l: DepthwiseConv2D, _ x: [ONNXValue], _ c: 
     let input = try imageInput(l, x[0], c)
     let s = input.kerasShape
     let g = try WindowGeometry(inHeight: s[0], inWidth: s[1], kernel: l.kernelSize, strides: l.strides, dilation: l.dilation, padding: l.padding)
-    let k = onnxDepthwiseKernel(fromKeras: l.kernel.value)
+    let k = onnxDepthwiseKernel(fromKeras: l.depthwiseKernel)
     var inputs = [input.name, c.constant(l.name + "_kernel", shape: k.shape, k.scalars)]
     if let b = l.bias { inputs.append(c.constant(l.name + "_bias", shape: [k.shape[0]], b.value.scalars)) }
     let y = c.node("Conv", inputs, [ints("kernel_shape", [l.kernelSize.height, l.kernelSize.width]),

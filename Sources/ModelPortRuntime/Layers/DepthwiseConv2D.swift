@@ -1,6 +1,12 @@
 /// Depthwise 2-D convolution over NHWC input: each input channel is convolved
 /// with its own `depthMultiplier` filters. Keras kernel layout
 /// `(kh, kw, inChannels, depthMultiplier)`; output channel `c * depthMultiplier + m`.
+///
+/// A Keras `Conv2D` with `groups` equal to its input channels (ConvNeXt's
+/// 7x7 convolutions) is the same computation with the same kernel in memory,
+/// declared `(kh, kw, 1, inChannels * depthMultiplier)`: such a layer keeps
+/// that declared shape (`groupedConvolutionLayout`) so its weights read and
+/// write as Keras stores them.
 public final class DepthwiseConv2D: Layer, @unchecked Sendable {
     public let name: String
     public var typeName: String { "DepthwiseConv2D" }
@@ -11,10 +17,15 @@ public final class DepthwiseConv2D: Layer, @unchecked Sendable {
     public let activation: Activation
     public let kernel: Parameter
     public let bias: Parameter?
+    public let inputChannels: Int
+    public let depthMultiplier: Int
+    /// The kernel is declared as a grouped `Conv2D`'s `(kh, kw, 1, in * multiplier)`.
+    public let groupedConvolutionLayout: Bool
 
     public init(name: String, inputChannels: Int, depthMultiplier: Int = 1, kernelSize: (Int, Int),
                 strides: (Int, Int) = (1, 1), dilation: (Int, Int) = (1, 1),
-                padding: WindowGeometry.Padding = .valid, activation: Activation = .linear, useBias: Bool = true) {
+                padding: WindowGeometry.Padding = .valid, activation: Activation = .linear, useBias: Bool = true,
+                groupedConvolutionLayout: Bool = false) {
         precondition(inputChannels > 0 && depthMultiplier > 0)
         self.name = name
         self.kernelSize = kernelSize
@@ -22,12 +33,20 @@ public final class DepthwiseConv2D: Layer, @unchecked Sendable {
         self.dilation = dilation
         self.padding = padding
         self.activation = activation
-        kernel = Parameter(name: "kernel", value: Tensor(zeros: [kernelSize.0, kernelSize.1, inputChannels, depthMultiplier]))
+        self.inputChannels = inputChannels
+        self.depthMultiplier = depthMultiplier
+        self.groupedConvolutionLayout = groupedConvolutionLayout
+        let shape = groupedConvolutionLayout ? [kernelSize.0, kernelSize.1, 1, inputChannels * depthMultiplier]
+            : [kernelSize.0, kernelSize.1, inputChannels, depthMultiplier]
+        kernel = Parameter(name: "kernel", value: Tensor(zeros: shape))
         bias = useBias ? Parameter(name: "bias", value: Tensor(zeros: [inputChannels * depthMultiplier])) : nil
     }
 
-    public var inputChannels: Int { kernel.shape[2] }
-    public var depthMultiplier: Int { kernel.shape[3] }
+    /// The kernel as `(kh, kw, inChannels, depthMultiplier)`, whatever its declared shape.
+    public var depthwiseKernel: Tensor {
+        kernel.value.reshaped([kernelSize.height, kernelSize.width, inputChannels, depthMultiplier])
+    }
+
     public var parameters: [Parameter] { [kernel] + (bias.map { [$0] } ?? []) }
 
     func geometry(for s: [Int]) throws -> WindowGeometry {
@@ -46,7 +65,7 @@ public final class DepthwiseConv2D: Layer, @unchecked Sendable {
     }
 
     public func forward(_ input: Tensor) -> Tensor {
-        depthwiseConvolution(input, kernel: kernel.value, bias: bias?.value, activation: activation,
+        depthwiseConvolution(input, kernel: depthwiseKernel, bias: bias?.value, activation: activation,
                              geometry: geometry(validated: input.sampleShape))
     }
 }
@@ -105,7 +124,7 @@ extension DepthwiseConv2D: ActivatedLayer {
     }
 
     public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
-        var output = depthwiseConvolution(input, kernel: kernel.value, bias: bias?.value, activation: .linear,
+        var output = depthwiseConvolution(input, kernel: depthwiseKernel, bias: bias?.value, activation: .linear,
                                           geometry: geometry(validated: input.sampleShape))
         let pre = activation == .linear ? nil : output
         activation.apply(to: &output)
@@ -125,7 +144,7 @@ extension DepthwiseConv2D: ActivatedLayer {
                 }
             }
         }
-        return depthwiseBackward(dz, input: cache.input, kernel: kernel, geometry: g, gradients: gradients)
+        return depthwiseBackward(dz, input: cache.input, kernel: kernel, multiplier: depthMultiplier, geometry: g, gradients: gradients)
     }
 }
 
@@ -134,9 +153,9 @@ extension DepthwiseConv2D: ActivatedLayer {
 /// channel, dKernel[ky, kx, c, m] += x · dz and dX[iy, ix, c] += w · dz.
 /// - Parameter dz: NHWC `[n, outH, outW, c * depthMultiplier]`.
 /// - Returns: dX, the shape of `input`.
-func depthwiseBackward(_ dz: Tensor, input: Tensor, kernel: Parameter, geometry g: WindowGeometry,
+func depthwiseBackward(_ dz: Tensor, input: Tensor, kernel: Parameter, multiplier dm: Int, geometry g: WindowGeometry,
                        gradients: Gradients) -> Tensor {
-    let n = input.batchCount, c = kernel.shape[2], dm = kernel.shape[3]
+    let n = input.batchCount, c = input.shape[3]
     let outC = c * dm
     var dx = Tensor(zeros: input.shape)
     var dw = [Float](repeating: 0, count: kernel.value.count)

@@ -2,13 +2,14 @@ import Foundation
 
 /// Layers that only act while training and are the identity at inference:
 /// `SpatialDropout2D`, `GaussianNoise`, `GaussianDropout`,
-/// `ActivityRegularization`, `AlphaDropout`. The kind is kept so summaries,
+/// `ActivityRegularization`, `AlphaDropout`, ConvNeXt's `StochasticDepth`. The kind is kept so summaries,
 /// exports and training say what the layer was.
 public final class InferenceIdentity: Layer, @unchecked Sendable {
     /// The Keras layer this is (raw value: its class name).
     public enum Kind: String, CaseIterable, Sendable {
         case spatialDropout2D = "SpatialDropout2D", gaussianNoise = "GaussianNoise", gaussianDropout = "GaussianDropout"
         case alphaDropout = "AlphaDropout", activityRegularization = "ActivityRegularization"
+        case stochasticDepth = "StochasticDepth"
     }
 
     public let name: String
@@ -40,7 +41,7 @@ extension InferenceIdentity: TrainableLayer {
     /// layer keeps neither factor, so it is refused rather than ignored.
     public var trainingRefusal: String? {
         switch kind {
-        case .spatialDropout2D, .gaussianNoise, .gaussianDropout, .alphaDropout: return nil
+        case .spatialDropout2D, .gaussianNoise, .gaussianDropout, .alphaDropout, .stochasticDepth: return nil
         case .activityRegularization:
             return "its l1/l2 activity penalty would have to be added to the loss, which ModelPort's trainer does not do; remove the layer to train"
         }
@@ -51,6 +52,8 @@ extension InferenceIdentity: TrainableLayer {
     ///   probability `rate`, the rest scaled by 1/(1 - rate);
     /// - GaussianNoise: adds N(0, stddev²) noise (`rate` holds stddev);
     /// - GaussianDropout: multiplies by N(1, rate/(1 - rate)) noise;
+    /// - StochasticDepth: each sample's whole input (a residual branch)
+    ///   dropped with probability `rate`, kept ones scaled by 1/(1 - rate);
     /// - AlphaDropout: dropped elements set to -alpha·scale of SELU, then
     ///   the affine correction `a·x + b` that keeps mean and variance.
     /// Draws are keyed by (seed, step, layer, sample), as Dropout's.
@@ -77,6 +80,12 @@ extension InferenceIdentity: TrainableLayer {
                 for j in 0..<per {
                     factor[base + j] = 1 + stddev * Self.normal(key: key, index: j)
                     output.scalars[base + j] *= factor[base + j]
+                }
+            case .stochasticDepth:
+                let kept: Float = SplitMix64.uniform(key: key, index: 0) >= rate ? 1 / (1 - rate) : 0
+                for j in 0..<per {
+                    factor[base + j] = kept
+                    output.scalars[base + j] *= kept
                 }
             case .activityRegularization:
                 break  // refused above (trainingRefusal)

@@ -123,7 +123,7 @@ extension SeparableConv2D: ActivatedLayer {
                 }
             }
         }
-        return depthwiseBackward(dd, input: cache.input, kernel: depthwiseKernel,
+        return depthwiseBackward(dd, input: cache.input, kernel: depthwiseKernel, multiplier: depthwiseKernel.shape[3],
                                  geometry: geometry(validated: cache.input.sampleShape), gradients: gradients)
     }
 }
