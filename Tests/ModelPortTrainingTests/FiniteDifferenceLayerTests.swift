@@ -72,13 +72,16 @@ extension FiniteDifferenceTests {
               input: randomTensor([1, 5, 5, 3], seed: 36))
         check(Conv2DTranspose(name: "tconv", inputChannels: 2, filters: 3, kernelSize: (3, 3), strides: (2, 2),
                               padding: .same, activation: .swish), input: randomTensor([2, 3, 3, 2], seed: 37))
+        // A Keras Conv2D with groups = channels: the depthwise computation on Keras's grouped kernel declaration.
+        check(DepthwiseConv2D(name: "grouped", inputChannels: 3, depthMultiplier: 2, kernelSize: (3, 3), padding: .same,
+                              groupedConvolutionLayout: true), input: randomTensor([2, 4, 4, 3], seed: 40))
         check(Conv2DTranspose(name: "tconv_valid", inputChannels: 3, filters: 2, kernelSize: (2, 3), strides: (1, 2), useBias: false),
               input: randomTensor([1, 3, 2, 3], seed: 38))
     }
 
     @Test func trainingTimeNoiseLayers() {
         let x = randomTensor([3, 4, 4, 5], seed: 39)
-        for kind: InferenceIdentity.Kind in [.spatialDropout2D, .gaussianDropout, .gaussianNoise, .alphaDropout] {
+        for kind: InferenceIdentity.Kind in [.spatialDropout2D, .gaussianDropout, .gaussianNoise, .alphaDropout, .stochasticDepth] {
             check(InferenceIdentity(name: kind.rawValue, kind: kind, rate: 0.3), input: x)
             // The identity at inference.
             #expect(InferenceIdentity(name: kind.rawValue, kind: kind, rate: 0.3).forward(x, context: .inference).output == x)
@@ -117,6 +120,28 @@ extension FiniteDifferenceTests {
             }
         }
         #expect(abs(Double(dropped) / 400 - 0.4) < 0.08)
+        // StochasticDepth drops whole samples (a residual branch), scales the rest by 1/(1 - rate).
+        let branch = InferenceIdentity(name: "sdepth", kind: .stochasticDepth, rate: 0.25).forward(image, context: context).output
+        var droppedSamples = 0
+        for b in 0..<8 {
+            let values = branch.sample(b)
+            #expect(values.allSatisfy { $0 == 0 } || values.allSatisfy { abs($0 - 1 / 0.75) < 1e-6 })
+            if values.first == 0 { droppedSamples += 1 }
+        }
+        #expect(droppedSamples < 8)
+    }
+
+    @Test func applicationLayers() {
+        let layerScale = LayerScale(name: "layer_scale", channels: 3, initialValue: 0.5)
+        layerScale.gamma.value = randomTensor([3], seed: 41)
+        check(layerScale, input: randomTensor([2, 2, 2, 3], seed: 42))
+        // ScaledSum: dx0 = dY, dx1 = scale dY.
+        let sum = ScaledSum(name: "scaled", scale: 0.17)
+        let a = randomTensor([2, 3, 2], seed: 43), b = randomTensor([2, 3, 2], seed: 44), w = randomTensor([2, 3, 2], seed: 45)
+        let (y, cache) = sum.forward(inputs: [a, b], context: TrainingContext())
+        #expect(y.scalars == zip(a.scalars, b.scalars).map { $0 + 0.17 * $1 })
+        let grads = sum.backward(inputsGradient: w, cache: cache, gradients: Gradients(parameters: []))
+        #expect(grads[0] == w && grads[1].scalars == w.scalars.map { 0.17 * $0 })
     }
 
     @Test func activityRegularizationIsRefusedNamingTheLayer() throws {
