@@ -17,17 +17,43 @@ venv="${MODELPORT_VENV:-$repo/.venv}"
 echo "== Keras reference check (the committed fixtures' outputs, recomputed by Keras)"
 "$venv/bin/python" tools/check_fixtures.py
 
-echo "== Real-world Keras models, made by Keras now (keras.applications bases, fine-tuning; not committed)"
-apps="$repo/.build/fixtures/applications"
-apps_key="$(cat tools/make_application_fixtures.py tools/requirements.txt | sha256sum | cut -d' ' -f1)"
-if [ "$(cat "$apps/.made-by" 2>/dev/null)" != "$apps_key" ]; then
-  "$venv/bin/python" tools/make_application_fixtures.py --out "$apps"
-  echo "$apps_key" > "$apps/.made-by"
-else
-  echo "(up to date: made by this script and these pinned tools)"
-fi
+# Real-world Keras models, made by Keras now (not committed; large): each set is
+# remade only when its script or the pinned tools change. Made in the
+# background while Swift builds (Python uses one core).
+make_set() {  # name, script, output directory
+  local key
+  key="$(cat "tools/$2" tools/make_application_fixtures.py tools/requirements.txt | sha256sum | cut -d' ' -f1)"
+  if [ "$(cat "$3/.made-by" 2>/dev/null)" != "$key" ]; then
+    "$venv/bin/python" "tools/$2" --out "$3"
+    echo "$key" > "$3/.made-by"
+  else
+    echo "$1: up to date (made by this script and these pinned tools)"
+  fi
+}
+fixtures_log="$repo/.build/fixtures-made.log"
+mkdir -p "$repo/.build"
+( make_set "transfer-learning models" make_application_fixtures.py "$repo/.build/fixtures/applications" &&
+  make_set "keras.applications families" make_family_fixtures.py "$repo/.build/fixtures/families" ) > "$fixtures_log" 2>&1 &
+fixtures_pid=$!
 
-echo "== Swift build and tests"
+echo "== Swift build"
+build_log="$repo/.build/build-tests.log"
+if ! swift build --build-tests > "$build_log" 2>&1; then
+  cat "$build_log"
+  kill "$fixtures_pid" 2>/dev/null || true
+  exit 1
+fi
+tail -n 2 "$build_log"
+
+echo "== Real-world Keras models, made by Keras (keras.applications families, fine-tuning; not committed)"
+if ! wait "$fixtures_pid"; then
+  cat "$fixtures_log"
+  echo "making the real-world Keras models failed (log above)"
+  exit 1
+fi
+grep -v -E "^(WARNING|I0000|W0000|E0000)|absl::|cuda" "$fixtures_log" || true
+
+echo "== Swift tests"
 swift test "$@"
 python3 tools/check_kernel_symbols.py "$(swift build --show-bin-path)"
 python3 tools/check_architecture.py

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Every keras.applications family, made by Keras at test time (not committed).
+
+Each network is built with `weights=None` (never downloaded), `include_top=False`,
+`pooling="avg"` at a small input size, its BatchNorm statistics and ConvNeXt
+LayerScale factors randomised (fresh ones are 0/1 and 1e-6, which would hide a
+wrong branch), and saved by Keras 3 as `<stem>.h5` and `<stem>.keras` and,
+where tf-keras has the family, by tf-keras as `<stem>_keras2.h5`; with
+`<stem>[_keras2].reference.h5` holding `inputs` and Keras's `outputs` for them
+(the model Keras built, predicting in float32) and `manifest.json`.
+
+The default set is one network per family and variant the code paths differ
+in; `--all` adds the deeper or wider variants built by the same Keras code
+(ResNet101/152 and V2, NASNetLarge, VGG19, EfficientNetB1-B7, ConvNeXtSmall),
+which are large (hundreds of MB each) and slow to make.
+
+Usage (repo root):
+  .venv/bin/python tools/make_family_fixtures.py [--out DIR] [--models A,B] [--all]
+Default --out: .build/fixtures/families (git-ignored; tools/test.sh makes it).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_application_fixtures import write_h5  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_OUT = os.path.join(REPO, ".build", "fixtures", "families")
+SAMPLES = 2
+SEED = 20261207
+
+# name -> (input size, extra constructor arguments)
+DEFAULT = {
+    "MobileNet": (32, dict(alpha=0.25)),
+    "MobileNetV2": (32, dict(alpha=0.35)),
+    "MobileNetV3Small": (32, dict(alpha=0.75)),
+    "MobileNetV3Large": (32, dict(alpha=0.75)),
+    "EfficientNetB0": (32, {}),
+    "EfficientNetV2B0": (32, {}),
+    "ResNet50": (32, {}),
+    "ResNet50V2": (32, {}),
+    "ResNetRS50": (32, {}),
+    "RegNetX002": (32, {}),
+    "RegNetY002": (32, {}),
+    "DenseNet121": (32, {}),
+    "InceptionV3": (75, {}),
+    "InceptionResNetV2": (75, {}),
+    "Xception": (71, {}),
+    "NASNetMobile": (32, {}),
+    "VGG16": (32, {}),
+    "ConvNeXtTiny": (32, {}),
+}
+LARGE = {
+    "ResNet101": (32, {}), "ResNet152": (32, {}), "ResNet101V2": (32, {}), "ResNet152V2": (32, {}),
+    "NASNetLarge": (32, {}), "VGG19": (32, {}), "ConvNeXtSmall": (32, {}),
+    **{f"EfficientNetB{k}": (32, {}) for k in range(1, 8)},
+}
+
+
+def randomise(model, rng):
+    """Non-trivial BatchNorm statistics and affine weights, and LayerScale factors."""
+    for layer in iter_layers(model):
+        kind = layer.__class__.__name__
+        if kind == "BatchNormalization":
+            values = []
+            for w in layer.weights:
+                n = w.name.split("/")[-1].split(":")[0]
+                shape = tuple(w.shape)
+                if n == "moving_variance":
+                    values.append(rng.uniform(0.5, 1.5, shape).astype("float32"))
+                elif n == "gamma":
+                    values.append(rng.uniform(0.7, 1.3, shape).astype("float32"))
+                else:
+                    values.append(rng.normal(0, 0.1, shape).astype("float32"))
+            layer.set_weights(values)
+        elif kind == "LayerScale":
+            layer.set_weights([rng.uniform(0.5, 1.5, tuple(w.shape)).astype("float32") for w in layer.weights])
+
+
+def iter_layers(model):
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):
+            yield from iter_layers(layer)
+
+
+def run_writer(writer, out, names, table):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import numpy as np
+    if writer == "keras3":
+        import keras
+        legacy, suffix = False, ""
+    else:
+        import tf_keras as keras
+        legacy, suffix = True, "_keras2"
+    manifest = {}
+    for name in names:
+        build = getattr(keras.applications, name, None)
+        if build is None:
+            print(f"[{writer}] {name}: not in this Keras generation", flush=True)
+            continue
+        size, extra = table[name]
+        keras.utils.set_random_seed(SEED)
+        rng = np.random.default_rng(SEED)
+        model = build(weights=None, include_top=False, pooling="avg", input_shape=(size, size, 3), **extra)
+        randomise(model, rng)
+        # Pixel values, as the families' own preprocessing expects.
+        x = (rng.uniform(0, 255, (SAMPLES, size, size, 3))).astype("float32")
+        y = model.predict(x, verbose=0)
+        if not np.all(np.isfinite(y)):
+            raise RuntimeError(f"{name} ({writer}): Keras's outputs are not finite")
+        stem = name + suffix
+        files = [stem + ".h5"]
+        path = os.path.join(out, stem + ".h5")
+        model.save(path + ".tmp.h5")
+        os.replace(path + ".tmp.h5", path)
+        if not legacy:
+            kpath = os.path.join(out, stem + ".keras")
+            model.save(kpath + ".tmp.keras")
+            os.replace(kpath + ".tmp.keras", kpath)
+            files.append(stem + ".keras")
+        write_h5(os.path.join(out, stem + ".reference.h5"), {"inputs": x, "outputs": y},
+                 {"model": stem + ".h5", "keras_version": keras.__version__, "generator": "tools/make_family_fixtures.py"})
+        trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+        manifest[stem] = dict(writer=writer, keras_version=keras.__version__, files=files, family=name,
+                              parameters=int(model.count_params()), trainable_parameters=trainable)
+        print(f"[{writer}] {stem}: {model.count_params()} parameters", flush=True)
+        del model
+        keras.backend.clear_session()
+    with open(os.path.join(out, f"manifest.{writer}.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--out", default=DEFAULT_OUT)
+    p.add_argument("--models", help="comma-separated names (default: the default set)")
+    p.add_argument("--all", action="store_true", help="add the large variants")
+    p.add_argument("--writer", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    table = {**DEFAULT, **LARGE}
+    names = args.models.split(",") if args.models else list(DEFAULT) + (list(LARGE) if args.all else [])
+    unknown = [n for n in names if n not in table]
+    if unknown:
+        p.error(f"unknown model(s) {unknown}; known: {', '.join(table)}")
+    os.makedirs(args.out, exist_ok=True)
+    if args.writer:
+        run_writer(args.writer, args.out, names, table)
+        return
+    # Each generation in its own process (Keras 3 and tf-keras cannot share one).
+    for writer in ("keras3", "keras2"):
+        subprocess.run([sys.executable, os.path.abspath(__file__), "--out", args.out, "--models", ",".join(names),
+                        "--writer", writer], check=True)
+    manifest = {}
+    for writer in ("keras3", "keras2"):
+        with open(os.path.join(args.out, f"manifest.{writer}.json")) as f:
+            manifest.update(json.load(f))
+    with open(os.path.join(args.out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+    print(f"family fixtures: {len(manifest)} models in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
