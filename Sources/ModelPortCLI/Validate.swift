@@ -18,12 +18,13 @@ struct Validate: ParsableCommand {
 
             An element passes when |modelport - reference| <= atol + rtol * |reference| (numpy's \
             allclose rule). Validation passes when every element passes and every sample's \
-            predicted class (arg-max) agrees. Exit status 1 when it does not.
+            predicted class (arg-max) agrees. Exit status 1 when it does not. With --layers,             each layer is judged against its own values: atol is scaled by max(1, the layer's             largest |reference|), as float32 rounding grows with the values summed.
 
             --json prints: passed, samples, elements, atol, rtol, max_abs_error, max_rel_error, \
             elements_outside_tolerance, argmax_agreement, worst (sample, element, modelport, \
             reference), accuracy and reference_accuracy with labels, and with --layers: layers \
-            (name, type, shape, passed, max_abs_error, elements_outside_tolerance), \
+            (name, type, shape, passed, max_abs_error, max_abs_reference, tolerance, \
+            elements_outside_tolerance), \
             layer_samples and first_divergence.
 
             Example:
@@ -42,7 +43,7 @@ struct Validate: ParsableCommand {
     @Option(help: "Relative tolerance per element (times |reference|).")
     var rtol: Float = 0
 
-    @Flag(help: "Also compare every layer's output with the reference's 'layers/<name>' datasets and name the first layer that diverges.")
+    @Flag(help: "Also compare every layer's output with the reference's 'layers/<name>' datasets (a name with '/' is a nested group) and name the first layer that diverges.")
     var layers = false
 
     @OptionGroup var format: OutputFormatOptions
@@ -98,13 +99,15 @@ enum ComparisonReport {
 
     /// The per-layer table and verdict of `validate --layers`.
     static func layers(_ c: LayerComparison) -> String {
-        var table = TextTable(headers: ["Layer (type)", "Output Shape", "max |diff|", ""], rightAligned: [2])
+        var table = TextTable(headers: ["Layer (type)", "Output Shape", "max |ref|", "max |diff|", "tolerance", ""], rightAligned: [2, 3, 4])
         for row in c.rows {
             let status = row.maxAbsoluteError == nil ? "no reference" : row.passed ? "ok" : "DIVERGES"
-            table.rows.append(["\(row.layer) (\(row.typeName))", kerasShape(row.shape),
-                               row.maxAbsoluteError.map(sci) ?? "-", status])
+            let checked = row.maxAbsoluteError != nil
+            table.rows.append(["\(row.layer) (\(row.typeName))", kerasShape(row.shape), checked ? sci(row.magnitude) : "-",
+                               row.maxAbsoluteError.map(sci) ?? "-", checked ? sci(row.tolerance) : "-", status])
         }
-        var lines = ["", "Per-layer comparison on the first \(c.samples) samples:", table.render()]
+        var lines = ["", "Per-layer comparison on the first \(c.samples) samples "
+                     + "(each layer within atol x max(1, max |ref|) + rtol x |ref|: rounding grows with the values):", table.render()]
         if let first = c.firstDivergence {
             lines.append("First divergence: layer '\(first.layer)' (\(first.typeName)), max |diff| \(first.maxAbsoluteError.map(sci) ?? "?") "
                          + "with \(first.elementsOutsideTolerance) elements outside tolerance; every layer before it matches.")

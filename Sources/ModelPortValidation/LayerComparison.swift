@@ -2,6 +2,13 @@ import ModelPortRuntime
 
 /// Every layer's output compared with the reference framework's, in
 /// execution order, to find where a model first diverges.
+///
+/// Each layer is judged against its own magnitude: an element passes when
+/// `|modelport - reference| <= atol * max(1, m) + rtol * |reference|`, m the
+/// largest |reference| value of that layer. float32 rounding grows with the
+/// values summed, so a deep network's large intermediate activations differ
+/// from Keras's by more than an absolute 1e-5 while its outputs agree; an
+/// error that is large for the layer's own values still diverges.
 public struct LayerComparison: Sendable {
     public struct Row: Sendable {
         public let layer: String
@@ -11,6 +18,10 @@ public struct LayerComparison: Sendable {
         /// Nil when the reference has no output for this layer.
         public let maxAbsoluteError: Float?
         public let elementsOutsideTolerance: Int
+        /// The largest |reference| value of the layer (0 without a reference).
+        public let magnitude: Float
+        /// The absolute tolerance the layer was judged with, `atol * max(1, magnitude)`.
+        public let tolerance: Float
         public var passed: Bool { maxAbsoluteError != nil && elementsOutsideTolerance == 0 }
     }
 
@@ -39,16 +50,19 @@ public struct LayerComparison: Sendable {
             if types[layer] == "InputLayer" { return nil }
             guard let expected = reference.layerOutputs[layer] else {
                 return Row(layer: layer, typeName: types[layer] ?? "?", shape: actual.sampleShape,
-                           maxAbsoluteError: nil, elementsOutsideTolerance: 0)
+                           maxAbsoluteError: nil, elementsOutsideTolerance: 0, magnitude: 0, tolerance: atol)
             }
             let e = expected.batch(0..<m)
-            guard let c = try? Comparison(actual: actual, expected: e, atol: atol, rtol: rtol) else {
+            let magnitude = e.scalars.reduce(Float(0)) { max($0, abs($1)) }
+            let tolerance = atol * max(1, magnitude.isFinite ? magnitude : 1)
+            guard let c = try? Comparison(actual: actual, expected: e, atol: tolerance, rtol: rtol) else {
                 // Shapes differ: every element counts as outside tolerance.
                 return Row(layer: layer, typeName: types[layer] ?? "?", shape: actual.sampleShape,
-                           maxAbsoluteError: .infinity, elementsOutsideTolerance: max(1, e.count))
+                           maxAbsoluteError: .infinity, elementsOutsideTolerance: max(1, e.count), magnitude: magnitude, tolerance: tolerance)
             }
             return Row(layer: layer, typeName: types[layer] ?? "?", shape: actual.sampleShape,
-                       maxAbsoluteError: c.maxAbsoluteError, elementsOutsideTolerance: c.elementsOutsideTolerance)
+                       maxAbsoluteError: c.maxAbsoluteError, elementsOutsideTolerance: c.elementsOutsideTolerance,
+                       magnitude: magnitude, tolerance: tolerance)
         }
     }
 }

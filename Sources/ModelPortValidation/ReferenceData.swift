@@ -52,16 +52,29 @@ public struct ReferenceData: Sendable {
             labels = values
         }
         var layers: [String: Tensor] = [:]
-        if root.isGroup("layers") {
-            let group = try root.group("layers")
-            for name in try group.childNames() where group.isDataset(name) {
-                let t = try readTensor(group.dataset(name))
-                guard t.rank >= 1, t.batchCount <= inputs.batchCount else {
-                    throw ReferenceError("\(path): 'layers/\(name)' has \(t.batchCount) samples, more than the \(inputs.batchCount) inputs")
+        // A layer name with '/' (tf-keras DenseNet's "conv1/conv") is a nested
+        // group in HDF5: `layers/conv1/conv`. Groups deeper than 8 are not
+        // searched, and at most 100,000 entries (hard links can make cycles).
+        var visited = 0
+        func collect(_ group: HDF5Group, prefix: String, depth: Int) throws {
+            for child in try group.childNames() {
+                visited += 1
+                guard visited <= 100_000 else {
+                    throw ReferenceError("\(path): 'layers' holds more than 100,000 entries (a link cycle?)")
                 }
-                layers[name] = t
+                let name = prefix.isEmpty ? child : prefix + "/" + child
+                if group.isDataset(child) {
+                    let t = try readTensor(group.dataset(child))
+                    guard t.rank >= 1, t.batchCount <= inputs.batchCount else {
+                        throw ReferenceError("\(path): 'layers/\(name)' has \(t.batchCount) samples, more than the \(inputs.batchCount) inputs")
+                    }
+                    layers[name] = t
+                } else if group.isGroup(child), depth < 8 {
+                    try collect(try group.group(child), prefix: name, depth: depth + 1)
+                }
             }
         }
+        if root.isGroup("layers") { try collect(try root.group("layers"), prefix: "", depth: 0) }
         return ReferenceData(path: path, inputs: inputs, outputs: outputs, labels: labels, layerOutputs: layers)
     }
 

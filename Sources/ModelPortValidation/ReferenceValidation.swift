@@ -46,6 +46,7 @@ public struct ReferenceValidation: Sendable {
             object["layers"] = layers.rows.map { row -> [String: Any] in
                 ["name": row.layer, "type": row.typeName, "shape": row.shape, "passed": row.passed,
                  "max_abs_error": row.maxAbsoluteError.map { Double($0) } as Any,
+                 "max_abs_reference": Double(row.magnitude), "tolerance": Double(row.tolerance),
                  "elements_outside_tolerance": row.elementsOutsideTolerance]
             }
             object["layer_samples"] = layers.samples
