@@ -32,8 +32,29 @@ DEFAULT_OUT = os.path.join(REPO, ".build", "fixtures", "families")
 SAMPLES = 2
 SEED = 20261207
 
-# name -> (input size, extra constructor arguments)
+def resample_block(keras, weights, include_top, pooling, input_shape):
+    """Not a family: the layers those families and their users' heads use that
+    the families above leave out or only touch at size 1 -- list-valued
+    Normalization, Conv2D(groups=channels), a broadcasting squeeze-and-excitation
+    Multiply, bilinear UpSampling2D (factors 2 and 3x2), UnitNormalization --
+    with every output element compared (no pooling at the end)."""
+    L = keras.layers
+    inp = keras.Input(input_shape)
+    x = L.Normalization(mean=[120.0, 110.0, 100.0], variance=[3000.0, 3200.0, 3100.0], name="norm")(inp)
+    x = L.Conv2D(6, 3, padding="same", name="conv")(x)
+    x = L.Conv2D(6, 3, padding="same", groups=6, name="grouped")(x)
+    se = L.GlobalAveragePooling2D(keepdims=True, name="squeeze")(x)
+    se = L.Conv2D(6, 1, activation="sigmoid", name="excite_gate")(se)
+    x = L.Multiply(name="excite")([x, se])
+    x = L.UpSampling2D(2, interpolation="bilinear", name="up2")(x)
+    x = L.UpSampling2D((3, 2), interpolation="bilinear", name="up32")(x)
+    x = L.UnitNormalization(name="unit_norm")(x)
+    return keras.Model(inp, L.Flatten(name="flat")(x), name="resample_block")
+
+
+# name -> (input size, extra constructor arguments; "build" replaces keras.applications.<name>)
 DEFAULT = {
+    "ResampleBlock": (8, dict(build=resample_block)),
     "MobileNet": (32, dict(alpha=0.25)),
     "MobileNetV2": (32, dict(alpha=0.35)),
     "MobileNetV3Small": (32, dict(alpha=0.75)),
@@ -98,11 +119,13 @@ def run_writer(writer, out, names, table):
         legacy, suffix = True, "_keras2"
     manifest = {}
     for name in names:
-        build = getattr(keras.applications, name, None)
+        size, extra = table[name]
+        extra = dict(extra)
+        custom = extra.pop("build", None)
+        build = (lambda **kw: custom(keras, **kw)) if custom else getattr(keras.applications, name, None)
         if build is None:
             print(f"[{writer}] {name}: not in this Keras generation", flush=True)
             continue
-        size, extra = table[name]
         keras.utils.set_random_seed(SEED)
         rng = np.random.default_rng(SEED)
         model = build(weights=None, include_top=False, pooling="avg", input_shape=(size, size, 3), **extra)

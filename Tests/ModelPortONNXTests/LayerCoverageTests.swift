@@ -53,6 +53,7 @@ struct LayerCoverageTests {
         b.add { s in Conv2DTranspose(name: "deconv_k1", inputChannels: s[2], filters: 3, kernelSize: (1, 1), strides: (2, 2), padding: .same) }
         b.add { _ in Padding2D(name: "crop", kind: .crop, top: 1, bottom: 0, left: 1, right: 2) }
         b.add { _ in UpSampling2D(name: "up", size: (2, 1)) }
+        b.add { _ in UpSampling2D(name: "up_bilinear", size: (3, 2), interpolation: .bilinear) }
         b.add { _ in MaxPooling2D(name: "maxpool", poolSize: (3, 3), strides: (2, 2), padding: .same) }
         b.add { _ in AveragePooling2D(name: "avgpool", poolSize: (2, 2), strides: (1, 1), padding: .same) }
         b.add { s in PReLU(name: "prelu", inputShape: s, sharedAxes: [1, 2]) }
@@ -62,6 +63,7 @@ struct LayerCoverageTests {
         b.add { _ in InferenceIdentity(name: "sdrop", kind: .spatialDropout2D, rate: 0.1) }
         b.add { _ in Dropout(name: "drop", rate: 0.2) }
         b.add { s in LayerNormalization(name: "ln", features: s[2]) }
+        b.add { _ in UnitNormalization(name: "unit_norm") }
         b.add { s in Softmax(name: "softmax_h", axis: 0) }
         b.add { _ in ActivationLayer(name: "gelu", activation: .gelu) }
         b.add { _ in GlobalPooling2D(name: "gap", kind: .average, keepDims: true) }

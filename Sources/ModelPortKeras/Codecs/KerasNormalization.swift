@@ -1,11 +1,12 @@
 import ModelPortRuntime
 
 /// Keras normalization on the last axis: `BatchNormalization`,
-/// `LayerNormalization`, `Normalization` (adapted statistics), `Rescaling`.
+/// `LayerNormalization`, `Normalization` (adapted or given statistics),
+/// `UnitNormalization`, `Rescaling`.
 extension KerasCodecs {
     static let normalization = KerasFamily("normalization", [
         AnyKerasCodec(batchNormalization), AnyKerasCodec(layerNormalization), AnyKerasCodec(normalizationLayer),
-        AnyKerasCodec(rescaling),
+        AnyKerasCodec(unitNormalization), AnyKerasCodec(rescaling),
     ])
 
     /// gamma (if `scale`), beta (if `center`), moving_mean, moving_variance.
@@ -67,6 +68,19 @@ extension KerasCodecs {
         return ["axis": .array([.number(-1)]), "invert": .bool(false),
                 "mean": .array(n.mean.value.scalars.map(num)), "variance": .array(n.variance.value.scalars.map(num))]
     })
+
+    /// L2 over the last axis. The two generations cap the inverse norm
+    /// differently (Keras 3 at 1e12, tf-keras at 1e6): the file's generation
+    /// decides; the difference only shows for vectors of norm below 1e-6.
+    static let unitNormalization = KerasCodec<UnitNormalization>(classNames: ["UnitNormalization"], decode: { a, inputShape in
+        let axis = try a.value("axis")
+        let rank = inputShape.count + 1
+        let last: [JSONValue] = [.number(-1), .number(Double(rank - 1)), .array([.number(-1)]), .array([.number(Double(rank - 1))])]
+        if let axis, !last.contains(axis) {
+            throw a.error("normalizing over axis \(axis.compactText) is not supported (only the last axis)", argument: "axis")
+        }
+        return UnitNormalization(name: a.name, maxInverseNorm: a.kerasMajorVersion < 3 ? 1e6 : 1e12)
+    }, encode: { _, _ in ["axis": .number(-1)] })
 
     /// Scalar `scale` and `offset`.
     static let rescaling = KerasCodec<Rescaling>(classNames: ["Rescaling"], decode: { a, _ in

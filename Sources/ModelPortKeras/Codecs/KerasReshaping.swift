@@ -1,7 +1,7 @@
 import ModelPortRuntime
 
 /// Keras layers that move or copy values without arithmetic: `ZeroPadding2D`,
-/// `Cropping2D`, `UpSampling2D` (nearest), `Flatten`, `Reshape`, `Permute`,
+/// `Cropping2D`, `UpSampling2D` (nearest, bilinear), `Flatten`, `Reshape`, `Permute`,
 /// `RepeatVector`.
 extension KerasCodecs {
     static let reshaping = KerasFamily("reshaping", [
@@ -22,10 +22,10 @@ extension KerasCodecs {
     /// Nearest-neighbour interpolation only.
     static let upSampling2D = KerasCodec<UpSampling2D>(classNames: ["UpSampling2D"], decode: { a, _ in
         try a.requireChannelsLast()
-        try a.require("interpolation", oneOf: [.string("nearest")])
-        return UpSampling2D(name: a.name, size: try a.intPair("size", default: (2, 2), range: 1...4096))
+        let interpolation = try a.choice("interpolation", default: UpSampling2D.Interpolation.nearest)
+        return UpSampling2D(name: a.name, size: try a.intPair("size", default: (2, 2), range: 1...4096), interpolation: interpolation)
     }, encode: { u, _ in
-        ["size": pair(u.size.y, u.size.x), "data_format": channelsLast, "interpolation": .string("nearest")]
+        ["size": pair(u.size.y, u.size.x), "data_format": channelsLast, "interpolation": .string(u.interpolation.rawValue)]
     })
 
     /// channels_last only: the flattening order is NHWC.

@@ -17,6 +17,7 @@ extension ONNXFamily {
             .layer(BatchNormalization.self, ["BatchNormalization"], exportBatchNormalization),
             .layer(LayerNormalization.self, ["LayerNormalization"], exportLayerNormalization),
             .layer(Normalization.self, ["Normalization"], exportNormalization),
+            .layer(UnitNormalization.self, ["UnitNormalization"], exportUnitNormalization),
             .layer(Rescaling.self, ["Rescaling"], exportRescaling),
         ])
 }
@@ -141,4 +142,17 @@ private func exportRescaling(_ l: Rescaling, _ x: [ONNXValue], _ c: ONNXExportCo
     var y = c.node("Mul", [x[0].name, c.scalar(l.name + "_scale", l.scale)], name: l.offset == 0 ? l.name : l.name + "_scale")
     if l.offset != 0 { y = c.node("Add", [y, c.scalar(l.name + "_offset", l.offset)], name: l.name) }
     return ONNXValue(name: y, kerasShape: x[0].kerasShape, channelsFirst: x[0].channelsFirst)
+}
+
+/// x / max(sqrt(sum(x²)), 1 / cap), the sum over the last axis as a MatMul by
+/// ones (the same in every opset; Reduce* moved `axes` to an input in 18).
+private func exportUnitNormalization(_ l: UnitNormalization, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
+    let input = c.channelsLast(x[0])
+    guard let f = input.kerasShape.last else { throw ONNXError(file: "", node: l.name, message: "UnitNormalization needs an input with a last axis") }
+    let squared = c.node("Mul", [input.name, input.name], name: l.name + "_squared")
+    let sum = c.node("MatMul", [squared, c.constant(l.name + "_ones", shape: [f, 1], .init(repeating: 1, count: f))], name: l.name + "_sum")
+    let norm = c.node("Sqrt", [sum], name: l.name + "_norm")
+    let floor = c.node("Max", [norm, c.scalar(l.name + "_floor", 1 / l.maxInverseNorm)], name: l.name + "_floored")
+    let y = c.node("Div", [input.name, floor], name: l.name)
+    return ONNXValue(name: y, kerasShape: input.kerasShape, channelsFirst: false)
 }

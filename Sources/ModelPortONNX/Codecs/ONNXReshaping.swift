@@ -3,7 +3,7 @@ import ModelPortRuntime
 /// Reshaping: Keras `Flatten`, `Reshape`, `Permute` (<-> `Transpose`, which
 /// imports as a change of layout only), `RepeatVector` (<-> `Unsqueeze` +
 /// `Tile`), `Padding2D` (`ZeroPadding2D` <-> `Pad`, `Cropping2D` <-> `Slice`)
-/// and `UpSampling2D` (<-> nearest `Resize`); `Squeeze`/`Unsqueeze` and
+/// and `UpSampling2D` (<-> nearest or half-pixel linear `Resize`); `Squeeze`/`Unsqueeze` and
 /// `Slice` of constants are shape arithmetic.
 extension ONNXFamily {
     static let reshaping = ONNXFamily(
@@ -165,12 +165,16 @@ private func importResize(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) 
         guard sizes.count == 4 else { throw c.error("Resize sizes must have 4 values") }
         factors = [1, 1, Double(sizes[2]) / Double(x.onnxShape[1]), Double(sizes[3]) / Double(x.onnxShape[2])]
     } else { throw c.error("Resize needs constant scales or sizes") }
-    guard mode == "nearest", transform == "asymmetric", nearest == "floor", factors.count == 4, factors[0] == 1, factors[1] == 1,
+    // Keras's nearest (floor of out / factor) or bilinear (TensorFlow's half-pixel centres).
+    let interpolation: UpSampling2D.Interpolation? = mode == "nearest" && transform == "asymmetric" && nearest == "floor" ? .nearest
+        : mode == "linear" && (transform == "half_pixel" || transform == "pytorch_half_pixel") ? .bilinear : nil
+    guard let interpolation, factors.count == 4, factors[0] == 1, factors[1] == 1,
           factors[2] >= 1, factors[3] >= 1, factors[2].rounded() == factors[2], factors[3].rounded() == factors[3],
           factors[2] <= Double(ONNXImportContext.maxWindowValue), factors[3] <= Double(ONNXImportContext.maxWindowValue) else {
-        throw c.error("Resize is supported as Keras UpSampling2D only: nearest, asymmetric, floor, integer scales on H and W up to \(ONNXImportContext.maxWindowValue) (got mode \(mode), \(transform), \(nearest), scales \(factors))")
+        throw c.error("Resize is supported as Keras UpSampling2D only: nearest (asymmetric, floor) or linear (half_pixel), integer scales on H and W up to \(ONNXImportContext.maxWindowValue) (got mode \(mode), \(transform), \(nearest), scales \(factors))")
     }
-    let node = try c.add(UpSampling2D(name: c.layerName("UpSampling2D"), size: (Int(factors[2]), Int(factors[3]))), [try c.channelsLast(x)])
+    let node = try c.add(UpSampling2D(name: c.layerName("UpSampling2D"), size: (Int(factors[2]), Int(factors[3])), interpolation: interpolation),
+                         [try c.channelsLast(x)])
     c.output(n, c.imageValue(ofNode: node))
 }
 
@@ -275,9 +279,12 @@ private func exportPadding2D(_ l: Padding2D, _ x: [ONNXValue], _ c: ONNXExportCo
 private func exportUpSampling2D(_ l: UpSampling2D, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
     let input = try imageInput(l, x[0], c)
     let scales = c.constant(l.name + "_scales", shape: [4], [1, 1, Float(l.size.y), Float(l.size.x)])
-    // Integer factors with floor(out / factor) are exactly Keras's nearest neighbour.
-    let y = c.node("Resize", [input.name, "", scales],
-                   [ONNXAttribute("mode", .string("nearest")), ONNXAttribute("coordinate_transformation_mode", .string("asymmetric")),
-                    ONNXAttribute("nearest_mode", .string("floor"))], name: l.name)
+    // Integer factors with floor(out / factor) are exactly Keras's nearest neighbour;
+    // linear with half-pixel centres is TensorFlow's bilinear resize.
+    let attributes = l.interpolation == .nearest
+        ? [ONNXAttribute("mode", .string("nearest")), ONNXAttribute("coordinate_transformation_mode", .string("asymmetric")),
+           ONNXAttribute("nearest_mode", .string("floor"))]
+        : [ONNXAttribute("mode", .string("linear")), ONNXAttribute("coordinate_transformation_mode", .string("half_pixel"))]
+    let y = c.node("Resize", [input.name, "", scales], attributes, name: l.name)
     return ONNXValue(name: y, kerasShape: try l.outputShape(for: input.kerasShape), channelsFirst: true)
 }
