@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Proves ModelPort's Keras and ONNX writers with the real peers.
 
-For every Keras fixture (fixtures/manifest.json, fixtures/coverage/manifest.json)
+For every Keras fixture (fixtures/manifest.json, fixtures/coverage/manifest.json, the
+generated .build/fixtures/applications and the small block of .build/fixtures/families)
 and every tf2onnx conversion (fixtures/onnx/*.tf2onnx.onnx, i.e. models that
 reach ModelPort without a Keras config), the built `modelport` binary writes,
 into a temporary directory:
@@ -84,7 +85,9 @@ def sources():
     """(name, source path, reference path, writer or None, includes optimizer)."""
     out = []
     # The committed fixtures, and the real-world models Keras makes at test time (tools/make_application_fixtures.py).
-    for manifest_dir in (FIXTURES, os.path.join(FIXTURES, "coverage"), os.path.join(REPO, ".build", "fixtures", "applications")):
+    generated = os.path.join(REPO, ".build", "fixtures")
+    for manifest_dir in (FIXTURES, os.path.join(FIXTURES, "coverage"), os.path.join(generated, "applications"),
+                         os.path.join(generated, "families")):
         path = os.path.join(manifest_dir, "manifest.json")
         if not os.path.exists(path):
             continue
@@ -92,6 +95,8 @@ def sources():
             manifest = json.load(f)
         for stem in sorted(manifest):
             entry = manifest[stem]
+            if entry.get("interop") is False:  # a keras.applications family: checked by ApplicationTests only
+                continue
             out.append((stem, os.path.join(manifest_dir, stem + ".h5"), os.path.join(manifest_dir, stem + ".reference.h5"),
                         entry.get("writer"), bool(entry.get("include_optimizer", False))))
     onnx_dir = os.path.join(FIXTURES, "onnx")

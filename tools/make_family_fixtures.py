@@ -148,8 +148,10 @@ def run_writer(writer, out, names, table):
         write_h5(os.path.join(out, stem + ".reference.h5"), {"inputs": x, "outputs": y},
                  {"model": stem + ".h5", "keras_version": keras.__version__, "generator": "tools/make_family_fixtures.py"})
         trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+        # The small block is also converted by tools/interop_check.py (the families are too large for that).
         manifest[stem] = dict(writer=writer, keras_version=keras.__version__, files=files, family=name,
-                              parameters=int(model.count_params()), trainable_parameters=trainable)
+                              parameters=int(model.count_params()), trainable_parameters=trainable,
+                              interop=custom is not None)
         print(f"[{writer}] {stem}: {model.count_params()} parameters", flush=True)
         del model
         keras.backend.clear_session()

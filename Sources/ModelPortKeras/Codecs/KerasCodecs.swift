@@ -34,6 +34,12 @@ public enum KerasCodecs {
     /// and `InputLayer` are read by the model config itself.
     public static var supportedClassNames: [String] { byClassName.keys.sorted() }
 
+    /// The Keras class name `layer` is written as in `generation`: its
+    /// codec's spelling (a grouped `Conv2D` read as a depthwise layer), else its type name.
+    static func writtenClassName(_ layer: any Layer, generation: KerasGeneration) -> String {
+        codec(for: layer)?.spelling(layer, generation)?.className ?? layer.typeName
+    }
+
     /// The codec that writes `layer`, by its runtime type.
     public static func codec(for layer: any Layer) -> AnyKerasCodec? { byLayerType[ObjectIdentifier(type(of: layer))] }
 

@@ -31,7 +31,8 @@ enum KerasArchiveWriter {
     private static func writeContainer(_ model: any Model, into group: HDF5Group) throws {
         var used: [String: Int] = [:]
         for layer in model.layers where !(model is Sequential && layer is InputLayer) {
-            let className = (layer as? ModelLayer)?.typeName ?? layer.typeName
+            // Keras keys a layer's weights by the snake-cased class name its config gives.
+            let className = (layer as? ModelLayer)?.typeName ?? KerasCodecs.writtenClassName(layer, generation: .keras3)
             var key = snakeCase(className)
             if let n = used[key] { used[key] = n + 1; key += "_\(n + 1)" } else { used[key] = 0 }
             let layerGroup = try group.createGroup("layers/\(key)")
