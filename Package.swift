@@ -93,7 +93,10 @@ let package = Package(
         /// Image decoding/encoding (PNG, JPEG, PGM) and MNIST-style preprocessing.
         .target(name: "ModelPortImage", dependencies: ["ModelPortRuntime", "ModelPortFiles", "CPNG", "CJPEG"]),
         /// Reference files and element-by-element comparison of predictions.
-        .target(name: "ModelPortValidation", dependencies: ["ModelPortRuntime", "ModelPortHDF5", "ModelPortFiles"]),
+        /// Its float64 reference run is plain loops over Double: optimised in
+        /// debug builds too (the tests run it on real networks).
+        .target(name: "ModelPortValidation", dependencies: ["ModelPortRuntime", "ModelPortHDF5", "ModelPortFiles"],
+                swiftSettings: [.unsafeFlags(["-O"])]),
         /// Child processes under resource limits, for parsing files from strangers.
         .target(name: "ModelPortIsolation", dependencies: ["CLandlock"]),
         /// Any model file by format (Keras or ONNX), read in this process or,

@@ -16,11 +16,25 @@ struct Validate: ParsableCommand {
               labels   integers, N (optional): true classes, to report accuracy
             tools/make_fixtures.py writes them with Keras; any h5py script can too.
 
-            An element passes when |modelport - reference| <= atol + rtol * |reference| (numpy's \
-            allclose rule). Validation passes when every element passes and every sample's \
-            predicted class (arg-max) agrees. Exit status 1 when it does not. With --layers,             each layer is judged against its own values: atol is scaled by max(1, the layer's             largest |reference|), as float32 rounding grows with the values summed.
+            By default the verdict tells float32 rounding from a real difference: ModelPort runs \
+            the model a second time in float64 (on the first --float64-samples samples) and \
+            measures its own float32 error and the reference's against that run. It passes \
+            when the reference's error is within 8x ModelPort's and ModelPort's within 32x the \
+            reference's, and every other sample is within 32x that measured rounding (a deep \
+            network's rounding passes); a model that differs from the one that made the \
+            reference (a changed weight, a layer computed differently) fails however small \
+            the difference. --explain shows the \
+            worst elements. With --atol or --rtol the tolerance rule decides instead: an \
+            element passes when |modelport - reference| <= atol + rtol * |reference| (numpy's \
+            allclose rule), and every sample's predicted class (arg-max) must agree; it also \
+            decides (atol 1e-5) when a layer has no float64 definition. Exit status 1 on failure.
 
-            --json prints: passed, samples, elements, atol, rtol, max_abs_error, max_rel_error, \
+            With --layers, each layer is judged against its own values: atol is scaled by \
+            max(1, the layer's largest |reference|), as float32 rounding grows with the values summed.
+
+            --json prints: passed, rule, decided_by, rounding (passed, samples, reference_factor, \
+            modelport_factor, floor, modelport_error, reference_error, derived_tolerance, \
+            max_difference, elements_outside_derived_tolerance, worst), samples, elements, atol, rtol, max_abs_error, max_rel_error, \
             elements_outside_tolerance, argmax_agreement, worst (sample, element, modelport, \
             reference), accuracy and reference_accuracy with labels, and with --layers: layers \
             (name, type, shape, passed, max_abs_error, max_abs_reference, tolerance, \
@@ -37,11 +51,17 @@ struct Validate: ParsableCommand {
     @Option(name: .shortAndLong, help: "The reference file (HDF5 with inputs, outputs, optional labels).")
     var reference: String
 
-    @Option(help: "Absolute tolerance per element.")
-    var atol: Float = 1e-5
+    @Option(help: "Absolute tolerance per element: judge by tolerance instead of the float64 rounding rule (default rule: rounding; tolerance 1e-5 when the model cannot run in float64).")
+    var atol: Float?
 
-    @Option(help: "Relative tolerance per element (times |reference|).")
-    var rtol: Float = 0
+    @Option(help: "Relative tolerance per element (times |reference|); like --atol, selects the tolerance rule.")
+    var rtol: Float?
+
+    @Option(help: "Samples the float64 run of the rounding rule uses (the first ones).")
+    var float64Samples = 8
+
+    @Flag(help: "Print the worst elements with ModelPort's, the reference's and the float64 values and each float32 error.")
+    var explain = false
 
     @Flag(help: "Also compare every layer's output with the reference's 'layers/<name>' datasets (a name with '/' is a nested group) and name the first layer that diverges.")
     var layers = false
@@ -50,9 +70,10 @@ struct Validate: ParsableCommand {
     var json: Bool { format.json }
 
     func validate() throws {
-        guard atol >= 0, rtol >= 0, atol.isFinite, rtol.isFinite else {
+        for v in [atol, rtol].compactMap({ $0 }) where v < 0 || !v.isFinite {
             throw ValidationError("--atol and --rtol must be finite and non-negative")
         }
+        guard float64Samples >= 1 else { throw ValidationError("--float64-samples must be at least 1") }
     }
 
     @OptionGroup var trust: TrustOptions
@@ -62,15 +83,18 @@ struct Validate: ParsableCommand {
         var passed = false
         try runReportingErrors {
             let file = try modelFile.load()
+            // Tolerances given: they decide. Otherwise the float64 rounding rule does.
+            let rule: ReferenceValidation.Rule = atol == nil && rtol == nil ? .rounding(samples: float64Samples) : .tolerance
             let result = try ReferenceValidation(model: file.model, reference: try readReference(reference), modelPath: model,
-                                                 atol: atol, rtol: rtol, perLayer: layers)
+                                                 atol: atol ?? 1e-5, rtol: rtol ?? 0, perLayer: layers, rule: rule)
             passed = result.passed
             if json {
                 let object = result.jsonObject(modelPath: model, referencePath: reference)
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                print(ComparisonReport.text(result.comparison, modelPath: model, referencePath: reference))
+                print(ComparisonReport.text(result.comparison, modelPath: model, referencePath: reference, decidedBy: result))
+                if explain, let rounding = result.rounding { print(ComparisonReport.worst(rounding)) }
                 if let perLayer = result.layers { print(ComparisonReport.layers(perLayer)) }
             }
         }
@@ -80,7 +104,9 @@ struct Validate: ParsableCommand {
 
 /// The human-readable validation report, shared by `validate` and `demo`.
 enum ComparisonReport {
-    static func text(_ r: Comparison, modelPath: String, referencePath: String) -> String {
+    /// - Parameter decidedBy: the validation whose rule gives the verdict
+    ///   (the float64 rounding rule); nil: the tolerance decides.
+    static func text(_ r: Comparison, modelPath: String, referencePath: String, decidedBy result: ReferenceValidation? = nil) -> String {
         var lines = [
             "Compared \(r.samples) samples (\(grouped(r.elements)) output elements) of \(modelPath)",
             "  against \(referencePath)",
@@ -93,8 +119,29 @@ enum ComparisonReport {
         if let m = r.labelMatches, let k = r.referenceLabelMatches {
             lines.append("  accuracy vs labels:          modelport \(percent(m, r.samples)), reference \(percent(k, r.samples))")
         }
-        lines.append(r.passed ? "PASSED" : "FAILED: outputs differ from the reference beyond the tolerance")
+        guard let result, result.rounding != nil || result.roundingUnavailable != nil else {
+            lines.append(r.passed ? "PASSED" : "FAILED: outputs differ from the reference beyond the tolerance")
+            return lines.joined(separator: "\n")
+        }
+        if let v = result.rounding {
+            lines.append("  float64 run (\(v.samples) samples): ModelPort's float32 error \(sci(Float(v.modelportError))), the reference's \(sci(Float(v.referenceError)))")
+            lines.append("  every sample within \(sci(Float(v.derivedTolerance))) (\(Int(v.modelportFactor))x that rounding): \(v.elementsOutsideDerivedTolerance) elements outside")
+        }
+        lines.append("  decided by \(result.decidingRule)")
+        let outputsPassed = result.rounding?.passed ?? r.passed
+        lines.append(outputsPassed ? "PASSED" : "FAILED: outputs differ from the reference beyond " + (result.rounding == nil ? "the tolerance" : "float32 rounding"))
         return lines.joined(separator: "\n")
+    }
+
+    /// `validate --explain`: the elements where ModelPort and the reference differ most.
+    static func worst(_ v: RoundingVerdict) -> String {
+        var table = TextTable(headers: ["sample", "element", "modelport", "reference", "float64", "|modelport - float64|", "|reference - float64|"],
+                              rightAligned: [0, 1, 2, 3, 4, 5, 6])
+        for e in v.worst {
+            table.rows.append(["\(e.sample)", "\(e.index)", "\(e.modelport)", "\(e.reference)", String(format: "%.9g", e.float64),
+                               sci(Float(e.modelportError)), sci(Float(e.referenceError))])
+        }
+        return (["", "Worst elements (float32 errors measured against a float64 run of the model):", table.render()]).joined(separator: "\n")
     }
 
     /// The per-layer table and verdict of `validate --layers`.

@@ -50,12 +50,11 @@ struct ApplicationTests {
     func matchesKeras(_ c: Case) throws {
         let file = try ModelLoader.load(c.directory.appendingPathComponent(c.file).path)
         let reference = try ReferenceData.read(c.directory.appendingPathComponent(c.stem + ".reference.h5").path)
-        let outputs = try file.model.predict(reference.inputs)
-        // float32 through 50-250 layers: Keras and ModelPort sum in different
-        // orders, so the tolerance follows the outputs' magnitude.
-        let scale = max(1, reference.outputs.scalars.map(abs).max() ?? 0)
-        let result = try Comparison(actual: outputs, expected: reference.outputs, atol: 1e-4 * scale, rtol: 1e-4)
-        #expect(result.passed, "\(c): max |diff| \(result.maxAbsoluteError) (outputs up to \(scale))")
+        // The validator's default verdict: float32 rounding against a float64
+        // run of the model (on one sample; the others within the rounding measured).
+        let result = try ReferenceValidation(model: file.model, reference: reference, modelPath: c.file, rule: .rounding(samples: 1))
+        let verdict = try #require(result.rounding, "\(c): \(result.roundingUnavailable ?? "")")
+        #expect(verdict.passed, "\(c): \(verdict.explanation)")
         // Frozen layers and BatchNorm statistics are what Keras calls non-trainable.
         let trainable = try #require(c.trainableParameters, "manifest without trainable_parameters: remake the fixtures")
         #expect(file.model.trainableParameterCount == trainable, "\(c)")

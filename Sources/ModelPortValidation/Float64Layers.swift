@@ -1,0 +1,383 @@
+import Foundation
+import ModelPortRuntime
+
+/// Each runtime layer's inference computation in double precision, written
+/// from the layer's definition (Keras's formula), for `Float64Run`.
+///
+/// Layers that only move values (Flatten, Reshape, Permute, padding and
+/// cropping, RepeatVector, nearest UpSampling2D, Concatenate) run the
+/// float32 layer itself on element indices — exact below 2^24 elements — and
+/// gather the doubles, so their index arithmetic is never written twice.
+enum Float64Layers {
+    typealias Values = Float64Run.Values
+
+    static func supports(_ layer: any Layer) -> Bool {
+        switch layer {
+        case is InputLayer, is Dropout, is InferenceIdentity, is RandomAugmentation, is Flatten, is Reshape, is Permute,
+             is Padding2D, is RepeatVector, is UpSampling2D, is Merge, is ScaledSum, is Dense, is Conv2D, is DepthwiseConv2D,
+             is SeparableConv2D, is Conv2DTranspose, is BatchNormalization, is LayerNormalization, is Normalization,
+             is UnitNormalization, is Rescaling, is LayerScale, is ActivationLayer, is ReLU, is ELU, is PReLU, is Softmax,
+             is MaxPooling2D, is AveragePooling2D, is GlobalPooling2D:
+            return true
+        default:
+            return false
+        }
+    }
+
+    static func apply(_ layer: any Layer, _ inputs: [Values]) throws -> Values {
+        let x = inputs[0]
+        switch layer {
+        case is InputLayer, is Dropout, is InferenceIdentity, is RandomAugmentation:
+            return x
+        case let l as UpSampling2D where l.interpolation == .bilinear:
+            return bilinear(x, l)
+        case let m as Merge where m.operation != .concatenate:
+            return try elementwise(inputs, m.operation)
+        case is Flatten, is Reshape, is Permute, is Padding2D, is RepeatVector, is UpSampling2D, is Merge:
+            return try moved(inputs, by: layer)
+        case let l as ScaledSum:
+            return map2(inputs[0], inputs[1]) { $0 + Double(l.scale) * $1 }
+        case let l as Dense:
+            return activate(dense(x, l), l.activation)
+        case let l as Conv2D:
+            let k = Values(l.kernel.value)
+            return activate(try convolution(x, kernel: k, bias: l.bias, groups: 1, kernelSize: l.kernelSize, strides: l.strides,
+                                        dilation: l.dilation, padding: l.padding), l.activation)
+        case let l as DepthwiseConv2D:
+            // Depthwise = one group per input channel; kernel (kh, kw, c, m) is (kh, kw, 1, c * m) in memory.
+            let k = Values(shape: [l.kernelSize.height, l.kernelSize.width, 1, l.inputChannels * l.depthMultiplier],
+                           scalars: l.kernel.value.scalars.map(Double.init))
+            return activate(try convolution(x, kernel: k, bias: l.bias, groups: l.inputChannels, kernelSize: l.kernelSize,
+                                        strides: l.strides, dilation: l.dilation, padding: l.padding), l.activation)
+        case let l as SeparableConv2D:
+            let c = l.depthwiseKernel.shape[2], m = l.depthwiseKernel.shape[3]
+            let dk = Values(shape: [l.kernelSize.height, l.kernelSize.width, 1, c * m], scalars: l.depthwiseKernel.value.scalars.map(Double.init))
+            let depthwise = try convolution(x, kernel: dk, bias: nil, groups: c, kernelSize: l.kernelSize, strides: l.strides,
+                                        dilation: l.dilation, padding: l.padding)
+            return activate(try convolution(depthwise, kernel: Values(l.pointwiseKernel.value), bias: l.bias, groups: 1, kernelSize: (1, 1),
+                                        strides: (1, 1), dilation: (1, 1), padding: .valid), l.activation)
+        case let l as Conv2DTranspose:
+            return activate(transposed(x, l), l.activation)
+        case let l as BatchNormalization:
+            let mean = l.movingMean.value.scalars, variance = l.movingVariance.value.scalars
+            let gamma = l.gamma?.value.scalars, beta = l.beta?.value.scalars
+            return perChannel(x) { v, c in
+                let normalized = (v - Double(mean[c])) / (Double(variance[c]) + Double(l.epsilon)).squareRoot()
+                return normalized * Double(gamma?[c] ?? 1) + Double(beta?[c] ?? 0)
+            }
+        case let l as LayerNormalization:
+            return rows(x) { row in
+                let mean = row.reduce(0, +) / Double(row.count)
+                let variance = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(row.count)
+                let inverse = 1 / (variance + Double(l.epsilon)).squareRoot()
+                return row.enumerated().map { k, v in
+                    (v - mean) * inverse * Double(l.gamma?.value.scalars[k] ?? 1) + Double(l.beta?.value.scalars[k] ?? 0)
+                }
+            }
+        case let l as Normalization:
+            let mean = l.mean.value.scalars, variance = l.variance.value.scalars, f = l.features
+            return perChannel(x) { v, c in
+                let k = f == 1 ? 0 : c
+                return (v - Double(mean[k])) / max(Double(variance[k]).squareRoot(), Double(l.epsilon))
+            }
+        case let l as UnitNormalization:
+            return rows(x) { row in
+                let inverse = min(1 / row.reduce(0) { $0 + $1 * $1 }.squareRoot(), Double(l.maxInverseNorm))
+                return row.map { $0 * inverse }
+            }
+        case let l as Rescaling:
+            return map(x) { $0 * Double(l.scale) + Double(l.offset) }
+        case let l as LayerScale:
+            let g = l.gamma.value.scalars
+            return perChannel(x) { v, c in v * Double(g[c]) }
+        case let l as ActivationLayer:
+            return activate(x, l.activation)
+        case let l as ReLU:
+            return map(x) { v in
+                var y = v >= Double(l.threshold) ? v : Double(l.negativeSlope) * (v - Double(l.threshold))
+                if let m = l.maxValue { y = min(y, Double(m)) }
+                return y
+            }
+        case let l as ELU:
+            return map(x) { $0 > 0 ? $0 : Double(l.alpha) * Foundation.expm1($0) }
+        case let l as PReLU:
+            let alpha = Values(l.alpha.value)
+            let expanded = Broadcasting.expand(Tensor(shape: [1] + alpha.shape, scalars: (0..<alpha.count).map(Float.init)),
+                                               to: [1] + x.sampleShape)
+            let per = x.count / x.batch
+            var out = x
+            for i in 0..<x.count where x.scalars[i] < 0 {
+                out.scalars[i] = alpha.scalars[Int(expanded.scalars[i % per])] * x.scalars[i]
+            }
+            return out
+        case let l as Softmax:
+            return softmax(x, axis: l.axis, log: false)
+        case let l as MaxPooling2D:
+            return try pool(x, kernel: l.poolSize, strides: l.strides, padding: l.padding, average: false)
+        case let l as AveragePooling2D:
+            return try pool(x, kernel: l.poolSize, strides: l.strides, padding: l.padding, average: true)
+        case let l as GlobalPooling2D:
+            let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+            var out = [Double](repeating: l.kind == .max ? -.infinity : 0, count: n * c)
+            for b in 0..<n { for p in 0..<(h * w) { for ch in 0..<c {
+                let v = x.scalars[(b * h * w + p) * c + ch]
+                out[b * c + ch] = l.kind == .max ? max(out[b * c + ch], v) : out[b * c + ch] + v
+            } } }
+            if l.kind == .average { out = out.map { $0 / Double(h * w) } }
+            return Values(shape: l.keepDims ? [n, 1, 1, c] : [n, c], scalars: out)
+        default:
+            throw RuntimeError("layer '\(layer.name)' (\(layer.typeName)) has no float64 definition in ModelPort's validator")
+        }
+    }
+
+    // MARK: - Element-wise
+
+    static func map(_ x: Values, _ f: (Double) -> Double) -> Values { Values(shape: x.shape, scalars: x.scalars.map(f)) }
+
+    static func map2(_ a: Values, _ b: Values, _ f: (Double, Double) -> Double) -> Values {
+        Values(shape: a.shape, scalars: zip(a.scalars, b.scalars).map(f))
+    }
+
+    /// `f(value, channel)` over the last axis.
+    static func perChannel(_ x: Values, _ f: (Double, Int) -> Double) -> Values {
+        let c = x.shape.last ?? 1
+        return Values(shape: x.shape, scalars: x.scalars.enumerated().map { i, v in f(v, i % c) })
+    }
+
+    /// `f` on each vector along the last axis.
+    static func rows(_ x: Values, _ f: ([Double]) -> [Double]) -> Values {
+        let c = x.shape.last ?? 1
+        var out: [Double] = []
+        out.reserveCapacity(x.count)
+        for r in 0..<(x.count / max(c, 1)) { out += f(Array(x.scalars[(r * c)..<((r + 1) * c)])) }
+        return Values(shape: x.shape, scalars: out)
+    }
+
+    static func elementwise(_ inputs: [Values], _ operation: Merge.Operation) throws -> Values {
+        let shape = try [inputs[0].batch] + Broadcasting.shape(inputs.map(\.sampleShape))
+        let expanded = inputs.map { expand($0, to: shape) }
+        var out = expanded[0].scalars
+        for x in expanded.dropFirst() {
+            for i in out.indices {
+                let v = x.scalars[i]
+                switch operation {
+                case .add, .average: out[i] += v
+                case .subtract: out[i] -= v
+                case .multiply: out[i] *= v
+                case .maximum: out[i] = max(out[i], v)
+                case .minimum: out[i] = min(out[i], v)
+                case .concatenate: break
+                }
+            }
+        }
+        if operation == .average { out = out.map { $0 / Double(inputs.count) } }
+        return Values(shape: shape, scalars: out)
+    }
+
+    static func expand(_ x: Values, to shape: [Int]) -> Values {
+        if x.shape == shape { return x }
+        let index = Broadcasting.expand(indexTensor(x.shape, from: 0), to: shape)
+        return Values(shape: shape, scalars: index.scalars.map { x.scalars[Int($0)] })
+    }
+
+    // MARK: - Moving values
+
+    /// Element indices (plus `from`) as a float32 tensor: exact below 2^24.
+    static func indexTensor(_ shape: [Int], from start: Int) -> Tensor {
+        Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { Float($0 + start) })
+    }
+
+    /// The float32 layer applied to indices (0 marks an inserted zero), then the doubles gathered.
+    static func moved(_ inputs: [Values], by layer: any Layer) throws -> Values {
+        let total = inputs.reduce(0) { $0 + $1.count }
+        guard total < 1 << 24 else {
+            throw RuntimeError("layer '\(layer.name)' (\(layer.typeName)): more than 2^24 elements for the float64 run; use fewer samples")
+        }
+        var start = 1
+        var indices: [Tensor] = []
+        for x in inputs {
+            indices.append(indexTensor(x.shape, from: start))
+            start += x.count
+        }
+        let flat = [0] + inputs.flatMap(\.scalars)
+        let moved = (layer as? any MergeLayer)?.forward(inputs: indices) ?? layer.forward(indices[0])
+        return Values(shape: moved.shape, scalars: moved.scalars.map { flat[Int($0)] })
+    }
+
+    // MARK: - Dense, convolutions, pooling
+
+    static func dense(_ x: Values, _ l: Dense) -> Values {
+        let k = l.kernel.value.scalars, n = l.units, inputs = l.kernel.shape[0]
+        var out = [Double](repeating: 0, count: x.count / inputs * n)
+        for r in 0..<(x.count / inputs) {
+            for o in 0..<n {
+                var sum = Double(l.bias?.value.scalars[o] ?? 0)
+                for i in 0..<inputs { sum += x.scalars[r * inputs + i] * Double(k[i * n + o]) }
+                out[r * n + o] = sum
+            }
+        }
+        return Values(shape: Array(x.shape.dropLast()) + [n], scalars: out)
+    }
+
+    /// A grouped 2-D convolution, Keras layout: kernel (kh, kw, in / groups, out), output
+    /// channel o reads input channels of group o / (out / groups).
+    static func convolution(_ x: Values, kernel k: Values, bias: Parameter?, groups: Int, kernelSize: (height: Int, width: Int),
+                            strides: (y: Int, x: Int), dilation: (y: Int, x: Int), padding: WindowGeometry.Padding) throws -> Values {
+        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let g = try WindowGeometry(inHeight: h, inWidth: w, kernel: kernelSize, strides: strides, dilation: dilation, padding: padding)
+        let f = k.shape[3], perGroupIn = k.shape[2], perGroupOut = f / groups
+        var out = [Double](repeating: 0, count: n * g.outHeight * g.outWidth * f)
+        for b in 0..<n { for oy in 0..<g.outHeight { for ox in 0..<g.outWidth {
+            let dst = ((b * g.outHeight + oy) * g.outWidth + ox) * f
+            for o in 0..<f {
+                var sum = Double(bias?.value.scalars[o] ?? 0)
+                let group = o / perGroupOut
+                for ky in 0..<g.kernelHeight {
+                    let iy = oy * g.strideY - g.padTop + ky * g.dilationY
+                    guard iy >= 0, iy < h else { continue }
+                    for kx in 0..<g.kernelWidth {
+                        let ix = ox * g.strideX - g.padLeft + kx * g.dilationX
+                        guard ix >= 0, ix < w else { continue }
+                        let src = ((b * h + iy) * w + ix) * c + group * perGroupIn
+                        let wk = ((ky * g.kernelWidth + kx) * perGroupIn) * f + o
+                        for i in 0..<perGroupIn { sum += x.scalars[src + i] * k.scalars[wk + i * f] }
+                    }
+                }
+                out[dst + o] = sum
+            }
+        } } }
+        return Values(shape: [n, g.outHeight, g.outWidth, f], scalars: out)
+    }
+
+    /// Keras's Conv2DTranspose: input pixel (iy, ix) adds kernel[ky, kx, o, c] times
+    /// its channel c to output pixel (iy * stride - pad + ky, ix * stride - pad + kx).
+    static func transposed(_ x: Values, _ l: Conv2DTranspose) -> Values {
+        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (kh, kw, f) = (l.kernelSize.height, l.kernelSize.width, l.filters)
+        func extent(_ size: Int, _ k: Int, _ s: Int) -> (Int, Int) {
+            l.padding == .valid ? ((size - 1) * s + k, 0) : (size * s, max(k - s, 0) / 2)
+        }
+        let (oh, padTop) = extent(h, kh, l.strides.y), (ow, padLeft) = extent(w, kw, l.strides.x)
+        let k = l.kernel.value.scalars
+        var out = [Double](repeating: 0, count: n * oh * ow * f)
+        for b in 0..<n { for iy in 0..<h { for ix in 0..<w {
+            let src = ((b * h + iy) * w + ix) * c
+            for ky in 0..<kh {
+                let oy = iy * l.strides.y - padTop + ky
+                guard oy >= 0, oy < oh else { continue }
+                for kx in 0..<kw {
+                    let ox = ix * l.strides.x - padLeft + kx
+                    guard ox >= 0, ox < ow else { continue }
+                    let dst = ((b * oh + oy) * ow + ox) * f
+                    for o in 0..<f {
+                        var sum = 0.0
+                        for ch in 0..<c { sum += x.scalars[src + ch] * Double(k[((ky * kw + kx) * f + o) * c + ch]) }
+                        out[dst + o] += sum
+                    }
+                }
+            }
+        } } }
+        if let bias = l.bias { for i in out.indices { out[i] += Double(bias.value.scalars[i % f]) } }
+        return Values(shape: [n, oh, ow, f], scalars: out)
+    }
+
+    /// Max or average over each window's positions inside the image (padding never counts).
+    static func pool(_ x: Values, kernel: (height: Int, width: Int), strides: (y: Int, x: Int), padding: WindowGeometry.Padding,
+                     average: Bool) throws -> Values {
+        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let g = try WindowGeometry(inHeight: h, inWidth: w, kernel: kernel, strides: strides, dilation: (1, 1), padding: padding)
+        var out = [Double](repeating: 0, count: n * g.outHeight * g.outWidth * c)
+        for b in 0..<n { for oy in 0..<g.outHeight { for ox in 0..<g.outWidth { for ch in 0..<c {
+            var acc = average ? 0 : -Double.infinity, count = 0
+            for ky in 0..<g.kernelHeight {
+                let iy = oy * g.strideY - g.padTop + ky
+                guard iy >= 0, iy < h else { continue }
+                for kx in 0..<g.kernelWidth {
+                    let ix = ox * g.strideX - g.padLeft + kx
+                    guard ix >= 0, ix < w else { continue }
+                    let v = x.scalars[((b * h + iy) * w + ix) * c + ch]
+                    acc = average ? acc + v : max(acc, v)
+                    count += 1
+                }
+            }
+            out[((b * g.outHeight + oy) * g.outWidth + ox) * c + ch] = average ? acc / Double(count) : acc
+        } } } }
+        return Values(shape: [n, g.outHeight, g.outWidth, c], scalars: out)
+    }
+
+    /// TensorFlow's bilinear resize with half-pixel centres, in double.
+    static func bilinear(_ x: Values, _ l: UpSampling2D) -> Values {
+        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (oh, ow) = (h * l.size.y, w * l.size.x)
+        func tap(_ o: Int, _ input: Int, _ output: Int) -> (Int, Int, Double) {
+            let p = (Double(o) + 0.5) * Double(input) / Double(output) - 0.5
+            let lower = min(max(Int(p.rounded(.down)), 0), input - 1), upper = max(min(Int(p.rounded(.up)), input - 1), 0)
+            return (lower, upper, p - p.rounded(.down))
+        }
+        var out = [Double](repeating: 0, count: n * oh * ow * c)
+        for b in 0..<n { for oy in 0..<oh { for ox in 0..<ow {
+            let (y0, y1, wy) = tap(oy, h, oh), (x0, x1, wx) = tap(ox, w, ow)
+            for ch in 0..<c {
+                func at(_ y: Int, _ xx: Int) -> Double { x.scalars[((b * h + y) * w + xx) * c + ch] }
+                let top = at(y0, x0) + (at(y0, x1) - at(y0, x0)) * wx
+                let bottom = at(y1, x0) + (at(y1, x1) - at(y1, x0)) * wx
+                out[((b * oh + oy) * ow + ox) * c + ch] = top + (bottom - top) * wy
+            }
+        } } }
+        return Values(shape: [n, oh, ow, c], scalars: out)
+    }
+
+    // MARK: - Activations
+
+    static func activate(_ x: Values, _ a: Activation) -> Values {
+        switch a {
+        case .linear: return x
+        case .softmax: return softmax(x, axis: x.shape.count - 2, log: false)
+        case .logSoftmax: return softmax(x, axis: x.shape.count - 2, log: true)
+        default: return map(x) { value($0, a) }
+        }
+    }
+
+    /// Keras's activation formulas in double.
+    static func value(_ v: Double, _ a: Activation) -> Double {
+        switch a {
+        case .linear: return v
+        case .relu: return v > 0 ? v : (v.isNaN ? v : 0)
+        case .relu6: return min(max(v, 0), 6)
+        case .sigmoid: return 1 / (1 + Foundation.exp(-v))
+        case .tanh: return Foundation.tanh(v)
+        case .softplus: return max(v, 0) + Foundation.log1p(Foundation.exp(-abs(v)))
+        case .softsign: return v / (1 + abs(v))
+        case .elu: return v > 0 ? v : Foundation.expm1(v)
+        case .selu: return v > 0 ? 1.0507009873554804934193349852946 * v
+            : 1.0507009873554804934193349852946 * 1.6732632423543772848170429916717 * Foundation.expm1(v)
+        case .gelu: return 0.5 * v * (1 + Foundation.erf(v / 2.0.squareRoot()))
+        case .geluTanh: return 0.5 * v * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v)))
+        case .swish, .silu: return v / (1 + Foundation.exp(-v))
+        case .exponential: return Foundation.exp(v)
+        case .hardSigmoid: return min(max(v + 3, 0), 6) / 6
+        case .hardSigmoidKeras2: return min(max(0.2 * v + 0.5, 0), 1)
+        case .hardSilu: return v * min(max(v + 3, 0), 6) / 6
+        case .softmax, .logSoftmax: return v  // not element-wise: see activate
+        }
+    }
+
+    /// Softmax (or log-softmax) over sample axis `axis` (0-based, batch excluded).
+    static func softmax(_ x: Values, axis: Int, log: Bool) -> Values {
+        let shape = x.sampleShape
+        let length = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)
+        var out = x.scalars
+        for o in 0..<(x.count / (length * inner)) {
+            for i in 0..<inner {
+                let base = o * length * inner + i
+                let m = (0..<length).map { out[base + $0 * inner] }.max() ?? 0
+                let sum = (0..<length).reduce(0.0) { $0 + Foundation.exp(out[base + $1 * inner] - m) }
+                for k in 0..<length {
+                    let v = out[base + k * inner] - m
+                    out[base + k * inner] = log ? v - Foundation.log(sum) : Foundation.exp(v) / sum
+                }
+            }
+        }
+        return Values(shape: x.shape, scalars: out)
+    }
+}
