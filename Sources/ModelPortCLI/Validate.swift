@@ -16,6 +16,13 @@ struct Validate: ParsableCommand {
               labels   integers, N (optional): true classes, to report accuracy
             tools/make_fixtures.py writes them with Keras; any h5py script can too.
 
+            A model with several inputs or outputs has one dataset per input in a group \
+            'inputs' and one per output in a group 'outputs', named after them: \
+            inputs/<input layer name> (Keras: [t.name for t in model.inputs]) and \
+            outputs/<output layer name> (Keras: model.output_names); 'modelport inspect' lists \
+            the names. Either side may stay a single dataset when the model has one input \
+            (or one output). Every output is compared; labels apply to a single output only.
+
             An element passes when |modelport - reference| <= atol + rtol * |reference| (numpy's \
             allclose rule). Validation passes when every element passes and every sample's \
             predicted class (arg-max) agrees. Exit status 1 when it does not.
@@ -24,7 +31,9 @@ struct Validate: ParsableCommand {
             elements_outside_tolerance, argmax_agreement, worst (sample, element, modelport, \
             reference), accuracy and reference_accuracy with labels, and with --layers: layers \
             (name, type, shape, passed, max_abs_error, elements_outside_tolerance), \
-            layer_samples and first_divergence.
+            layer_samples and first_divergence. 'outputs' lists the same per-output fields with \
+            each output's name; for a model with several outputs only model, reference, passed, \
+            samples, atol, rtol, outputs (and the --layers fields) are at the top level.
 
             Example:
               modelport validate fixtures/mnist_digit_model.h5 --reference fixtures/mnist_digit_model.reference.h5
@@ -33,7 +42,7 @@ struct Validate: ParsableCommand {
     @OptionGroup var modelFile: ModelFileArgument
     var model: String { modelFile.model }
 
-    @Option(name: .shortAndLong, help: "The reference file (HDF5 with inputs, outputs, optional labels).")
+    @Option(name: .shortAndLong, help: "The reference file (HDF5 with inputs, outputs, optional labels; inputs/<name>, outputs/<name> for several).")
     var reference: String
 
     @Option(help: "Absolute tolerance per element.")
@@ -69,7 +78,9 @@ struct Validate: ParsableCommand {
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                print(ComparisonReport.text(result.comparison, modelPath: model, referencePath: reference))
+                print(result.outputs.count == 1
+                      ? ComparisonReport.text(result.comparison, modelPath: model, referencePath: reference)
+                      : ComparisonReport.text(result.outputs, modelPath: model, referencePath: reference))
                 if let perLayer = result.layers { print(ComparisonReport.layers(perLayer)) }
             }
         }
@@ -93,6 +104,34 @@ enum ComparisonReport {
             lines.append("  accuracy vs labels:          modelport \(percent(m, r.samples)), reference \(percent(k, r.samples))")
         }
         lines.append(r.passed ? "PASSED" : "FAILED: outputs differ from the reference beyond the tolerance")
+        return lines.joined(separator: "\n")
+    }
+
+    /// The report for a model with several outputs: one block per output, by name.
+    static func text(_ outputs: [OutputComparison], modelPath: String, referencePath: String) -> String {
+        let samples = outputs.first?.comparison.samples ?? 0
+        let elements = outputs.reduce(0) { $0 + $1.comparison.elements }
+        var lines = [
+            "Compared \(samples) samples (\(grouped(elements)) output elements, \(outputs.count) outputs) of \(modelPath)",
+            "  against \(referencePath)",
+        ]
+        for o in outputs {
+            let r = o.comparison
+            lines += [
+                "  output '\(o.name)' (\(grouped(r.elements)) elements): \(r.passed ? "passed" : "FAILED")",
+                "    max |modelport - reference|: \(sci(r.maxAbsoluteError))   (atol \(sci(r.atol)), rtol \(sci(r.rtol)))",
+                "    max relative error:          \(sci(r.maxRelativeError))",
+                "    worst: sample \(r.worstSample), element \(r.worstElement): modelport \(r.worstActual), reference \(r.worstExpected)",
+                "    elements outside tolerance:  \(r.elementsOutsideTolerance)",
+            ]
+            // A one-element output (a regression head) has no class to agree on.
+            if r.elements > r.samples {
+                lines.append("    predicted class agrees:      \(r.argmaxAgreements)/\(r.samples) (\(percent(r.argmaxAgreements, r.samples)))")
+            }
+        }
+        let failed = outputs.filter { !$0.comparison.passed }.map { "'\($0.name)'" }
+        lines.append(failed.isEmpty ? "PASSED"
+                     : "FAILED: output\(failed.count == 1 ? "" : "s") \(failed.joined(separator: ", ")) differ\(failed.count == 1 ? "s" : "") from the reference beyond the tolerance")
         return lines.joined(separator: "\n")
     }
 
