@@ -32,8 +32,8 @@ struct Predict: ParsableCommand {
             lists the names). A model with several outputs prints one column per output: \
             class (probability) for an output of several elements, the value for a \
             one-element output; --json gives each prediction 'outputs': {name: {values, \
-            class}} instead of class/probabilities/top, and --output writes those columns \
-            comma-separated, one line per sample. --csv FILE with --input writes index, label \
+            class}} instead of class/probabilities/top, and --output writes each output's \
+            class (or value) comma-separated, one line per sample. --csv FILE with --input writes index, label \
             (when known), and per output <name>_class (several elements) and every element \
             as <name>_0, <name>_1, ...
 
@@ -271,8 +271,7 @@ struct Predict: ParsableCommand {
     /// `predict --input` for a model with several outputs: one column per output.
     private func printNamedOutputs(_ named: NamedOutputs, batch: InputBatch, input: String) throws {
         let n = named.sampleCount
-        let lines = (0..<n).map { s in named.names.indices.map { named.text(s, output: $0) }.joined(separator: ",") }
-        if let output { try writeAtomically(lines.joined(separator: "\n") + "\n", to: output) }
+        if let output { try writeAtomically((0..<n).map(named.line).joined(separator: "\n") + "\n", to: output) }
         if json {
             let predictions: [[String: Any]] = (0..<n).map { s in
                 var entry: [String: Any] = ["index": s, "outputs": named.json(s)]

@@ -35,6 +35,15 @@ public struct NamedOutputs: Sendable {
         return "\(c) (\(String(format: "%.4f", Double(values[values.startIndex + c]))))"
     }
 
+    /// `sample`'s `--output` line: per output its class (class scores) or
+    /// its value, comma-separated.
+    public func line(_ sample: Int) -> String {
+        names.indices.map { k in
+            isClassifier(k) ? classes[k].text(sample)
+                : outputs[k].sample(sample).first.map { String(format: "%.6g", Double($0)) } ?? ""
+        }.joined(separator: ",")
+    }
+
     /// Samples any of whose outputs held NaN.
     public var unpredicted: [Int] {
         (0..<sampleCount).filter { s in outputs.contains { $0.sample(s).contains(where: \.isNaN) } }

@@ -102,6 +102,15 @@ struct MultiIOCLITests {
         #expect(rows.count == reference.sampleCount + 1)
         let written = try String(contentsOfFile: lines, encoding: .utf8).split(separator: "\n")
         #expect(written.count == reference.sampleCount && written.allSatisfy { $0.split(separator: ",").count == 2 })
+        let classes = try #require(reference.outputTensors.first { $0.name == "class" }).values
+        #expect(written.map { Int($0.split(separator: ",")[0]) } == argmaxPerSample(classes).map { $0 })
+        // A single-output model writes the same CSV with --input: index, label, its class and elements.
+        let single = dir.appendingPathComponent("single.csv").path
+        let s = try TestPaths.runModelPort(["predict", "fixtures/mnist_digit_model.h5", "--input", "fixtures/mnist_digit_model.reference.h5",
+                                            "--limit", "4", "--csv", single])
+        #expect(s.status == 0, "\(s.stderr)")
+        let singleRows = try String(contentsOfFile: single, encoding: .utf8).split(separator: "\n")
+        #expect(singleRows.count == 5 && singleRows[0].hasPrefix("index,label,") && singleRows[0].split(separator: ",").count == 2 + 1 + 10)
     }
 
     /// Two inputs, one output: the single-output report, from inputs matched by name.
