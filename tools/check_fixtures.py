@@ -7,6 +7,10 @@ reference inputs, and require the result to match the committed `outputs`
 (within 1e-6; bit-identical on the machine that wrote them). This proves the reference files are Keras's own numbers for these
 model files (not edited by hand, not stale after a fixture change).
 
+Then the multi-input/output fixtures (fixtures/multiio/, whose references
+hold named datasets) are re-checked the same way by
+`tools/make_multiio_fixtures.py --check`, counted as one more check.
+
 Prints one line per model and a closing 'N passed, N failed' line; exits 1 on
 any failure. Each generation runs in its own subprocess.
 """
@@ -62,6 +66,9 @@ def main():
         rc = subprocess.run([sys.executable, os.path.abspath(__file__), "--writer", writer, *stems]).returncode
         # A crash (negative status) counts every model of that writer as failed.
         failures += rc if 0 <= rc <= len(stems) else len(stems)
+    multiio = os.path.join(REPO, "tools", "make_multiio_fixtures.py")
+    total += 1
+    failures += 0 if subprocess.run([sys.executable, multiio, "--check"]).returncode == 0 else 1
     print(f"fixture check: {total - failures} passed, {failures} failed")
     sys.exit(1 if failures else 0)
 

@@ -18,7 +18,10 @@ struct Convert: ParsableCommand {
 
             Unless --no-verify is given, the converted file is read back and run next to the \
             source on the --reference inputs (or on generated inputs): the conversion fails \
-            (exit status 1) if any output differs by more than --atol + --rtol * |source|.
+            (exit status 1) if any output differs by more than --atol + --rtol * |source|. \
+            A model with several inputs or outputs is verified on every one: its reference \
+            file holds inputs/<input name> and outputs/<output name> datasets (see 'modelport \
+            validate --help'), and each output is reported by name.
 
             A Keras file written back in its own generation keeps its model config, \
             training_config and optimizer state; across generations (or from ONNX) the config \
@@ -55,7 +58,7 @@ struct Convert: ParsableCommand {
     @Option(help: "Model config JSON for a .weights.h5 input.")
     var config: String?
 
-    @Option(name: .shortAndLong, help: "Verify on this reference file's inputs (HDF5 with an 'inputs' dataset).")
+    @Option(name: .shortAndLong, help: "Verify on this reference file's inputs (HDF5 with an 'inputs' dataset, or inputs/<name> for each input of a model with several).")
     var reference: String?
 
     @Option(help: "How many generated samples to verify on when there is no --reference.")
@@ -99,7 +102,7 @@ struct Convert: ParsableCommand {
                                                    samples: samples, sourcePath: input, atol: atol, rtol: rtol)
             print("Verified on \(check.inputs):")
             for (k, result) in check.outputs.enumerated() {
-                let label = check.outputs.count == 1 ? "" : " (output \(k))"
+                let label = check.outputs.count == 1 ? "" : " (output '\(check.outputNames[k])')"
                 print("  max |converted - source|\(label): \(sci(result.maxAbsoluteError))   (atol \(sci(atol)), rtol \(sci(rtol)))")
                 print("  predicted class agrees:     \(result.argmaxAgreements)/\(result.samples)")
             }

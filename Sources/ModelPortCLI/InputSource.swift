@@ -7,29 +7,37 @@ import ModelPortImage
 import ModelPortRuntime
 import ModelPortValidation
 
-/// Samples to predict: from a reference file (`inputs`, optional `labels`)
-/// or from an MNIST IDX image file.
+/// Samples to predict: from a reference file (`inputs`, or `inputs/<name>`
+/// for each input of a model with several; optional `labels`) or from an
+/// MNIST IDX image file.
 struct InputBatch {
-    var inputs: Tensor
+    /// One tensor per model input, in the model's order, the same samples in each.
+    var inputs: [Tensor]
     var labels: [Int]?
     var description: String
 
     /// - Parameters:
     ///   - labelsPath: IDX labels to go with IDX images (found beside them when
     ///     nil and named like MNIST's files).
-    static func load(_ path: String, labelsPath: String?, sampleShape: [Int], limit: Int?) throws -> InputBatch {
+    ///   - model: the model the samples are for; a reference file's datasets
+    ///     are matched to its inputs by name (`ReferenceData.inputs(for:modelPath:)`).
+    static func load(_ path: String, labelsPath: String?, model: any Model, modelPath: String, limit: Int?) throws -> InputBatch {
         if HDF5File.isHDF5(path) {
             let reference = try readReference(path)
-            var inputs = reference.inputs
+            var inputs = try reference.inputs(for: model, modelPath: modelPath)
             var labels = reference.labels
-            if let limit, limit < inputs.batchCount {
-                inputs = inputs.batch(0..<limit)
+            if let limit, limit < reference.sampleCount {
+                inputs = inputs.map { $0.batch(0..<limit) }
                 labels = labels.map { Array($0.prefix(limit)) }
             }
             return InputBatch(inputs: inputs, labels: labels, description: "reference file \(path)")
         }
+        guard model.inputShapes.count == 1 else {
+            throw CLIError("\(path): an IDX file holds one input, but \(modelPath) takes \(model.inputShapes.count) (\(model.inputNames.joined(separator: ", "))); "
+                           + "give a reference file with a dataset inputs/<name> for each")
+        }
         let idx = try IDXFile(contentsOf: path)
-        let images = try MNIST.images(idx, sampleShape: sampleShape, limit: limit)
+        let images = try MNIST.images(idx, sampleShape: model.inputShape, limit: limit)
         var labels: [Int]? = nil
         let labelFile = labelsPath ?? guessLabels(for: path)
         if let labelFile, FileManager.default.fileExists(atPath: labelFile) {
@@ -40,7 +48,7 @@ struct InputBatch {
         } else if let labelsPath {
             throw DataError(labelsPath, "no such file")
         }
-        return InputBatch(inputs: images, labels: labels, description: "IDX images \(path)")
+        return InputBatch(inputs: [images], labels: labels, description: "IDX images \(path)")
     }
 
     /// `t10k-images-idx3-ubyte.gz` -> `t10k-labels-idx1-ubyte.gz`.

@@ -13,8 +13,13 @@ struct Inspect: ParsableCommand {
             of its output (None is the batch axis) and its number of weights.
 
             --json prints: file, format, keras_version, backend, producer, model_name, \
-            model_class, input_shape, output_shape, total_parameters and layers (name, type, \
+            model_class, input_shape, output_shape (the first input's and output's), inputs and \
+            outputs (name, shape: every one), total_parameters and layers (name, type, \
             output_shape, parameters, inbound).
+
+            A model with several inputs or outputs lists each with its name and shape: the \
+            names its reference file's inputs/<name> and outputs/<name> datasets must have \
+            (see 'modelport validate --help').
 
             Example:
               modelport inspect fixtures/mnist_digit_model.h5
@@ -50,7 +55,15 @@ struct Inspect: ParsableCommand {
             print("Compiled:  loss \(loss), optimizer \(optimizer)")
         }
         print("")
-        print("Model: \"\(m.name)\"  input \(kerasShape(m.inputShape))")
+        if m.inputShapes.count == 1 && m.outputShapes.count == 1 {
+            print("Model: \"\(m.name)\"  input \(kerasShape(m.inputShape))")
+        } else {
+            print("Model: \"\(m.name)\"")
+            var ports = TextTable(headers: ["", "Name", "Shape"], rightAligned: [])
+            for (name, shape) in zip(m.inputNames, m.inputShapes) { ports.rows.append(["input", name, kerasShape(shape)]) }
+            for (name, shape) in zip(m.outputNames, m.outputShapes) { ports.rows.append(["output", name, kerasShape(shape)]) }
+            print(ports.render())
+        }
         // Functional models also show the graph: which layers feed each one.
         let graph = m is Functional
         var table = TextTable(headers: ["Layer (type)", "Output Shape", "Param #"] + (graph ? ["Connected to"] : []),
@@ -79,6 +92,8 @@ struct Inspect: ParsableCommand {
             "model_class": m is Functional ? "Functional" : "Sequential",
             "input_shape": m.inputShape,
             "output_shape": m.outputShape,
+            "inputs": zip(m.inputNames, m.inputShapes).map { ["name": $0, "shape": $1] as [String: Any] },
+            "outputs": zip(m.outputNames, m.outputShapes).map { ["name": $0, "shape": $1] as [String: Any] },
             "total_parameters": m.parameterCount,
             "trainable_parameters": m.trainableParameterCount,
             "layers": m.summary.map {

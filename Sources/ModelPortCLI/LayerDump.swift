@@ -10,7 +10,8 @@ enum LayerDump {
     /// Samples run per pass, so a big input never holds every layer's output at once.
     static let chunk = 256
 
-    static func write(model: any Model, inputs: Tensor, layer: String, to path: String) throws {
+    /// - Parameter inputs: one tensor per model input, the same samples in each.
+    static func write(model: any Model, inputs: [Tensor], layer: String, to path: String) throws {
         let names = model.layers.map(\.name)
         guard names.contains(layer) else {
             throw CLIError("the model has no layer '\(layer)' (layers: \(names.joined(separator: ", ")))")
@@ -18,9 +19,10 @@ enum LayerDump {
         var scalars: [Float] = []
         var sampleShape: [Int] = []
         var start = 0
-        while start < inputs.batchCount {
-            let end = min(inputs.batchCount, start + chunk)
-            let outputs = model.layerOutputs(inputs: [inputs.batch(start..<end)])
+        let n = inputs.first?.batchCount ?? 0
+        while start < n {
+            let end = min(n, start + chunk)
+            let outputs = model.layerOutputs(inputs: inputs.map { $0.batch(start..<end) })
             guard let output = outputs.first(where: { $0.layer == layer })?.output else {
                 throw CLIError("layer '\(layer)' produced no output")
             }
@@ -31,7 +33,7 @@ enum LayerDump {
         // Written beside the destination and renamed: a failed dump leaves nothing half-written.
         try AtomicFile.write(to: path) { temporary in
             let file = try HDF5File(creatingAt: temporary)
-            _ = try file.root.createDataset("layers/\(layer)", shape: [inputs.batchCount] + sampleShape,
+            _ = try file.root.createDataset("layers/\(layer)", shape: [n] + sampleShape,
                                             values: scalars, gzipLevel: 4)
             try file.root.writeAttribute("layer", string: layer)
             try file.flush()

@@ -27,6 +27,16 @@ struct Predict: ParsableCommand {
             for an IDX file named like MNIST's (…-images-idx3-ubyte), the labels file beside it \
             is used to report accuracy.
 
+            A model with several inputs takes a reference file with a dataset \
+            inputs/<input name> for each (see 'modelport validate --help'; 'modelport inspect' \
+            lists the names). A model with several outputs prints one column per output: \
+            class (probability) for an output of several elements, the value for a \
+            one-element output; --json gives each prediction 'outputs': {name: {values, \
+            class}} instead of class/probabilities/top, and --output writes each output's \
+            class (or value) comma-separated, one line per sample. --csv FILE with --input writes index, label \
+            (when known), and per output <name>_class (several elements) and every element \
+            as <name>_0, <name>_1, ...
+
             --json prints one object: model, and predictions, one per sample: file (images) or \
             index and label (--input), class (null for a NaN output), probabilities, top \
             (class and probability); with --input labels, the accuracy too.
@@ -67,7 +77,7 @@ struct Predict: ParsableCommand {
     @Option(help: ArgumentHelp("Write the 28x28 image the model saw (PNG, or PGM for a .pgm name). With several images: a directory, one <name>.png each.", valueName: "file"))
     var showPreprocessed: String?
 
-    @Option(help: ArgumentHelp("Write the predictions as CSV to this file.", valueName: "file"))
+    @Option(help: ArgumentHelp("Write the predictions as CSV to this file (images: file, predicted, confidence, p0...; --input: index, label, then each output's class and elements).", valueName: "file"))
     var csv: String?
 
     @Option(help: ArgumentHelp("Write this layer's activations for every sample to --dump-file (HDF5 dataset layers/<layer>, as in reference files).", valueName: "layer"))
@@ -83,8 +93,8 @@ struct Predict: ParsableCommand {
         if top < 1 { throw ValidationError("--top must be at least 1") }
         if input == nil && images.isEmpty { throw ValidationError("give image files or a directory, or --input FILE") }
         if input != nil && !images.isEmpty { throw ValidationError("give image files or --input FILE, not both") }
-        if input != nil && (showPreprocessed != nil || csv != nil) {
-            throw ValidationError("--show-preprocessed and --csv apply to image files, not --input")
+        if input != nil && showPreprocessed != nil {
+            throw ValidationError("--show-preprocessed applies to image files, not --input")
         }
     }
 
@@ -124,7 +134,7 @@ struct Predict: ParsableCommand {
         try MemoryBudget.checkInference(file.model, batch: results.count, file: model)
         let batch = Tensor(shape: [results.count] + shape, scalars: results.flatMap { $0.image.pixels })
         let outputs = try file.model.predict(batch)
-        if let dump { try writeDump(file.model, batch, dump) }
+        if let dump { try writeDump(file.model, [batch], dump) }
         let classes = PredictedClasses(outputs)
         let ranked = classes.ranked(top: top)
 
@@ -192,22 +202,28 @@ struct Predict: ParsableCommand {
         try AtomicFile.write(Data(text.utf8), to: path)
     }
 
-    private func writeDump(_ model: any Model, _ inputs: Tensor, _ layer: String) throws {
+    /// - Parameter inputs: one tensor per model input.
+    private func writeDump(_ model: any Model, _ inputs: [Tensor], _ layer: String) throws {
         let path = dumpFile ?? "\(layer).activations.h5"
-        try MemoryBudget.check(MemoryEstimate.layerOutputsBytes(model, batch: inputs.batchCount),
-                               for: "\(self.model): every layer's output for --dump on a batch of \(inputs.batchCount)")
+        let n = inputs.first?.batchCount ?? 0
+        try MemoryBudget.check(MemoryEstimate.layerOutputsBytes(model, batch: n),
+                               for: "\(self.model): every layer's output for --dump on a batch of \(n)")
         try LayerDump.write(model: model, inputs: inputs, layer: layer, to: path)
-        printError("wrote \(layer)'s activations for \(inputs.batchCount) samples to \(path)")
+        printError("wrote \(layer)'s activations for \(n) samples to \(path)")
     }
 
     // MARK: - Reference and IDX files
 
     private func predictSamples(_ input: String) throws {
         let file = try modelFile.load()
-        let batch = try InputBatch.load(input, labelsPath: labels, sampleShape: file.model.inputShape, limit: limit)
-        try MemoryBudget.checkInference(file.model, batch: batch.inputs.batchCount, file: model)
-        let outputs = try file.model.predict(batch.inputs)
+        let batch = try InputBatch.load(input, labelsPath: labels, model: file.model, modelPath: model, limit: limit)
+        try MemoryBudget.checkInference(file.model, batch: batch.inputs[0].batchCount, file: model)
+        let all = try file.model.predict(inputs: batch.inputs)
         if let dump { try writeDump(file.model, batch.inputs, dump) }
+        let named = NamedOutputs(names: file.model.outputNames, outputs: all)
+        if let csv { try writeAtomically(named.csv(labels: batch.labels), to: csv) }
+        if all.count > 1 { return try printNamedOutputs(named, batch: batch, input: input) }
+        let outputs = all[0]
         let classes = PredictedClasses(outputs)
         let per = outputs.sampleCount
         let ranked = classes.ranked(top: top)
@@ -250,5 +266,37 @@ struct Predict: ParsableCommand {
         }
         print(summary)
         try classes.failIfNaN(model: model, samples: samples)
+    }
+
+    /// `predict --input` for a model with several outputs: one column per output.
+    private func printNamedOutputs(_ named: NamedOutputs, batch: InputBatch, input: String) throws {
+        let n = named.sampleCount
+        if let output { try writeAtomically((0..<n).map(named.line).joined(separator: "\n") + "\n", to: output) }
+        if json {
+            let predictions: [[String: Any]] = (0..<n).map { s in
+                var entry: [String: Any] = ["index": s, "outputs": named.json(s)]
+                if let l = batch.labels { entry["label"] = l[s] }
+                return entry
+            }
+            let object: [String: Any] = ["model": model, "input": input, "outputs": named.names, "predictions": predictions]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            var headers = ["#"] + (batch.labels == nil ? [] : ["label"])
+            headers += named.names
+            var table = TextTable(headers: headers, rightAligned: [0])
+            for s in 0..<n {
+                table.rows.append([String(s)] + (batch.labels.map { [String($0[s])] } ?? [])
+                                  + named.names.indices.map { named.text(s, output: $0) })
+            }
+            print(table.render())
+            print("\(n) samples from \(batch.description), \(named.names.count) outputs")
+        }
+        let bad = named.unpredicted
+        guard bad.isEmpty else {
+            let shown = bad.prefix(5).map { "sample \($0) of \(input)" }.joined(separator: ", ") + (bad.count > 5 ? ", …" : "")
+            printError("error: \(model) produced NaN outputs for \(bad.count) of \(n) samples (\(shown))")
+            throw ExitCode(1)
+        }
     }
 }

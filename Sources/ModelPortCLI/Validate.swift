@@ -16,6 +16,13 @@ struct Validate: ParsableCommand {
               labels   integers, N (optional): true classes, to report accuracy
             tools/make_fixtures.py writes them with Keras; any h5py script can too.
 
+            A model with several inputs or outputs has one dataset per input in a group \
+            'inputs' and one per output in a group 'outputs', named after them: \
+            inputs/<input layer name> (Keras: [t.name for t in model.inputs]) and \
+            outputs/<output layer name> (Keras: model.output_names); 'modelport inspect' lists \
+            the names. Either side may stay a single dataset when the model has one input \
+            (or one output). Every output is compared; labels apply to a single output only.
+
             By default the verdict tells float32 rounding from a real difference: ModelPort runs \
             the model a second time in float64 (on the first --float64-samples samples) and \
             measures its own float32 error and the reference's against that run. It passes \
@@ -39,7 +46,10 @@ struct Validate: ParsableCommand {
             reference), accuracy and reference_accuracy with labels, and with --layers: layers \
             (name, type, shape, passed, max_abs_error, max_abs_reference, tolerance, \
             elements_outside_tolerance), \
-            layer_samples and first_divergence.
+            layer_samples and first_divergence. 'outputs' lists the same per-output fields with \
+            each output's name (and its rounding verdict); for a model with several outputs only \
+            model, reference, passed, rule, decided_by, samples, atol, rtol, outputs (and the \
+            --layers fields) are at the top level.
 
             Example:
               modelport validate fixtures/mnist_digit_model.h5 --reference fixtures/mnist_digit_model.reference.h5
@@ -48,7 +58,7 @@ struct Validate: ParsableCommand {
     @OptionGroup var modelFile: ModelFileArgument
     var model: String { modelFile.model }
 
-    @Option(name: .shortAndLong, help: "The reference file (HDF5 with inputs, outputs, optional labels).")
+    @Option(name: .shortAndLong, help: "The reference file (HDF5 with inputs, outputs, optional labels; inputs/<name>, outputs/<name> for several).")
     var reference: String
 
     @Option(help: "Absolute tolerance per element: judge by tolerance instead of the float64 rounding rule (default rule: rounding; tolerance 1e-5 when the model cannot run in float64).")
@@ -93,8 +103,13 @@ struct Validate: ParsableCommand {
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                print(ComparisonReport.text(result.comparison, modelPath: model, referencePath: reference, decidedBy: result))
-                if explain, let rounding = result.rounding { print(ComparisonReport.worst(rounding)) }
+                print(result.outputs.count == 1
+                      ? ComparisonReport.text(result.comparison, modelPath: model, referencePath: reference, decidedBy: result)
+                      : ComparisonReport.text(result.outputs, modelPath: model, referencePath: reference))
+                if result.outputs.count > 1 { print("  decided by \(result.decidingRule)") }
+                if explain {
+                    for o in result.outputs { if let rounding = o.rounding { print(ComparisonReport.worst(rounding, output: result.outputs.count > 1 ? o.name : nil)) } }
+                }
                 if let perLayer = result.layers { print(ComparisonReport.layers(perLayer)) }
             }
         }
@@ -134,14 +149,43 @@ enum ComparisonReport {
     }
 
     /// `validate --explain`: the elements where ModelPort and the reference differ most.
-    static func worst(_ v: RoundingVerdict) -> String {
+    static func worst(_ v: RoundingVerdict, output: String? = nil) -> String {
         var table = TextTable(headers: ["sample", "element", "modelport", "reference", "float64", "|modelport - float64|", "|reference - float64|"],
                               rightAligned: [0, 1, 2, 3, 4, 5, 6])
         for e in v.worst {
             table.rows.append(["\(e.sample)", "\(e.index)", "\(e.modelport)", "\(e.reference)", String(format: "%.9g", e.float64),
                                sci(Float(e.modelportError)), sci(Float(e.referenceError))])
         }
-        return (["", "Worst elements (float32 errors measured against a float64 run of the model):", table.render()]).joined(separator: "\n")
+        let title = "Worst elements" + (output.map { " of output '\($0)'" } ?? "") + " (float32 errors measured against a float64 run of the model):"
+        return (["", title, table.render()]).joined(separator: "\n")
+    }
+
+    /// The report for a model with several outputs: one block per output, by name.
+    static func text(_ outputs: [OutputComparison], modelPath: String, referencePath: String) -> String {
+        let samples = outputs.first?.comparison.samples ?? 0
+        let elements = outputs.reduce(0) { $0 + $1.comparison.elements }
+        var lines = [
+            "Compared \(samples) samples (\(grouped(elements)) output elements, \(outputs.count) outputs) of \(modelPath)",
+            "  against \(referencePath)",
+        ]
+        for o in outputs {
+            let r = o.comparison
+            lines += [
+                "  output '\(o.name)' (\(grouped(r.elements)) elements): \(o.passed ? "passed" : "FAILED")",
+                "    max |modelport - reference|: \(sci(r.maxAbsoluteError))   (atol \(sci(r.atol)), rtol \(sci(r.rtol)))",
+                "    max relative error:          \(sci(r.maxRelativeError))",
+                "    worst: sample \(r.worstSample), element \(r.worstElement): modelport \(r.worstActual), reference \(r.worstExpected)",
+                "    elements outside tolerance:  \(r.elementsOutsideTolerance)",
+            ]
+            // A one-element output (a regression head) has no class to agree on.
+            if r.elements > r.samples {
+                lines.append("    predicted class agrees:      \(r.argmaxAgreements)/\(r.samples) (\(percent(r.argmaxAgreements, r.samples)))")
+            }
+        }
+        let failed = outputs.filter { !$0.passed }.map { "'\($0.name)'" }
+        lines.append(failed.isEmpty ? "PASSED"
+                     : "FAILED: output\(failed.count == 1 ? "" : "s") \(failed.joined(separator: ", ")) differ\(failed.count == 1 ? "s" : "") from the reference beyond " + (outputs.contains { $0.rounding != nil } ? "float32 rounding" : "the tolerance"))
+        return lines.joined(separator: "\n")
     }
 
     /// The per-layer table and verdict of `validate --layers`.

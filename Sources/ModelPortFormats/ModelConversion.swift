@@ -79,27 +79,27 @@ public enum ModelConversion {
     public struct Verification: Sendable {
         /// "16 generated samples (...)", "200 reference samples from ref.h5".
         public let inputs: String
+        /// One per output, in the source model's order.
         public let outputs: [Comparison]
+        /// The source model's output names, parallel to `outputs`.
+        public let outputNames: [String]
         public var passed: Bool { outputs.allSatisfy { $0.elementsOutsideTolerance == 0 } }
     }
 
     /// Runs `source` and `converted` on the same inputs — `reference`'s, or
     /// `samples` generated ones — and compares every output element.
-    /// - Throws: `ReferenceError` when the reference does not fit the model;
+    /// - Throws: `ReferenceError` when the reference does not fit the model (a
+    ///   missing or unknown `inputs/<name>` or `outputs/<name>` dataset, other shapes);
     ///   `RuntimeError` when the converted model takes other shapes.
     public static func verify(_ source: any Model, _ converted: any Model, reference: ReferenceData?, samples: Int = 16,
                               sourcePath: String, atol: Float, rtol: Float) throws -> Verification {
         var inputs: [Tensor]
         let what: String
         if let reference {
-            guard source.inputShapes.count == 1 else {
-                throw RuntimeError("reference files hold one input; this model has \(source.inputShapes.count)")
-            }
-            if source.outputShapes.count == 1 {
-                try reference.checkShapes(modelInput: source.inputShape, modelOutput: source.outputShape, modelPath: sourcePath)
-            }
-            inputs = [reference.inputs]
-            what = "\(reference.inputs.batchCount) reference samples from \(reference.path)"
+            // Every input by name; the reference outputs only need to fit (the comparison is with the source).
+            try reference.check(against: source, modelPath: sourcePath)
+            inputs = try reference.inputs(for: source, modelPath: sourcePath)
+            what = "\(reference.sampleCount) reference samples from \(reference.path)"
         } else {
             inputs = source.inputShapes.enumerated().map { k, shape in generatedInputs([samples] + shape, seed: UInt64(k + 1)) }
             what = "\(samples) generated samples (uniform in [0, 1), fixed seed)"
@@ -115,7 +115,7 @@ public enum ModelConversion {
         }
         let actual = try converted.predict(inputs: convertedInputs)
         let comparisons = try zip(actual, expected).map { a, e in try Comparison(actual: a, expected: e, atol: atol, rtol: rtol) }
-        return Verification(inputs: what, outputs: comparisons)
+        return Verification(inputs: what, outputs: comparisons, outputNames: source.outputNames)
     }
 
     /// Deterministic inputs in [0, 1), like pixel intensities (the runtime's SplitMix64).

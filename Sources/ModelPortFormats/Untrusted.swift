@@ -49,7 +49,8 @@ public enum Untrusted {
         let scratch = try Scratch()
         try runChild(kind: "reference", path: path, config: nil, into: scratch)
         let copy = try ReferenceData.read(scratch.path + "/reference.h5")
-        return ReferenceData(path: path, inputs: copy.inputs, outputs: copy.outputs, labels: copy.labels, layerOutputs: copy.layerOutputs)
+        return ReferenceData(path: path, inputTensors: copy.inputTensors, outputTensors: copy.outputTensors, labels: copy.labels,
+                             layerOutputs: copy.layerOutputs)
     }
 
     static func runChild(kind: String, path: String, config: String?, into scratch: Scratch) throws {

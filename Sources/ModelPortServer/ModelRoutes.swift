@@ -40,33 +40,41 @@ extension ModelServer {
     /// The tolerance of validation and conversion checks, `modelport validate`'s and `convert`'s default.
     static let atol: Float = 1e-5
 
-    /// Runs `file`'s model on the reference inputs and compares every output element, as `modelport validate`.
-    /// - Returns: the report as JSON (what `validate --json` prints).
+    /// Runs `file`'s model on the reference inputs and compares every element
+    /// of every output, as `modelport validate` (several inputs or outputs:
+    /// the reference's `inputs/<name>`, `outputs/<name>` datasets).
+    /// - Returns: the report as JSON (what `validate --json` prints; NaN and
+    ///   infinite errors as strings).
     static func validate(_ file: AnyModelFile, reference ref: ReferenceData, atol: Float = ModelServer.atol, rtol: Float = 0) throws -> [String: Any] {
         let model = file.model
-        guard model.inputShapes.count == 1, model.outputShapes.count == 1 else {
-            throw APIError(.unprocessableContent, "cannot_validate", "reference files hold one input and one output; this model has \(model.inputShapes.count) and \(model.outputShapes.count)")
-        }
         let modelName = URL(fileURLWithPath: file.displayPath).lastPathComponent
         let referenceName = URL(fileURLWithPath: ref.path).lastPathComponent
         do {
-            try ref.checkShapes(modelInput: model.inputShape, modelOutput: model.outputShape, modelPath: modelName)
+            try ref.check(against: model, modelPath: modelName)
         } catch {
             throw APIError(.unprocessableContent, "shape_mismatch", "\(error)")
         }
-        let outputs = try model.predict(ref.inputs)
-        let r = try Comparison(actual: outputs, expected: ref.outputs, labels: ref.labels, atol: atol, rtol: rtol)
+        let result = try ReferenceValidation(model: model, reference: ref, modelPath: modelName, atol: atol, rtol: rtol)
         func number(_ x: Float) -> Any { x.isFinite ? Double(x) : "\(x)" }
+        func fields(_ r: Comparison) -> [String: Any] {
+            var object: [String: Any] = [
+                "passed": r.passed, "samples": r.samples, "elements": r.elements,
+                "max_abs_error": number(r.maxAbsoluteError), "max_rel_error": number(r.maxRelativeError),
+                "elements_outside_tolerance": r.elementsOutsideTolerance, "argmax_agreement": r.argmaxAgreements,
+                "worst": ["sample": r.worstSample, "element": r.worstElement,
+                          "modelport": number(r.worstActual), "reference": number(r.worstExpected)],
+            ]
+            if let m = r.labelMatches { object["accuracy"] = Double(m) / Double(max(1, r.samples)) }
+            if let m = r.referenceLabelMatches { object["reference_accuracy"] = Double(m) / Double(max(1, r.samples)) }
+            return object
+        }
         var object: [String: Any] = [
-            "model": modelName, "reference": referenceName, "passed": r.passed,
-            "samples": r.samples, "elements": r.elements, "atol": Double(atol), "rtol": Double(rtol),
-            "max_abs_error": number(r.maxAbsoluteError), "max_rel_error": number(r.maxRelativeError),
-            "elements_outside_tolerance": r.elementsOutsideTolerance, "argmax_agreement": r.argmaxAgreements,
-            "worst": ["sample": r.worstSample, "element": r.worstElement,
-                      "modelport": number(r.worstActual), "reference": number(r.worstExpected)],
+            "model": modelName, "reference": referenceName, "passed": result.passed,
+            "samples": result.comparison.samples, "atol": Double(atol), "rtol": Double(rtol),
+            "outputs": result.outputs.map { o in fields(o.comparison).merging(["name": o.name]) { a, _ in a } },
         ]
-        if let m = r.labelMatches { object["accuracy"] = Double(m) / Double(max(1, r.samples)) }
-        if let m = r.referenceLabelMatches { object["reference_accuracy"] = Double(m) / Double(max(1, r.samples)) }
+        // One output: its fields at the top level, as before several were supported.
+        if result.outputs.count == 1 { object.merge(fields(result.comparison)) { a, _ in a } }
         return object
     }
 

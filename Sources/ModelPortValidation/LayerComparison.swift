@@ -35,16 +35,21 @@ public struct LayerComparison: Sendable {
     /// Layers the reference has no output for.
     public var unchecked: [String] { rows.filter { $0.maxAbsoluteError == nil }.map(\.layer) }
 
-    /// Runs `model` on the samples the reference has per-layer outputs for.
-    /// - Throws: `ReferenceError` when the reference holds no per-layer outputs.
-    public init(model: any Model, reference: ReferenceData, atol: Float = 1e-5, rtol: Float = 0) throws {
+    /// Runs `model` on the samples the reference has per-layer outputs for
+    /// (every input of a model with several, matched as `ReferenceData.inputs(for:modelPath:)`).
+    /// - Parameter modelPath: the model's file, for messages.
+    /// - Throws: `ReferenceError` when the reference holds no per-layer
+    ///   outputs or its inputs do not fit the model.
+    public init(model: any Model, reference: ReferenceData, modelPath: String = "the model",
+                atol: Float = 1e-5, rtol: Float = 0) throws {
         guard let m = reference.layerOutputs.values.map(\.batchCount).min(), m > 0 else {
             throw ReferenceError("\(reference.path): no per-layer outputs ('layers/<layer name>' datasets) to compare")
         }
+        let inputs = try reference.inputs(for: model, modelPath: modelPath).map { $0.batch(0..<m) }
         self.samples = m
         self.atol = atol
         self.rtol = rtol
-        let outputs = model.layerOutputs(inputs: [reference.inputs.batch(0..<m)])
+        let outputs = model.layerOutputs(inputs: inputs)
         let types = Dictionary(model.layers.map { ($0.name, $0.typeName) }, uniquingKeysWith: { a, _ in a })
         rows = outputs.compactMap { layer, actual in
             if types[layer] == "InputLayer" { return nil }

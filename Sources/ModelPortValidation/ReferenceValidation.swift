@@ -1,8 +1,8 @@
 import ModelPortRuntime
 
 /// `modelport validate`: a model run on a reference file's inputs, every
-/// output element compared with the reference outputs and, optionally, every
-/// layer's output with the reference's per-layer outputs.
+/// element of every output compared with the reference outputs and,
+/// optionally, every layer's output with the reference's per-layer outputs.
 public struct ReferenceValidation: Sendable {
     /// How the outputs are judged.
     public enum Rule: Sendable, Equatable {
@@ -14,82 +14,82 @@ public struct ReferenceValidation: Sendable {
         case rounding(samples: Int)
     }
 
-    public let comparison: Comparison
+    /// One per model output, in the model's order.
+    public let outputs: [OutputComparison]
     /// The per-layer comparison, when asked for.
     public let layers: LayerComparison?
-    /// The float64 verdict, when the rule is `.rounding` and the model can be run in float64.
-    public let rounding: RoundingVerdict?
     /// Why the rounding rule was asked for but the tolerance rule decided.
     public let roundingUnavailable: String?
 
-    /// The outputs pass the rule that decided, and (per layer) no layer diverges.
-    public var passed: Bool { (rounding?.passed ?? comparison.passed) && layers?.firstDivergence == nil }
+    /// The first (for most models the only) output's comparison.
+    public var comparison: Comparison { outputs[0].comparison }
+    /// The first output's float64 verdict, when the rounding rule decided.
+    public var rounding: RoundingVerdict? { outputs[0].rounding }
+
+    /// Every output passes the rule that decided, and (per layer) no layer diverges.
+    public var passed: Bool { outputs.allSatisfy(\.passed) && layers?.firstDivergence == nil }
 
     /// - Parameters:
     ///   - modelPath: the model's file, for messages.
     ///   - perLayer: also compare each layer's output (`validate --layers`).
+    ///   - rule: `.rounding` runs the model again in float64 (`Float64Run`);
+    ///     when it cannot (a layer without a float64 definition), the
+    ///     tolerance decides and `roundingUnavailable` says why.
     /// - Throws: `ReferenceError` when the reference does not fit the model
-    ///   (or holds no per-layer outputs when `perLayer`); `RuntimeError` from
+    ///   (a missing or unknown `inputs/<name>`/`outputs/<name>` dataset, other
+    ///   shapes; or no per-layer outputs when `perLayer`); `RuntimeError` from
     ///   the model.
     public init(model: any Model, reference: ReferenceData, modelPath: String,
                 atol: Float = 1e-5, rtol: Float = 0, perLayer: Bool = false, rule: Rule = .tolerance) throws {
-        if model.inputShapes.count == 1, model.outputShapes.count == 1 {
-            try reference.checkShapes(modelInput: model.inputShape, modelOutput: model.outputShape, modelPath: modelPath)
-        }
-        let outputs = try model.predict(reference.inputs)
-        comparison = try Comparison(actual: outputs, expected: reference.outputs, labels: reference.labels, atol: atol, rtol: rtol)
-        layers = perLayer ? try LayerComparison(model: model, reference: reference, atol: atol, rtol: rtol) : nil
-        guard case .rounding(let samples) = rule else {
-            (rounding, roundingUnavailable) = (nil, nil)
-            return
-        }
-        do {
-            guard model.inputShapes.count == 1, model.outputShapes.count == 1 else {
-                throw RuntimeError("the float64 run handles models with one input and one output")
+        let inputs = try reference.inputs(for: model, modelPath: modelPath)
+        let expected = try reference.outputs(for: model, modelPath: modelPath)
+        let actual = try model.predict(inputs: inputs)
+        // Labels are classes of the one output; with several, which head they belong to is unknown.
+        let labels = expected.count == 1 ? reference.labels : nil
+        var truths: [Float64Run.Values]? = nil
+        var unavailable: String? = nil
+        if case .rounding(let samples) = rule {
+            do {
+                let m = min(max(samples, 1), inputs[0].batchCount)
+                truths = try Float64Run.outputs(model, inputs: inputs.map { $0.batch(0..<m) })
+            } catch let e as RuntimeError {
+                unavailable = e.message
             }
-            let m = min(max(samples, 1), reference.inputs.batchCount)
-            let truth = try Float64Run.outputs(model, inputs: [reference.inputs.batch(0..<m)])[0]
-            rounding = try RoundingVerdict(actual: outputs, expected: reference.outputs, truth: truth)
-            roundingUnavailable = nil
-        } catch let e as RuntimeError {
-            (rounding, roundingUnavailable) = (nil, e.message)
         }
+        outputs = try model.outputNames.indices.map { k in
+            OutputComparison(name: model.outputNames[k],
+                             comparison: try Comparison(actual: actual[k], expected: expected[k], labels: labels, atol: atol, rtol: rtol),
+                             rounding: try truths.map { try RoundingVerdict(actual: actual[k], expected: expected[k], truth: $0[k]) })
+        }
+        roundingUnavailable = unavailable
+        layers = perLayer ? try LayerComparison(model: model, reference: reference, modelPath: modelPath, atol: atol, rtol: rtol) : nil
     }
 
-    /// Which rule decided the outputs' verdict, in words.
+    /// Which rule decided the outputs' verdict, in words (the first failing output's, else the first's).
     public var decidingRule: String {
-        if let rounding { return rounding.explanation }
+        if let rounding = (outputs.first { !$0.passed } ?? outputs[0]).rounding {
+            return outputs.count == 1 ? rounding.explanation : "output '\((outputs.first { !$0.passed } ?? outputs[0]).name)': \(rounding.explanation)"
+        }
         let tolerance = "tolerance: every element within atol + rtol x |reference| and every predicted class agreeing"
         return roundingUnavailable.map { "\(tolerance) (the float64 rounding rule could not run: \($0))" } ?? tolerance
     }
 
-    /// The result as `validate --json` prints it (JSONSerialization types).
+    /// The result as `validate --json` prints it (JSONSerialization types):
+    /// for one output, its comparison's fields at the top level (as before
+    /// several outputs were supported) and `outputs` listing it; for several,
+    /// `passed` and `samples` for all and the fields per output in `outputs`.
     public func jsonObject(modelPath: String, referencePath: String) -> [String: Any] {
         let r = comparison
         var object: [String: Any] = [
-            "model": modelPath, "reference": referencePath, "passed": r.passed,
-            "samples": r.samples, "elements": r.elements, "atol": Double(r.atol), "rtol": Double(r.rtol),
-            "max_abs_error": Double(r.maxAbsoluteError), "max_rel_error": Double(r.maxRelativeError),
-            "elements_outside_tolerance": r.elementsOutsideTolerance,
-            "argmax_agreement": r.argmaxAgreements,
-            "worst": ["sample": r.worstSample, "element": r.worstElement,
-                      "modelport": Double(r.worstActual), "reference": Double(r.worstExpected)],
+            "model": modelPath, "reference": referencePath, "passed": passed,
+            "samples": r.samples, "atol": Double(r.atol), "rtol": Double(r.rtol),
+            "outputs": outputs.map(\.jsonObject),
+            "rule": rounding == nil ? "tolerance" : "rounding", "decided_by": decidingRule,
         ]
-        object["passed"] = passed
-        object["rule"] = rounding == nil ? "tolerance" : "rounding"
-        object["decided_by"] = decidingRule
-        if let v = rounding {
-            object["rounding"] = [
-                "passed": v.passed, "samples": v.samples, "reference_factor": v.referenceFactor,
-                "modelport_factor": v.modelportFactor, "floor": v.floor, "derived_tolerance": v.derivedTolerance,
-                "max_difference": v.maxDifference, "elements_outside_derived_tolerance": v.elementsOutsideDerivedTolerance,
-                "modelport_error": v.modelportError, "reference_error": v.referenceError,
-                "worst": v.worst.map { ["sample": $0.sample, "element": $0.index, "modelport": Double($0.modelport),
-                                        "reference": Double($0.reference), "float64": $0.float64] as [String: Any] },
-            ] as [String: Any]
+        if outputs.count == 1 {
+            for (key, value) in outputs[0].jsonObject where key != "name" && key != "passed" { object[key] = value }
+            object["passed"] = outputs[0].passed
         }
-        if let m = r.labelMatches { object["accuracy"] = Double(m) / Double(max(1, r.samples)) }
-        if let m = r.referenceLabelMatches { object["reference_accuracy"] = Double(m) / Double(max(1, r.samples)) }
         if let layers {
             object["layers"] = layers.rows.map { row -> [String: Any] in
                 ["name": row.layer, "type": row.typeName, "shape": row.shape, "passed": row.passed,

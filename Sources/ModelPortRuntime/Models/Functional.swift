@@ -25,6 +25,8 @@ public final class Functional: Model, @unchecked Sendable {
     public let layers: [any Layer]
     public let inputShapes: [[Int]]
     public let outputShapes: [[Int]]
+    public var inputNames: [String] { inputNodes.map { nodes[$0].layer.name } }
+    public var outputNames: [String] { uniqueOutputNames(outputNodes.map { nodes[$0].layer.name }) }
 
     /// - Throws: `RuntimeError` when the graph is not topologically ordered,
     ///   an input node is not an `InputLayer`, a node with several inputs is

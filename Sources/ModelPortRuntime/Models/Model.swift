@@ -8,6 +8,13 @@ public protocol Model: AnyObject, Sendable {
     var name: String { get }
     var inputShapes: [[Int]] { get }
     var outputShapes: [[Int]] { get }
+    /// Names of the inputs, parallel to `inputShapes`: the input layers'
+    /// names, as Keras's `[t.name for t in model.inputs]`.
+    var inputNames: [String] { get }
+    /// Names of the outputs, parallel to `outputShapes`: the names of the
+    /// layers producing them, a repeated name suffixed `_1`, `_2`... as
+    /// Keras's `model.output_names`.
+    var outputNames: [String] { get }
     /// Every distinct layer, in execution order (a shared layer appears once).
     var layers: [any Layer] { get }
     /// Runs all layers on one batch on the calling thread.

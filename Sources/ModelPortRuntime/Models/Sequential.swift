@@ -6,6 +6,11 @@ public final class Sequential: Model, @unchecked Sendable {
     public let layerOutputShapes: [[Int]]
     public let inputShapes: [[Int]]
     public let outputShapes: [[Int]]
+    /// The runtime stack keeps no input layer, so its one input is called
+    /// "input" (a reference file's single input dataset matches it by position).
+    public var inputNames: [String] { ["input"] }
+    /// The last layer's name, as Keras's `model.output_names`.
+    public var outputNames: [String] { [layers.last?.name ?? name] }
     public let largestActivation: Int
 
     /// Checks that every layer accepts its predecessor's output.
