@@ -41,6 +41,22 @@ public struct KerasOperationCall: Sendable {
         return operationClassNames.contains(className)
     }
 
+    /// Whether a model config (nested models included) has operation layers.
+    static func configHasOperations(_ model: JSONValue) -> Bool {
+        for entry in model["config"]?["layers"]?.array ?? [] {
+            let className = entry["class_name"]?.string ?? ""
+            if KerasModelConfig.isModelClass(className) {
+                if configHasOperations(entry) { return true }
+                continue
+            }
+            if isOperation(className: className, module: entry["module"]?.string, firstNode: entry["inbound_nodes"]?.array?.first,
+                           operationClassNames: KerasCodecs.operationClassNames) {
+                return true
+            }
+        }
+        return false
+    }
+
     /// A Keras 3 tensor reference `{"class_name": "__keras_tensor__", ...}`.
     private static func keras3Tensor(_ v: JSONValue) -> (name: String, node: Int, index: Int)? {
         guard v["class_name"]?.string == "__keras_tensor__", let h = v["config"]?["keras_history"]?.array, h.count >= 3,

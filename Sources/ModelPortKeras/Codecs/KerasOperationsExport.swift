@@ -90,14 +90,24 @@ extension KerasCodecs {
                 .add: "math.add", .subtract: "math.subtract", .multiply: "math.multiply", .divide: "math.truediv",
                 .maximum: "math.maximum", .minimum: "math.minimum", .power: "math.pow",
             ]
-            let constant = nested(l.constant)
             let first = l.constantFirst
+            let constant = first ? floatSpelled(nested(l.constant)) : nested(l.constant)
             return tfOpLambda(functions[l.operation]!) { t in
                 first
                     ? .array([.string("_CONSTANT_VALUE"), .number(-1), constant, .object(["y": .array(t[0].keras2), "name": .null])])
                     : .array(t[0].keras2 + [.object(["y": constant, "name": .null])])
             }
         }
+    }
+
+    /// A constant first operand as TensorFlow reads it as float32: JSON writes
+    /// 1.0 as 1, which TensorFlow makes an int32 tensor (and then refuses to
+    /// subtract a float from), so an integral value is written as the next
+    /// double up (1.0000000000000002), which rounds back to it in float32.
+    static func floatSpelled(_ v: JSONValue) -> JSONValue {
+        if let a = v.array { return .array(a.map(floatSpelled)) }
+        guard let d = v.number, d.rounded() == d else { return v }
+        return .number(d.nextUp)
     }
 
     private static func writing(_ l: UnaryMath, _ d: KerasConfigDialect) throws -> KerasOperationWriting {
