@@ -97,6 +97,53 @@ struct OperationLayerTests {
         } throws: { "\($0)".hasPrefix("out.h5: layer 'true_divide' (ops.divide): Keras 3 cannot load operation layers") }
     }
 
+    /// The trainer runs through operation layers: every gradient of a
+    /// convolution placed before them agrees with finite differences of the
+    /// whole model.
+    @Test func aModelWithOperationsTrains() throws {
+        typealias Node = Functional.Node
+        let conv = Conv2D(name: "conv", inputChannels: 3, filters: 3, kernelSize: (1, 1))
+        conv.parameters[0].value = randomTensor(conv.parameters[0].shape, seed: 61)
+        var nodes = [Node(layer: InputLayer(name: "in", sampleShape: [3, 4, 3]), inputs: []), Node(layer: conv, inputs: [0])]
+        func add(_ layer: any Layer, _ inputs: [Int]) -> Int {
+            nodes.append(Node(layer: layer, inputs: inputs))
+            return nodes.count - 1
+        }
+        var x = add(ConstantArithmetic(name: "div", operation: .divide, constant: Tensor(shape: [], scalars: [2])), [1])
+        x = add(ConstantArithmetic(name: "rsub", operation: .subtract, constant: Tensor(shape: [3], scalars: [1, 2, 3]), constantFirst: true), [x])
+        x = add(UnaryMath(name: "square", function: .square), [x])
+        let flipped = add(StridedSlice(name: "flip", axes: [.all, .range(start: nil, stop: nil, step: -1), .all]), [x])
+        let channels = (0..<3).map { k in add(StridedSlice(name: "c\(k)", axes: [.all, .all, .index(2 - k)]), [flipped]) }
+        let stacked = add(Stack(name: "stack", axis: -1), channels)
+        let sum = add(Merge(name: "sum", operation: .multiply), [stacked, x])
+        let model = try Functional(name: "trainable_ops", nodes: nodes, inputNodes: [0], outputNodes: [sum])
+
+        let input = randomTensor([2, 3, 4, 3], seed: 62)
+        let graph = try TrainingGraph(model)
+        let gradients = Gradients(parameters: graph.trainableParameters)
+        gradients.zero()
+        let trace = graph.forward([input], context: TrainingContext(training: true))
+        let w = randomTensor(trace.outputs[0].shape, seed: 63)
+        _ = graph.backward(trace, outputGradients: [.output(w)], gradients: gradients)
+        func objective() -> Double {
+            let y = model.forward(inputs: [input])[0]
+            return zip(y.scalars, w.scalars).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+        }
+        let kernel = conv.parameters[0]
+        let analytic = try #require(gradients[kernel])
+        let scale = max(1, analytic.scalars.map(abs).max() ?? 1)
+        for i in 0..<kernel.value.count {
+            let original = kernel.value.scalars[i]
+            kernel.value.scalars[i] = original + 1e-2
+            let up = objective()
+            kernel.value.scalars[i] = original - 1e-2
+            let down = objective()
+            kernel.value.scalars[i] = original
+            let numeric = Float((up - down) / 2e-2)
+            #expect(abs(numeric - analytic.scalars[i]) / scale < 2e-2, "kernel element \(i): \(numeric) vs \(analytic.scalars[i])")
+        }
+    }
+
     static func functionalConfig(_ layers: [JSONValue]) -> JSONValue {
         let input: JSONValue = .object(["class_name": .string("InputLayer"), "name": .string("in"), "inbound_nodes": .array([]),
                                         "config": .object(["name": .string("in"), "batch_input_shape": .array([.null, .number(3)])])])
