@@ -156,6 +156,32 @@ def branch_sum(keras, legacy):
     return keras.Model(inputs, conv_head(keras, y, 3), name="branches"), (16, 16, 3), 255.0
 
 
+def math_and_slicing(keras, legacy):
+    """The element-wise math users write (sqrt, square, log, reciprocal,
+    negative, abs, power, maximum/minimum with a constant, relu6, sigmoid,
+    exp) and numpy indexing (x[:, 1::2, -1:0:-2, :], x[..., k]) with stack,
+    as keras.ops calls (Keras 3) or tf functions (tf-keras)."""
+    L = keras.layers
+    if legacy:
+        import tensorflow as tf
+        sqrt, square, log, reciprocal, negative, absolute = tf.math.sqrt, tf.math.square, tf.math.log, tf.math.reciprocal, tf.math.negative, tf.math.abs
+        power, maximum, minimum, relu6, sigmoid, exp, stack = tf.math.pow, tf.math.maximum, tf.math.minimum, tf.nn.relu6, tf.math.sigmoid, tf.math.exp, tf.stack
+    else:
+        o = keras.ops
+        sqrt, square, log, reciprocal, negative, absolute = o.sqrt, o.square, o.log, o.reciprocal, o.negative, o.absolute
+        power, maximum, minimum, relu6, sigmoid, exp, stack = o.power, o.maximum, o.minimum, o.relu6, o.sigmoid, o.exp, o.stack
+    inputs = keras.Input((8, 8, 3))
+    x = inputs / 255.0 + 0.1
+    e = negative(x)
+    parts = [sqrt(x), square(x), log(x), reciprocal(x), e, absolute(e), power(x, 3.0), maximum(x, 0.5), minimum(0.6, x),
+             relu6(x * 8.0 - 1.0), sigmoid(x), exp(x)]
+    y = L.Concatenate()(parts)
+    y = y[:, 1::2, -1:0:-2, :]
+    y = stack([y[..., 0], y[..., 13], y[..., -1]], axis=1)
+    y = L.Flatten()(y)
+    return keras.Model(inputs, L.Dense(3)(y), name="math_slicing"), (8, 8, 3), 255.0
+
+
 CASES = {
     "finetune_mobilenetv2": finetune_mobilenetv2,
     "frozen_mobilenetv2": frozen_mobilenetv2,
@@ -164,6 +190,7 @@ CASES = {
     "torch_preprocess": torch_preprocess,
     "arithmetic_preprocess": arithmetic_preprocess,
     "branch_sum": branch_sum,
+    "math_and_slicing": math_and_slicing,
 }
 
 
