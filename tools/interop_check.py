@@ -70,7 +70,8 @@ EXPECTED_REFUSALS = {
     # Keras 3 cannot load op layers (TrueDivide, GetItem, ...) from a legacy .h5, not even its own; x / 255.0,
     # preprocess_input's per-channel constants and channel flip are no exact standard layer there.
     **{(stem + generation, ".k3.h5"): "from a legacy .h5 file"
-       for stem in ("finetune_mobilenetv2", "caffe_preprocess", "torch_preprocess", "arithmetic_preprocess", "branch_sum")
+       for stem in ("finetune_mobilenetv2", "caffe_preprocess", "torch_preprocess", "arithmetic_preprocess", "branch_sum",
+                    "math_and_slicing")
        for generation in ("", "_keras2")},
 }
 

@@ -98,8 +98,9 @@ public struct KerasOperationCall: Sendable {
         if let args = node["args"]?.array {  // Keras 3
             func value(_ v: JSONValue) throws -> Value {
                 if let t = keras3Tensor(v) { return .tensor(try input(t)) }
-                if let list = v.array, !list.isEmpty, list.allSatisfy({ keras3Tensor($0) != nil }) {
-                    return .tensors(try list.map { try input(keras3Tensor($0)!) })
+                if let list = v.array, !list.isEmpty {
+                    let tensors = list.compactMap(keras3Tensor)
+                    if tensors.count == list.count { return .tensors(try tensors.map(input)) }
                 }
                 guard !containsTensor(v) else { throw unreadable }
                 return .constant(v)
@@ -122,30 +123,31 @@ public struct KerasOperationCall: Sendable {
             }
             return result
         }
-        let parts = try items.map { item -> [JSONValue] in
-            guard let p = item.array, p.count >= 3, p[0].string != nil, p[1].int != nil else { throw unreadable }
-            return p
+        // Each item: (layer, node, the tensor index or _CONSTANT_VALUE's value, the whole item).
+        let parts = try items.map { item -> (name: String, node: Int, third: JSONValue, item: [JSONValue]) in
+            guard let p = item.array, p.count >= 3, let name = p[0].string, let n = p[1].int else { throw unreadable }
+            return (name, n, p[2], p)
         }
         if parts.count == 1 {
             let p = parts[0]
             let first: Value
-            if p[0].string == "_CONSTANT_VALUE" && p[1].int == -1 {
-                first = .constant(p[2])
+            if p.name == "_CONSTANT_VALUE" && p.node == -1 {
+                first = .constant(p.third)
             } else {
-                guard let k = p[2].int else { throw unreadable }
-                first = .tensor(try input((p[0].string!, p[1].int!, k)))
+                guard let k = p.third.int else { throw unreadable }
+                first = .tensor(try input((p.name, p.node, k)))
             }
-            let kw = try keywords(p)
+            let kw = try keywords(p.item)
             guard !refs.isEmpty else { throw fail("the call has no input tensor") }
             return (KerasOperationCall(args: [first], kwargs: kw), refs)
         }
         // Several items: one list operand (tf.stack), each item repeating the keyword arguments.
         let tensors = try parts.map { p -> Int in
-            guard let k = p[2].int else { throw unreadable }
-            return try input((p[0].string!, p[1].int!, k))
+            guard let k = p.third.int else { throw unreadable }
+            return try input((p.name, p.node, k))
         }
-        let kwargs = parts[0].count > 3 ? parts[0][3] : .object([:])
-        guard parts.allSatisfy({ ($0.count > 3 ? $0[3] : .object([:])) == kwargs }) else {
+        let kwargs = parts[0].item.count > 3 ? parts[0].item[3] : .object([:])
+        guard parts.allSatisfy({ ($0.item.count > 3 ? $0.item[3] : .object([:])) == kwargs }) else {
             throw fail("the call's inputs carry different keyword arguments")
         }
         var kw: [String: Value] = [:]

@@ -77,22 +77,34 @@ extension KerasCodecs {
             }
             throw legacyKeras3Refusal(l)
         case .archive:
-            let names: [ConstantArithmetic.Operation: String] = [
-                .add: "Add", .subtract: "Subtract", .multiply: "Multiply", .divide: "TrueDivide",
-                .maximum: "Maximum", .minimum: "Minimum", .power: "Power",
-            ]
+            let className: String
+            switch l.operation {
+            case .add: className = "Add"
+            case .subtract: className = "Subtract"
+            case .multiply: className = "Multiply"
+            case .divide: className = "TrueDivide"
+            case .maximum: className = "Maximum"
+            case .minimum: className = "Minimum"
+            case .power: className = "Power"
+            }
             let constant: JSONValue = l.scalar.map { num($0) }
                 ?? .object(["class_name": .string("__tensor__"), "config": .object(["value": nested(l.constant), "dtype": .string("float32")])])
             let first = l.constantFirst
-            return keras3Op(names[l.operation]!) { t in first ? [constant, t[0].keras3] : [t[0].keras3, constant] }
+            return keras3Op(className) { t in first ? [constant, t[0].keras3] : [t[0].keras3, constant] }
         case .legacyKeras2:
-            let functions: [ConstantArithmetic.Operation: String] = [
-                .add: "math.add", .subtract: "math.subtract", .multiply: "math.multiply", .divide: "math.truediv",
-                .maximum: "math.maximum", .minimum: "math.minimum", .power: "math.pow",
-            ]
+            let function: String
+            switch l.operation {
+            case .add: function = "math.add"
+            case .subtract: function = "math.subtract"
+            case .multiply: function = "math.multiply"
+            case .divide: function = "math.truediv"
+            case .maximum: function = "math.maximum"
+            case .minimum: function = "math.minimum"
+            case .power: function = "math.pow"
+            }
             let first = l.constantFirst
             let constant = first ? floatSpelled(nested(l.constant)) : nested(l.constant)
-            return tfOpLambda(functions[l.operation]!) { t in
+            return tfOpLambda(function) { t in
                 first
                     ? .array([.string("_CONSTANT_VALUE"), .number(-1), constant, .object(["y": .array(t[0].keras2), "name": .null])])
                     : .array(t[0].keras2 + [.object(["y": constant, "name": .null])])
@@ -116,16 +128,27 @@ extension KerasCodecs {
             if l.function == .negative { return .standardLayer(Rescaling(name: l.name, scale: -1, offset: 0)) }
             throw legacyKeras3Refusal(l)
         case .archive:
-            let names: [UnaryMath.Function: String] = [
-                .sqrt: "Sqrt", .square: "Square", .absolute: "Absolute", .negative: "Negative", .log: "Log", .reciprocal: "Reciprocal",
-            ]
-            return keras3Op(names[l.function]!) { t in [t[0].keras3] }
+            let className: String
+            switch l.function {
+            case .sqrt: className = "Sqrt"
+            case .square: className = "Square"
+            case .absolute: className = "Absolute"
+            case .negative: className = "Negative"
+            case .log: className = "Log"
+            case .reciprocal: className = "Reciprocal"
+            }
+            return keras3Op(className) { t in [t[0].keras3] }
         case .legacyKeras2:
-            let functions: [UnaryMath.Function: String] = [
-                .sqrt: "math.sqrt", .square: "math.square", .absolute: "math.abs", .negative: "math.negative",
-                .log: "math.log", .reciprocal: "math.reciprocal",
-            ]
-            return tfOpLambda(functions[l.function]!) { t in .array(t[0].keras2 + [.object(["name": .null])]) }
+            let function: String
+            switch l.function {
+            case .sqrt: function = "math.sqrt"
+            case .square: function = "math.square"
+            case .absolute: function = "math.abs"
+            case .negative: function = "math.negative"
+            case .log: function = "math.log"
+            case .reciprocal: function = "math.reciprocal"
+            }
+            return tfOpLambda(function) { t in .array(t[0].keras2 + [.object(["name": .null])]) }
         }
     }
 

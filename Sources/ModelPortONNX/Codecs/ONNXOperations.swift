@@ -23,14 +23,23 @@ extension ONNXFamily {
 // MARK: - Export
 
 private func exportConstantArithmetic(_ l: ConstantArithmetic, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
-    let input = c.channelsLast(x[0])
-    let ops: [ConstantArithmetic.Operation: String] = [
-        .add: "Add", .subtract: "Sub", .multiply: "Mul", .divide: "Div", .maximum: "Max", .minimum: "Min", .power: "Pow",
-    ]
-    let constant = c.constant(l.name + "_constant", shape: l.constant.shape, l.constant.scalars)
+    // A scalar fits any layout; a shaped constant is in Keras's.
+    let input = l.constant.count == 1 ? x[0] : c.channelsLast(x[0])
+    let op: String
+    switch l.operation {
+    case .add: op = "Add"
+    case .subtract: op = "Sub"
+    case .multiply: op = "Mul"
+    case .divide: op = "Div"
+    case .maximum: op = "Max"
+    case .minimum: op = "Min"
+    case .power: op = "Pow"
+    }
+    let shape = l.constant.count == 1 ? [] : l.constant.shape
+    let constant = c.constant(l.name + "_constant", shape: shape, l.constant.scalars)
     let operands = l.constantFirst ? [constant, input.name] : [input.name, constant]
-    let y = c.node(ops[l.operation]!, operands, name: l.name)
-    return ONNXValue(name: y, kerasShape: input.kerasShape, channelsFirst: false)
+    let y = c.node(op, operands, name: l.name)
+    return ONNXValue(name: y, kerasShape: input.kerasShape, channelsFirst: input.channelsFirst)
 }
 
 private func exportUnaryMath(_ l: UnaryMath, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
