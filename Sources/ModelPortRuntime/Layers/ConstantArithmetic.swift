@@ -84,6 +84,10 @@ public final class ConstantArithmetic: Layer, @unchecked Sendable {
 
     public func forward(_ input: Tensor) -> Tensor {
         var output = input
+        if let c = scalar {
+            for i in 0..<output.count { output.scalars[i] = apply(input.scalars[i], c) }
+            return output
+        }
         let indices = constantIndices(sampleShape: input.sampleShape)
         let per = max(indices.count, 1)
         for i in 0..<output.count { output.scalars[i] = apply(input.scalars[i], constant.scalars[indices[i % per]]) }
