@@ -10,7 +10,7 @@ import ModelPortRuntime
 /// A constant operand makes a `ConstantArithmetic`; two tensors a `Merge`
 /// (Keras 3's `Add`/`Subtract`/`Multiply`/`Maximum`/`Minimum` op layers are
 /// told from the merge layers of the same names by their call); `Relu`,
-/// `Relu6`, `Sigmoid`, `Tanh`, `Exp` an `Activation`; `GetItem` a
+/// `Sigmoid`, `Tanh`, `Exp` an `Activation`, `Relu6` a `ReLU(max_value=6)`; `GetItem` a
 /// `StridedSlice`; `Stack` a `Stack`. Written back in each generation's own
 /// spelling; a legacy Keras 3 `.h5` (which Keras 3 cannot load op layers
 /// from) gets a `Rescaling` where that is exact, and a refusal otherwise.
@@ -122,7 +122,8 @@ extension KerasCodecs {
             layer = UnaryMath(name: a.name, function: function)
         case .activation(let activation):
             _ = try operands.tensor(try operands.positional(0))
-            layer = ActivationLayer(name: a.name, activation: activation)
+            // relu6 as ReLU(max_value=6): Keras 2 has no "relu6" activation name, so it writes back to both generations.
+            layer = activation == .relu6 ? ReLU(name: a.name, maxValue: 6) : ActivationLayer(name: a.name, activation: activation)
         case .getItem:
             _ = try operands.tensor(try operands.positional(0))
             let spec = tf ? try operands.keyword("slice_spec") : try operands.positional(1)
