@@ -164,6 +164,30 @@ struct OperationLayerTests {
         } throws: { "\($0)".contains("a Lambda layer holds Python bytecode") && "\($0)".contains("keras.ops") }
     }
 
+    /// clip(x, 0, hi) is a ReLU(max_value=hi) in both spellings; other lower bounds are refused by name.
+    @Test func clipFromZeroIsAReLU() throws {
+        let keras2 = try JSONValue.parse("""
+            {"class_name": "TFOpLambda", "name": "op", "config": {"name": "op", "function": "clip_by_value"},
+             "inbound_nodes": [["in", 0, 0, {"clip_value_min": 0.0, "clip_value_max": 6.0}]]}
+            """)
+        let keras3 = try JSONValue.parse("""
+            {"class_name": "Clip", "module": "keras.src.ops.numpy", "name": "op", "config": {"name": "op", "x_min": 0.0, "x_max": 2.5},
+             "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["in", 0, 0]}}], "kwargs": {}}]}
+            """)
+        for (config, version, maximum) in [(keras2, 2, Float(6)), (keras3, 3, Float(2.5))] {
+            let model = try KerasModelConfig.buildModel(Self.functionalConfig([config]), file: "m.h5", kerasMajorVersion: version)
+            let relu = try #require(model.layers.compactMap { $0 as? ReLU }.first)
+            #expect(relu.maxValue == maximum && relu.threshold == 0 && relu.negativeSlope == 0)
+        }
+        let shifted = try JSONValue.parse("""
+            {"class_name": "Clip", "module": "keras.src.ops.numpy", "name": "op", "config": {"name": "op", "x_min": -1.0, "x_max": 1.0},
+             "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["in", 0, 0]}}], "kwargs": {}}]}
+            """)
+        #expect {
+            _ = try KerasModelConfig.buildModel(Self.functionalConfig([shifted]), file: "m.keras", kerasMajorVersion: 3)
+        } throws: { "\($0)".contains("layer 'op' (Clip)") && "\($0)".contains("supported only from 0") }
+    }
+
     @Test func unknownFunctionsAndBadCallsAreNamed() throws {
         let unknown = try JSONValue.parse("""
             {"class_name": "TFOpLambda", "name": "op", "config": {"name": "op", "function": "math.cumsum"},

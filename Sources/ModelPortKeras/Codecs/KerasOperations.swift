@@ -10,7 +10,7 @@ import ModelPortRuntime
 /// A constant operand makes a `ConstantArithmetic`; two tensors a `Merge`
 /// (Keras 3's `Add`/`Subtract`/`Multiply`/`Maximum`/`Minimum` op layers are
 /// told from the merge layers of the same names by their call); `Relu`,
-/// `Sigmoid`, `Tanh`, `Exp` an `Activation`, `Relu6` a `ReLU(max_value=6)`; `GetItem` a
+/// `Sigmoid`, `Tanh`, `Exp` an `Activation`, `Relu6` and `Clip` from 0 a `ReLU(max_value)`; `GetItem` a
 /// `StridedSlice`; `Stack` a `Stack`. Written back in each generation's own
 /// spelling; a legacy Keras 3 `.h5` (which Keras 3 cannot load op layers
 /// from) gets a `Rescaling` where that is exact, and a refusal otherwise.
@@ -27,6 +27,7 @@ extension KerasCodecs {
         case activation(Activation)
         case getItem
         case stack
+        case clip
     }
 
     static let keras3Operations: [String: OperationKind] = [
@@ -37,7 +38,7 @@ extension KerasCodecs {
         "Log": .unary(.log), "Reciprocal": .unary(.reciprocal),
         "Relu": .activation(.relu), "Relu6": .activation(.relu6), "Sigmoid": .activation(.sigmoid), "Tanh": .activation(.tanh),
         "Exp": .activation(.exponential),
-        "GetItem": .getItem, "Stack": .stack,
+        "GetItem": .getItem, "Stack": .stack, "Clip": .clip,
     ]
 
     static let tfOperations: [String: OperationKind] = [
@@ -50,7 +51,7 @@ extension KerasCodecs {
         "nn.relu": .activation(.relu), "nn.relu6": .activation(.relu6), "math.sigmoid": .activation(.sigmoid),
         "nn.sigmoid": .activation(.sigmoid), "math.tanh": .activation(.tanh), "nn.tanh": .activation(.tanh),
         "math.exp": .activation(.exponential),
-        "__operators__.getitem": .getItem, "stack": .stack,
+        "__operators__.getitem": .getItem, "stack": .stack, "clip_by_value": .clip,
     ]
 
     /// Keras 3 op class names, recognised as operations in legacy `.h5`
@@ -129,6 +130,21 @@ extension KerasCodecs {
             let spec = tf ? try operands.keyword("slice_spec") : try operands.positional(1)
             guard let json = spec.constant else { throw a.error("the index is a tensor, which is not supported") }
             layer = StridedSlice(name: a.name, axes: try sliceAxes(json, sampleRank: call.inputShapes[0].count, &a))
+        case .clip:
+            _ = try operands.tensor(try operands.positional(0))
+            let low: Double?, high: Double?
+            if tf {
+                low = try operands.keyword("clip_value_min").constant?.number
+                high = try operands.keyword("clip_value_max").constant?.number
+            } else {
+                low = Double(try a.float("x_min"))
+                high = Double(try a.float("x_max"))
+            }
+            // clip(x, 0, hi) is ReLU(max_value=hi) exactly; other lower bounds have no runtime layer yet.
+            guard low == 0, let high, high > 0 else {
+                throw a.error("clip to [\(low.map { "\($0)" } ?? "?"), \(high.map { "\($0)" } ?? "?")] is supported only from 0 to a positive maximum (a ReLU)")
+            }
+            layer = ReLU(name: a.name, maxValue: Float(high))
         case .stack:
             guard case .tensors(let list) = try operands.positional(0), !list.isEmpty else {
                 throw a.error("expects a list of tensors to stack")
