@@ -23,7 +23,8 @@ batches of a handful of MNIST images):
       threshold, Global{Average,Max}Pooling2D (keepdims), Concatenate,
       RepeatVector, Permute, Dense on a 3-D input, Softmax(axis=1), a nested
       Sequential with LeakyReLU and ELU) and layers_activations (a Dense
-      stack through every other Keras activation).
+      stack through every other Keras activation), and layers_operations
+      (keras.ops arithmetic, indexing and stack between two Conv2D layers).
   optimizers.h5          for a tiny CNN (tiny_cnn.h5): two batches; for each
                          optimizer configuration (attribute `config`, JSON)
                          the loss before each step and the weights after step
@@ -47,7 +48,7 @@ batches of a handful of MNIST images):
                          and running one train_on_batch on 16 images: x, y, the
                          loss, iterations before, every weight afterwards.
 
-Usage (from the repo root):  .venv/bin/python tools/make_training_fixtures.py [--data DIR] [--only-layers | --only-continue-keras]
+Usage (from the repo root):  .venv/bin/python tools/make_training_fixtures.py [--data DIR] [--only-layers | --only-continue-keras | --only-operations]
 """
 import argparse
 import json
@@ -138,6 +139,28 @@ def layers_activations(keras):
     return keras.Sequential(layers, name="layers_activations")
 
 
+def layers_operations(keras):
+    """Operations between trainable layers, so gradients flow back through
+    them: x / 4 - 1, 2 - x, a per-channel multiply, square, sqrt, maximum,
+    log, x[:, ::-1, 1::2, :], stack of x[..., k], and z * y + y of two tensors."""
+    import numpy as np
+    L, o = keras.layers, keras.ops
+    inp = keras.Input(shape=(6, 6, 3), name="input")
+    x = L.Conv2D(3, 1, name="conv")(inp)
+    x = x / 4.0 - 1.0
+    x = 2.0 - x
+    x = x * np.array([0.5, 1.0, 1.5], dtype="float32")
+    x = o.sqrt(o.square(x) + 0.5)
+    x = o.log(o.maximum(x, 0.8))
+    y = x[:, ::-1, 1::2, :]                                                                  # 6x3x3
+    y = o.stack([y[..., 2], y[..., 1], y[..., 0]], axis=-1)
+    z = L.Conv2D(3, 1, name="conv_b")(y)
+    y = z * y + y
+    x = L.Flatten(name="flatten")(y)
+    out = L.Dense(4, activation="softmax", name="out")(x)
+    return keras.Model(inp, out, name="layers_operations")
+
+
 def tiny_cnn(keras):
     L = keras.layers
     return keras.Sequential([keras.Input(shape=(28, 28, 1)),
@@ -183,6 +206,8 @@ def main():
                     help="write only the layers_cnn and layers_activations gradient fixtures")
     ap.add_argument("--only-continue-keras", action="store_true",
                     help="write only the continue_keras fixtures")
+    ap.add_argument("--only-operations", action="store_true",
+                    help="write only the layers_operations gradient fixture")
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import numpy as np
@@ -221,6 +246,16 @@ def main():
         write_h5(os.path.join(args.out, name + ".gradients.h5"), fill)
         print(f"{name}: loss {float(loss):.6f}, {len(grads)} gradients", flush=True)
 
+    def operations_fixture():
+        # Its own seed and generator, so the other fixtures' random streams stay as they were.
+        keras.utils.set_random_seed(16)
+        ops_rng = np.random.default_rng(16)
+        gradients_fixture("layers_operations", layers_operations(keras), ops_rng.normal(size=(4, 6, 6, 3)).astype(np.float32),
+                          np.eye(4, dtype=np.float32)[ops_rng.integers(0, 4, 4)], keras.losses.CategoricalCrossentropy())
+
+    if args.only_operations:
+        return operations_fixture()
+
     keras.utils.set_random_seed(14)
     rng = np.random.default_rng(14)
     xl = rng.normal(size=(4, 8, 8, 2)).astype(np.float32)
@@ -230,6 +265,7 @@ def main():
     xa = rng.normal(size=(6, 12)).astype(np.float32)
     gradients_fixture("layers_activations", layers_activations(keras), xa, rng.integers(0, 4, 6).astype(np.int64),
                       keras.losses.SparseCategoricalCrossentropy())
+    operations_fixture()
     if args.only_layers:
         return
 

@@ -19,6 +19,8 @@ enum KerasFunctionalConfig {
         let layer: String
         let entry: JSONValue
         let inputs: [TensorRef]
+        /// The call's arguments, for operation layers (`KerasOperationCall`).
+        var operation: KerasOperationCall? = nil
     }
 
     static func build(_ config: JSONValue, file: String, kerasMajorVersion: Int, weights: inout WeightBudget,
@@ -51,10 +53,21 @@ enum KerasFunctionalConfig {
                 order.append(ref)
                 continue
             }
+            let operation = KerasOperationCall.isOperation(className: className, module: entry["module"]?.string, firstNode: nodes.first,
+                                                           operationClassNames: KerasCodecs.operationClassNames)
+            if operation && nodes.count > 1 {
+                throw KerasImportError(file: file, layer: name, className: className,
+                                       message: "an operation layer called \(nodes.count) times is not supported (Keras makes one per call)")
+            }
             for (k, node) in nodes.enumerated() {
-                let inputs = try parseNode(node, file: file, layer: name, className: className)
                 let ref = TensorRef(layer: name, node: k)
-                calls[ref] = Call(layer: name, entry: entry, inputs: inputs)
+                if operation {
+                    let parsed = try KerasOperationCall.parse(node, file: file, layer: name, className: className)
+                    calls[ref] = Call(layer: name, entry: entry, inputs: parsed.inputs, operation: parsed.call)
+                } else {
+                    let inputs = try parseNode(node, file: file, layer: name, className: className)
+                    calls[ref] = Call(layer: name, entry: entry, inputs: inputs)
+                }
                 order.append(ref)
             }
         }
@@ -70,7 +83,7 @@ enum KerasFunctionalConfig {
                     nested.contains(ref.layer) && ref.node > 0 ? TensorRef(layer: ref.layer, node: ref.node - 1) : ref
                 }
                 for (key, call) in calls {
-                    calls[key] = Call(layer: call.layer, entry: call.entry, inputs: call.inputs.map(shift))
+                    calls[key] = Call(layer: call.layer, entry: call.entry, inputs: call.inputs.map(shift), operation: call.operation)
                 }
                 return try assemble(modelName: modelName, calls: calls, order: order, entriesByName: entriesByName,
                                     inputRefs: inputRefs.map(shift), outputRefs: outputRefs.map(shift),
@@ -124,10 +137,13 @@ enum KerasFunctionalConfig {
             if let existing = layers[ref.layer] {
                 layer = existing
             } else {
+                var operation = call.operation
+                operation?.inputShapes = inputShapes
                 layer = try KerasModelConfig.buildLayer(call.entry, className: className, name: ref.layer,
                                                         config: call.entry["config"]?.object ?? [:],
                                                         inputShape: inputShapes[0], file: file,
-                                                        kerasMajorVersion: kerasMajorVersion, weights: &weights, depth: depth)
+                                                        kerasMajorVersion: kerasMajorVersion, weights: &weights, depth: depth,
+                                                        operation: operation)
                 layers[ref.layer] = layer
             }
             let shape: [Int]

@@ -54,7 +54,7 @@ enum KerasModelConfig {
     /// kind, or a nested model wrapped as a layer.
     static func buildLayer(_ entry: JSONValue, className: String, name: String, config: [String: JSONValue],
                            inputShape: [Int], file: String, kerasMajorVersion: Int, weights: inout WeightBudget,
-                           depth: Int) throws -> any Layer {
+                           depth: Int, operation: KerasOperationCall? = nil) throws -> any Layer {
         if isModelClass(className) {
             let inner = try buildModel(entry, file: file, kerasMajorVersion: kerasMajorVersion, weights: &weights, depth: depth + 1)
             guard inner.inputShapes.count == 1, inner.outputShapes.count == 1 else {
@@ -74,6 +74,7 @@ enum KerasModelConfig {
         inner["batch_input_shape"] = nil
         var args = try LayerArguments(file: file, className: className, name: name, config: inner,
                                       kerasMajorVersion: kerasMajorVersion, weights: weights)
+        args.operation = operation
         let layer = try KerasCodecs.decode(&args, inputShape: inputShape)
         weights = args.weights
         freezeIfNotTrainable(layer, config)

@@ -17,6 +17,8 @@ public struct LayerArguments: Sendable {
     /// The weights the model declared before this layer; `checkParameterShape`
     /// adds this layer's, so the running total is checked before allocation.
     public private(set) var weights: WeightBudget
+    /// For an operation layer, its call's arguments (constants included).
+    public internal(set) var operation: KerasOperationCall?
     private var understood: Set<String> = []
 
     /// Keys that never change what a trained layer computes at inference.

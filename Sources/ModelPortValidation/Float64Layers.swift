@@ -17,7 +17,8 @@ enum Float64Layers {
              is Padding2D, is RepeatVector, is UpSampling2D, is Merge, is ScaledSum, is Dense, is Conv2D, is DepthwiseConv2D,
              is SeparableConv2D, is Conv2DTranspose, is BatchNormalization, is LayerNormalization, is Normalization,
              is UnitNormalization, is Rescaling, is LayerScale, is ActivationLayer, is ReLU, is ELU, is PReLU, is Softmax,
-             is MaxPooling2D, is AveragePooling2D, is GlobalPooling2D:
+             is MaxPooling2D, is AveragePooling2D, is GlobalPooling2D, is ConstantArithmetic, is UnaryMath, is StridedSlice,
+             is Stack:
             return true
         default:
             return false
@@ -33,8 +34,38 @@ enum Float64Layers {
             return bilinear(x, l)
         case let m as Merge where m.operation != .concatenate:
             return try elementwise(inputs, m.operation)
-        case is Flatten, is Reshape, is Permute, is Padding2D, is RepeatVector, is UpSampling2D, is Merge:
+        case is Flatten, is Reshape, is Permute, is Padding2D, is RepeatVector, is UpSampling2D, is Merge, is StridedSlice, is Stack:
             return try moved(inputs, by: layer)
+        case let l as ConstantArithmetic:
+            // The constant, numpy-broadcast over one sample, then each element against it.
+            let sample = x.sampleShape
+            let padded = [Int](repeating: 1, count: sample.count - l.constant.rank) + l.constant.shape
+            let c = Broadcasting.expand(Tensor(shape: [1] + padded, scalars: l.constant.scalars), to: [1] + sample).scalars
+            let per = max(c.count, 1)
+            return Values(shape: x.shape, scalars: x.scalars.enumerated().map { i, v in
+                let k = Double(c[i % per])
+                let (a, b) = l.constantFirst ? (k, v) : (v, k)
+                switch l.operation {
+                case .add: return a + b
+                case .subtract: return a - b
+                case .multiply: return a * b
+                case .divide: return a / b
+                case .maximum: return max(a, b)
+                case .minimum: return min(a, b)
+                case .power: return Foundation.pow(a, b)
+                }
+            })
+        case let l as UnaryMath:
+            return map(x) { v in
+                switch l.function {
+                case .sqrt: return v.squareRoot()
+                case .square: return v * v
+                case .absolute: return abs(v)
+                case .negative: return -v
+                case .log: return Foundation.log(v)
+                case .reciprocal: return 1 / v
+                }
+            }
         case let l as ScaledSum:
             return map2(inputs[0], inputs[1]) { $0 + Double(l.scale) * $1 }
         case let l as Dense:

@@ -116,9 +116,41 @@ struct LayerCoverageTests {
         return try Functional(name: "coverage_merge", nodes: nodes, inputNodes: [0], outputNodes: [nodes.count - 1, 4])
     }
 
+    /// The operations of Keras functional graphs (`x / 127.5 - 1`, `x[..., ::-1]`, `stack`).
+    static func operationsModel() throws -> Functional {
+        typealias Node = Functional.Node
+        let input = InputLayer(name: "in", sampleShape: [4, 5, 3])
+        var nodes = [Node(layer: input, inputs: [])]
+        func add(_ layer: any Layer, _ inputs: [Int]) -> Int {
+            nodes.append(Node(layer: layer, inputs: inputs))
+            return nodes.count - 1
+        }
+        let perChannel = Tensor(shape: [3], scalars: [0.5, 1.5, 2])
+        let image = Tensor(shape: [1, 5, 1], scalars: [0.7, 1.1, 1.3, 0.9, 1.6])
+        var x = add(ConstantArithmetic(name: "divide", operation: .divide, constant: Tensor(shape: [], scalars: [4])), [0])
+        x = add(ConstantArithmetic(name: "add", operation: .add, constant: perChannel), [x])
+        x = add(ConstantArithmetic(name: "multiply", operation: .multiply, constant: image, constantFirst: true), [x])
+        x = add(ConstantArithmetic(name: "maximum", operation: .maximum, constant: Tensor(shape: [], scalars: [0.1])), [x])
+        x = add(ConstantArithmetic(name: "power", operation: .power, constant: perChannel), [x])
+        x = add(ConstantArithmetic(name: "subtract", operation: .subtract, constant: Tensor(shape: [], scalars: [1]), constantFirst: true), [x])
+        x = add(ConstantArithmetic(name: "minimum", operation: .minimum, constant: perChannel), [x])
+        x = add(UnaryMath(name: "absolute", function: .absolute), [x])
+        x = add(ConstantArithmetic(name: "offset", operation: .add, constant: Tensor(shape: [], scalars: [0.5])), [x])
+        for f in [UnaryMath.Function.sqrt, .square, .reciprocal, .log, .negative] { x = add(UnaryMath(name: f.rawValue, function: f), [x]) }
+        let reversed = add(StridedSlice(name: "reverse", axes: [.all, .range(start: nil, stop: nil, step: -1), .range(start: nil, stop: nil, step: -1)]), [x])
+        let channels = (0..<3).map { k in add(StridedSlice(name: "channel_\(k)", axes: [.all, .all, .index(2 - k)]), [reversed]) }
+        let stacked = add(Stack(name: "stack", axis: -1), channels)
+        let strided = add(StridedSlice(name: "strided", axes: [.range(start: 1, stop: nil, step: 2), .range(start: -1, stop: 0, step: -2), .all]), [stacked])
+        let rows = add(Stack(name: "stack_rows", axis: 0), [strided, strided])
+        // -log(1 / v²) >= log(0.5) here, so the divisor stays away from zero.
+        let shifted = add(ConstantArithmetic(name: "shift", operation: .add, constant: Tensor(shape: [], scalars: [1])), [rows])
+        let divided = add(ConstantArithmetic(name: "true_divide", operation: .divide, constant: Tensor(shape: [], scalars: [2]), constantFirst: true), [shifted])
+        return try Functional(name: "coverage_operations", nodes: nodes, inputNodes: [0], outputNodes: [divided, x])
+    }
+
     @Test(arguments: [13, 17, 20])
     func everyExportedLayerRoundTrips(_ opset: Int) throws {
-        for model in [try Self.imageModel() as any Model, try Self.mergeModel()] {
+        for model in [try Self.imageModel() as any Model, try Self.mergeModel(), try Self.operationsModel()] {
             let proto = try roundTrip(try ONNXExporter.export(model, options: ONNXExportOptions(opset: opset)))
             let imported = try ONNXImporter.buildModel(proto, file: "\(model.name).onnx")
             let inputs = model.inputShapes.enumerated().map { k, s in randomTensor([5] + s, seed: UInt64(100 + k)) }
@@ -141,6 +173,7 @@ struct LayerCoverageTests {
         }
         collect(try Self.imageModel().layers)
         collect(try Self.mergeModel().layers)
+        collect(try Self.operationsModel().layers)
         // Identity-at-inference layers share one exporter; one of them is enough.
         let identities = Set(InferenceIdentity.Kind.allCases.map(\.rawValue)).subtracting(["SpatialDropout2D"])
         let missing = Set(ONNXCodecs.supportedLayerTypes).subtracting(["Sequential", "Functional"]).subtracting(used).subtracting(identities)

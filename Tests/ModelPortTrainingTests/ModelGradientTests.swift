@@ -6,7 +6,7 @@ import TestSupport
 /// `tf.GradientTape` on the same weights and batch (fixtures/training/*.gradients.h5).
 @Suite struct ModelGradientTests {
     /// On every kernel family this CPU runs (training's products go through it).
-    @Test(arguments: ["mnist_digit_model", "mnist_mlp", "mixed", "layers_cnn", "layers_activations"], CPUKernels.supportedChoices)
+    @Test(arguments: ["mnist_digit_model", "mnist_mlp", "mixed", "layers_cnn", "layers_activations", "layers_operations"], CPUKernels.supportedChoices)
     func gradientsMatchTensorFlow(name: String, choice: CPUKernels.Choice) throws {
         try CPUKernels.with(choice) { try gradients(name: name) }
     }

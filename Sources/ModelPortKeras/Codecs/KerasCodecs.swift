@@ -6,6 +6,7 @@ import ModelPortRuntime
 public enum KerasCodecs {
     public static let families: [KerasFamily] = [
         convolutions, pooling, reshaping, core, normalization, activations, merges, augmentation, applicationLayers,
+        operations,
     ]
 
     static let byClassName: [String: AnyKerasCodec] = {
@@ -46,6 +47,21 @@ public enum KerasCodecs {
     /// Builds the layer and checks that every config argument was understood.
     /// - Throws: `KerasImportError` naming the layer, its class and argument.
     static func decode(_ args: inout LayerArguments, inputShape: [Int]) throws -> any Layer {
+        if let call = args.operation {
+            let layer: any Layer
+            do {
+                layer = try decodeOperation(&args, call)
+            } catch let e as RuntimeError {
+                throw args.error(e.message)
+            }
+            try args.checkAllUnderstood()
+            return layer
+        }
+        if args.className == "Lambda" {
+            throw args.error("a Lambda layer holds Python bytecode, which ModelPort does not run: write its computation with "
+                + "keras.ops / tf.math calls in the functional graph (x / 127.5 - 1, keras.ops.maximum(x, 0), x[..., ::-1]) "
+                + "or a standard layer (Rescaling, Normalization, Activation, ReLU), and save the model again")
+        }
         guard let codec = byClassName[args.className] else {
             throw args.error("layer class '\(args.className)' is not supported by ModelPort (supported: \(supportedClassNames.joined(separator: ", ")))")
         }

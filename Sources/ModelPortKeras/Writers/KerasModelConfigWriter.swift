@@ -61,6 +61,12 @@ enum KerasModelConfigWriter {
     private static func layerEntry(_ layer: any Layer, inputShapes: [[Int]], _ d: KerasConfigDialect) throws -> [String: JSONValue] {
         if let nested = layer as? ModelLayer { return try modelEntry(nested.model, d, top: false) }
         if let input = layer as? InputLayer { return inputLayer(name: input.name, shape: input.sampleShape, d) }
+        // An operation outside a functional graph (a Sequential model) only as a standard layer.
+        switch try KerasCodecs.operationWriting(layer, dialect: d) {
+        case .standardLayer(let standard)?: return try layerEntry(standard, inputShapes: inputShapes, d)
+        case .operation?: throw unsupported(layer, "an operation can only be written inside a functional model (Keras has no Sequential layer for it)")
+        case nil: break
+        }
         var config: [String: JSONValue]
         do {
             config = try KerasCodecs.encode(layer, generation: d.generation)
@@ -130,15 +136,34 @@ enum KerasModelConfigWriter {
                 "keras_history": .array([name, nodeIndex(node), .number(0)]),
             ])])
         }
+        // Operation layers: their call (one inbound node) from the input tensors.
+        var operationCalls: [ObjectIdentifier: ([KerasWrittenTensor]) -> JSONValue] = [:]
         for (i, node) in f.nodes.enumerated() {
             let id = ObjectIdentifier(node.layer)
             callIndex[i] = callCount[id, default: 0]
             callCount[id] = callIndex[i] + 1
             if entries[id] == nil {
                 order.append(id)
-                entries[id] = try layerEntry(node.layer, inputShapes: node.inputs.map { f.nodeOutputShapes[$0] }, d)
+                let shapes = node.inputs.map { f.nodeOutputShapes[$0] }
+                switch try KerasCodecs.operationWriting(node.layer, dialect: d) {
+                case .operation(let className, let module, var config, let call)?:
+                    config["name"] = .string(node.layer.name)
+                    entries[id] = entry(className, config, module: module, registeredName: .string(className), inputShapes: nil, d)
+                    operationCalls[id] = call
+                case .standardLayer(let standard)?:
+                    entries[id] = try layerEntry(standard, inputShapes: shapes, d)
+                case nil:
+                    entries[id] = try layerEntry(node.layer, inputShapes: shapes, d)
+                }
             }
             guard !node.inputs.isEmpty else { continue }
+            if let call = operationCalls[id] {
+                let tensors = node.inputs.map { n in
+                    KerasWrittenTensor(keras3: tensor(n), keras2: [.string(f.nodes[n].layer.name), nodeIndex(n), .number(0)])
+                }
+                calls[id, default: []].append(call(tensors))
+                continue
+            }
             let args = node.inputs.map(tensor)
             if d == .legacyKeras2 {
                 calls[id, default: []].append(.array(args))

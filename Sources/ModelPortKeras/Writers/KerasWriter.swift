@@ -138,7 +138,13 @@ extension KerasSaveOptions {
         let sourceIsArchive = file.modelConfig["module"] != nil
         let sameGeneration = source == options.generation
         switch container {
-        case .legacyH5: if sameGeneration && !sourceIsArchive { options.modelConfig = file.modelConfig }
+        // A legacy config with operation layers is generated instead: Keras 3 cannot load op layers from a
+        // legacy .h5 (the writer writes exact Rescalings or refuses), and a tf-keras constant first operand
+        // `1.0` would come back through JSON numbers as the integer 1, which TensorFlow will not subtract a float from.
+        case .legacyH5:
+            if sameGeneration && !sourceIsArchive && !KerasOperationCall.configHasOperations(file.modelConfig) {
+                options.modelConfig = file.modelConfig
+            }
         case .archive: if sourceIsArchive { options.modelConfig = file.modelConfig }
         case .weights: break
         }

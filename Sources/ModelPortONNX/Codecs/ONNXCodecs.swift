@@ -6,7 +6,7 @@ import ModelPortRuntime
 public enum ONNXCodecs {
     static let families: [ONNXFamily] = [
         .convolutions, .pooling, .core, .normalization, .activations, .merges, .reshaping, .augmentation, .graphArithmetic,
-        .applicationLayers,
+        .applicationLayers, .operations,
     ]
 
     /// Importers by ONNX operator (the first family claiming an operator wins; a test checks none is claimed twice).

@@ -123,18 +123,22 @@ private func importSlice(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) t
     guard ends.count == starts.count, axes.count == starts.count, steps.count == starts.count else {
         throw c.error("Slice starts \(starts), ends \(ends), axes \(axes) and steps \(steps) differ in length")
     }
-    guard steps.allSatisfy({ $0 == 1 }) else { throw c.error("Slice with steps \(steps) is not supported (only 1)") }
     func clamp(_ k: Int, _ size: Int) -> Int { max(0, min(size, k < 0 ? k + size : k)) }
     if c.isConstant(n.inputs[0]) {
+        guard steps.allSatisfy({ $0 == 1 }) else { throw c.error("Slice with steps \(steps) is not supported (only 1)") }
         let data = try c.symbolicInts(n.inputs[0])
         guard axes == [0] || axes == [-1] else { throw c.error("Slice of a constant is only supported on one axis of a vector") }
         let s = clamp(starts[0], data.count), e = clamp(ends[0], data.count)
         c.symbolic[n.outputs[0]] = s < e ? Array(data[s..<e]) : []
         return
     }
-    // On an image (N, C, H, W): spatial cropping.
+    // On an image (N, C, H, W), steps 1 on the spatial axes: cropping; anything else a StridedSlice.
     let x = try c.value(n.inputs[0])
-    guard x.onnxShape.count == 3 else { throw c.error("Slice of a computed tensor is only supported as spatial cropping of (N, C, H, W)") }
+    let spatial = x.onnxShape.count == 3 && axes.allSatisfy { $0 == 2 || $0 == 3 || $0 == -2 || $0 == -1 }
+    guard spatial, steps.allSatisfy({ $0 == 1 }) else {
+        try importStridedSlice(n, x, starts: starts, ends: ends, axes: axes, steps: steps, c)
+        return
+    }
     var crop = [0, 0, 0, 0]  // top, bottom, left, right
     for (k, axis) in axes.enumerated() {
         let ax = axis < 0 ? axis + 4 : axis
@@ -147,6 +151,24 @@ private func importSlice(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) t
     let input = try c.channelsLast(x)
     let node = try c.add(Padding2D(name: c.layerName("Cropping2D"), kind: .crop, top: crop[0], bottom: crop[1], left: crop[2], right: crop[3]), [input])
     c.output(n, c.imageValue(ofNode: node))
+}
+
+/// A general `Slice` of a computed tensor, in ONNX order (Python's slice
+/// semantics hold for the bounds exporters write).
+private func importStridedSlice(_ n: ONNXNodeProto, _ x: ImportedValue, starts: [Int], ends: [Int], axes: [Int], steps: [Int],
+                                _ c: ONNXImportContext) throws {
+    let input = try c.identityLayout(x)
+    let rank = x.onnxShape.count + 1
+    var sliced = [StridedSlice.Axis](repeating: .all, count: x.onnxShape.count)
+    for (k, axis) in axes.enumerated() {
+        let a = axis < 0 ? axis + rank : axis
+        guard a >= 1, a < rank else { throw c.error("Slice on axis \(axis) (the batch axis or outside the rank) is not supported") }
+        guard steps[k] != 0 else { throw c.error("Slice step 0 is invalid") }
+        sliced[a - 1] = .range(start: starts[k], stop: ends[k], step: steps[k])
+    }
+    let node = try c.add(StridedSlice(name: c.layerName("StridedSlice"), axes: sliced), [input])
+    let shape = c.shape(ofNode: node)
+    c.output(n, ImportedValue(node: node, onnxShape: shape, perm: Array(0..<shape.count)))
 }
 
 private func importResize(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
@@ -220,7 +242,20 @@ private func importUnsqueeze(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContex
 
 private func importSqueeze(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
     try Attributes(n, c, ignoring: ["axes"]).finish()
-    guard c.isConstant(n.inputs[0]) else { throw c.error("Squeeze of a computed tensor is not supported") }
+    if !c.isConstant(n.inputs[0]) {
+        // Removing size-1 axes: a Reshape in ONNX order.
+        let x = try c.identityLayout(try c.value(n.inputs[0]))
+        guard n.inputs.count > 1, !n.inputs[1].isEmpty else { throw c.error("Squeeze of a computed tensor needs its axes input (opset 13 and later)") }
+        let rank = x.onnxShape.count + 1
+        let axes = Set(try c.ints(n.inputs[1]).map { $0 < 0 ? $0 + rank : $0 })
+        guard !axes.contains(0), axes.allSatisfy({ $0 >= 1 && $0 < rank && x.onnxShape[$0 - 1] == 1 }), axes.count < rank - 1 else {
+            throw c.error("Squeeze on axes \(axes.sorted()) (the batch axis, out of range, not of size 1, or every axis) is not supported")
+        }
+        let shape = x.onnxShape.enumerated().filter { !axes.contains($0.offset + 1) }.map(\.element)
+        let node = try c.add(Reshape(name: c.layerName("Reshape"), targetShape: shape), [x])
+        c.output(n, ImportedValue(node: node, onnxShape: shape, perm: Array(0..<shape.count)))
+        return
+    }
     let data = try c.symbolicInts(n.inputs[0])
     guard data.count == 1 else { throw c.error("Squeeze is only supported on one-element vectors (shape arithmetic)") }
     if case .known(let k) = data[0] { c.constants[n.outputs[0]] = ConstantTensor(shape: [], values: [Double(k)]) }
