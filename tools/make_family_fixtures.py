@@ -35,7 +35,7 @@ SEED = 20261207
 def resample_block(keras, weights, include_top, pooling, input_shape):
     """Not a family: the layers those families and their users' heads use that
     the families above leave out or only touch at size 1 -- list-valued
-    Normalization, Conv2D(groups=channels), a broadcasting squeeze-and-excitation
+    Normalization, Conv2D(groups=channels) and groups=2, a broadcasting squeeze-and-excitation
     Multiply, bilinear UpSampling2D (factors 2 and 3x2), UnitNormalization --
     with every output element compared (no pooling at the end)."""
     L = keras.layers
@@ -43,6 +43,7 @@ def resample_block(keras, weights, include_top, pooling, input_shape):
     x = L.Normalization(mean=[120.0, 110.0, 100.0], variance=[3000.0, 3200.0, 3100.0], name="norm")(inp)
     x = L.Conv2D(6, 3, padding="same", name="conv")(x)
     x = L.Conv2D(6, 3, padding="same", groups=6, name="grouped")(x)
+    x = L.Conv2D(6, 3, padding="same", groups=2, name="grouped_2")(x)
     se = L.GlobalAveragePooling2D(keepdims=True, name="squeeze")(x)
     se = L.Conv2D(6, 1, activation="sigmoid", name="excite_gate")(se)
     x = L.Multiply(name="excite")([x, se])

@@ -18,7 +18,7 @@ enum Float64Layers {
              is SeparableConv2D, is Conv2DTranspose, is BatchNormalization, is LayerNormalization, is Normalization,
              is UnitNormalization, is Rescaling, is LayerScale, is ActivationLayer, is ReLU, is ELU, is PReLU, is Softmax,
              is MaxPooling2D, is AveragePooling2D, is GlobalPooling2D, is ConstantArithmetic, is UnaryMath, is StridedSlice,
-             is Stack:
+             is Stack, is GroupedConv2D:
             return true
         default:
             return false
@@ -74,6 +74,9 @@ enum Float64Layers {
             let k = Values(l.kernel.value)
             return activate(try convolution(x, kernel: k, bias: l.bias, groups: 1, kernelSize: l.kernelSize, strides: l.strides,
                                         dilation: l.dilation, padding: l.padding), l.activation)
+        case let l as GroupedConv2D:
+            return activate(try convolution(x, kernel: Values(l.kernel.value), bias: l.bias, groups: l.groups, kernelSize: l.kernelSize,
+                                            strides: l.strides, dilation: l.dilation, padding: l.padding), l.activation)
         case let l as DepthwiseConv2D:
             // Depthwise = one group per input channel; kernel (kh, kw, c, m) is (kh, kw, 1, c * m) in memory.
             let k = Values(shape: [l.kernelSize.height, l.kernelSize.width, 1, l.inputChannels * l.depthMultiplier],

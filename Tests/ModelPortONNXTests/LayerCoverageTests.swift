@@ -47,6 +47,7 @@ struct LayerCoverageTests {
         b.add { s in BatchNormalization(name: "bn", channels: s[2]) }
         b.add { s in DepthwiseConv2D(name: "dw", inputChannels: s[2], depthMultiplier: 2, kernelSize: (3, 3), padding: .same, activation: .relu6) }
         b.add { s in DepthwiseConv2D(name: "grouped", inputChannels: s[2], kernelSize: (3, 3), padding: .same, groupedConvolutionLayout: true) }
+        b.add { s in GroupedConv2D(name: "grouped_2", inputChannels: s[2], filters: 6, groups: 2, kernelSize: (3, 3), strides: (1, 2), padding: .same) }
         b.add { s in LayerScale(name: "layer_scale", channels: s[2], initialValue: 1e-6) }
         b.add { s in SeparableConv2D(name: "sep", inputChannels: s[2], filters: 5, kernelSize: (3, 3), dilation: (1, 1), padding: .valid, activation: .swish) }
         b.add { s in Conv2DTranspose(name: "deconv", inputChannels: s[2], filters: 3, kernelSize: (3, 3), strides: (2, 2), padding: .same) }

@@ -4,13 +4,24 @@ import ModelPortRuntime
 /// `Conv2DTranspose` (and their Keras 2 `Convolution2D`-style aliases).
 extension KerasCodecs {
     static let convolutions = KerasFamily("convolutions", [
-        AnyKerasCodec(conv2D), AnyKerasCodec(depthwiseConv2D), AnyKerasCodec(separableConv2D), AnyKerasCodec(conv2DTranspose),
+        AnyKerasCodec(conv2D), AnyKerasCodec(groupedConv2D), AnyKerasCodec(depthwiseConv2D), AnyKerasCodec(separableConv2D),
+        AnyKerasCodec(conv2DTranspose),
     ])
 
-    /// Kernel `(kh, kw, in, filters)`, then `bias` when `use_bias`. With
-    /// `groups` equal to the input channels (ConvNeXt), a depthwise
+    /// Written back as the `Conv2D(groups=g)` it was read from (read by `conv2D`).
+    static let groupedConv2D = KerasCodec<GroupedConv2D>(classNames: [], decode: { a, _ in
+        throw a.error("a grouped convolution is read by the Conv2D codec")
+    }, encode: { c, g in
+        ["filters": .number(Double(c.filters)), "kernel_size": pair(c.kernelSize.height, c.kernelSize.width),
+         "strides": pair(c.strides.y, c.strides.x), "padding": .string(c.padding.rawValue), "data_format": channelsLast,
+         "dilation_rate": pair(c.dilation.y, c.dilation.x), "groups": .number(Double(c.groups)),
+         "activation": try activationName(c.activation, g, c), "use_bias": .bool(c.bias != nil)]
+    }, spelling: { _, _ in KerasClassSpelling(className: "Conv2D", module: "keras.layers") })
+
+    /// Kernel `(kh, kw, in / groups, filters)`, then `bias` when `use_bias`.
+    /// With `groups` equal to the input channels (ConvNeXt), a depthwise
     /// convolution whose kernel is declared `(kh, kw, 1, filters)`; other
-    /// groups are refused.
+    /// groups (RegNet) a `GroupedConv2D`.
     static let conv2D = KerasCodec<Conv2D>(classNames: ["Conv2D", "Convolution2D"], decode: { a, inputShape in
         let w = try window(&a, inputShape, groupsAllowed: true)
         let filters = try a.int("filters", range: 1...1_048_576)
@@ -19,10 +30,15 @@ extension KerasCodecs {
         let useBias = try a.bool("use_bias", default: true)
         let channels = inputShape[2]
         if groups != 1 {
-            guard groups == channels, filters % groups == 0 else {
-                throw a.error("groups=\(groups) is supported only as 1 or the input's \(channels) channels (with filters a multiple of them)", argument: "groups")
+            guard channels % groups == 0, filters % groups == 0 else {
+                throw a.error("groups=\(groups) must divide the input's \(channels) channels and the \(filters) filters", argument: "groups")
             }
-            try a.checkParameterShape([w.kernel.0, w.kernel.1, 1, filters], argument: "filters")
+            try a.checkParameterShape([w.kernel.0, w.kernel.1, channels / groups, filters], argument: "filters")
+            if groups != channels {
+                if useBias { try a.checkParameterShape([filters], argument: "filters") }
+                return GroupedConv2D(name: a.name, inputChannels: channels, filters: filters, groups: groups, kernelSize: w.kernel,
+                                     strides: w.strides, dilation: w.dilation, padding: w.padding, activation: activation, useBias: useBias)
+            }
             if useBias { try a.checkParameterShape([filters], argument: "filters") }
             return DepthwiseConv2D(name: a.name, inputChannels: channels, depthMultiplier: filters / channels, kernelSize: w.kernel,
                                    strides: w.strides, dilation: w.dilation, padding: w.padding, activation: activation,

@@ -14,6 +14,7 @@ extension ONNXFamily {
         exports: [
             .layer(Conv2D.self, ["Conv2D"], exportConv2D),
             .layer(DepthwiseConv2D.self, ["DepthwiseConv2D"], exportDepthwiseConv2D),
+            .layer(GroupedConv2D.self, [], exportGroupedConv2D),
             .layer(SeparableConv2D.self, ["SeparableConv2D"], exportSeparableConv2D),
             .layer(Conv2DTranspose.self, ["Conv2DTranspose"], exportConv2DTranspose),
         ])
@@ -73,8 +74,14 @@ private func importConv(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) th
         conv.kernel.value = kerasDepthwiseKernel(fromONNX: kernel, inputChannels: cin)
         if let bias { conv.bias!.value = Tensor(shape: [o], scalars: bias) }
         layer = conv
+    } else if group > 1, cin % group == 0, o % group == 0, ig == cin / group {
+        let conv = GroupedConv2D(name: c.layerName("Conv2D"), inputChannels: cin, filters: o, groups: group, kernelSize: (kh, kw),
+                                 strides: (strides[0], strides[1]), dilation: (dilations[0], dilations[1]), padding: padding, useBias: bias != nil)
+        conv.kernel.value = kerasConvKernel(fromONNX: kernel)
+        if let bias { conv.bias!.value = Tensor(shape: [o], scalars: bias) }
+        layer = conv
     } else {
-        throw c.error("grouped convolution with group=\(group) is not supported (only 1, or depthwise: group = input channels)")
+        throw c.error("grouped convolution with group=\(group), \(cin) input channels, \(o) filters and a kernel for \(ig) input channels is not consistent")
     }
     let node = try c.add(layer, [input])
     c.values[outputName] = c.imageValue(ofNode: node)
@@ -123,6 +130,20 @@ private func importConvTranspose(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportCo
 }
 
 // MARK: - Export
+
+/// Keras's grouped kernel (kh, kw, in / groups, filters) is ONNX's grouped weight (filters, in / groups, kh, kw).
+private func exportGroupedConv2D(_ l: GroupedConv2D, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
+    let input = try imageInput(l, x[0], c)
+    let s = input.kerasShape
+    let g = try WindowGeometry(inHeight: s[0], inWidth: s[1], kernel: l.kernelSize, strides: l.strides, dilation: l.dilation, padding: l.padding)
+    let k = onnxConvKernel(fromKeras: l.kernel.value)
+    var inputs = [input.name, c.constant(l.name + "_kernel", shape: k.shape, k.scalars)]
+    if let b = l.bias { inputs.append(c.constant(l.name + "_bias", shape: [l.filters], b.value.scalars)) }
+    let y = c.node("Conv", inputs, [ints("kernel_shape", [l.kernelSize.height, l.kernelSize.width]),
+                                   ints("strides", [l.strides.y, l.strides.x]), ints("dilations", [l.dilation.y, l.dilation.x]),
+                                   ints("pads", windowPads(g)), ONNXAttribute("group", .int(Int64(l.groups)))], name: l.name)
+    return try exportActivation(l.activation, ONNXValue(name: y, kerasShape: [g.outHeight, g.outWidth, l.filters], channelsFirst: true), c, name: l.name)
+}
 
 private func exportConv2D(_ l: Conv2D, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
     let input = try imageInput(l, x[0], c)
