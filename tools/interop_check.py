@@ -323,6 +323,22 @@ def optimizer_state(path):
         return [(n, np.asarray(g[n][()]).tobytes()) for n in names]
 
 
+def application_objects(keras):
+    """The layer classes keras.applications defines for its own networks: a legacy
+    .h5 names them without a module, so Keras loads them -- its own saves included --
+    only when told the classes, as a Keras user does with custom_objects."""
+    import importlib
+    package = "keras.src.applications" if keras.__name__ == "keras" else "tf_keras.src.applications"
+    convnext = importlib.import_module(package + ".convnext")
+    scale = importlib.import_module(package + ".inception_resnet_v2").CustomScaleLayer
+    return {"LayerScale": convnext.LayerScale, "StochasticDepth": convnext.StochasticDepth,
+            "CustomScaleLayer": scale, "Custom>CustomScaleLayer": scale}
+
+
+def load(keras, path, **kwargs):
+    return keras.models.load_model(path, custom_objects=application_objects(keras), **kwargs)
+
+
 def check_keras(item, keras, generation):
     """Loads a written .h5 / .keras / .weights.h5 with this Keras and checks it."""
     x, y = load_reference(item["reference"])
@@ -335,16 +351,16 @@ def check_keras(item, keras, generation):
         architecture = next((p for p in candidates if os.path.exists(p)), None)
         if architecture is None:
             return [log(True, name, "Keras 3 cannot describe this model (refused above), so only ModelPort's read-back verified it")]
-        model = keras.models.clone_model(keras.models.load_model(architecture, compile=False))
+        model = keras.models.clone_model(load(keras, architecture, compile=False))
         model.load_weights(item["file"])
     else:
-        model = keras.models.load_model(item["file"], compile=False)
+        model = load(keras, item["file"], compile=False)
     got = model.predict(x, batch_size=len(x), verbose=0)
     ok, message = compare_all(item, got, x, y)
     results.append(log(ok, name, f"{keras.__name__} {keras.__version__} loads it; {message}"))
     same_generation = item["writer"] == generation and item["suffix"] in (".k3.h5", ".k2.h5")
     if same_generation:
-        original = keras.models.load_model(item["source"], compile=False)
+        original = load(keras, item["source"], compile=False)
         d = max_diff(got, original.predict(x, batch_size=len(x), verbose=0))
         results.append(log(d <= SAME_GENERATION_TOLERANCE, name, f"predictions equal the original file's under {keras.__name__}: max diff {d:.2e} (<= 1e-6)"))
         same = weight_datasets(item["file"]) == weight_datasets(item["source"])
@@ -353,8 +369,8 @@ def check_keras(item, keras, generation):
             written, source = optimizer_state(item["file"]), optimizer_state(item["source"])
             results.append(log(written is not None and written == source, name,
                                f"optimizer state kept bit-identical ({len(source or [])} variables)"))
-            compiled = keras.models.load_model(item["file"])  # compile=True restores the optimizer
-            reference = keras.models.load_model(item["source"])
+            compiled = load(keras, item["file"])  # compile=True restores the optimizer
+            reference = load(keras, item["source"])
             a = [v.numpy() if hasattr(v, "numpy") else v for v in compiled.optimizer.variables]
             b = [v.numpy() if hasattr(v, "numpy") else v for v in reference.optimizer.variables]
             equal = len(a) == len(b) and len(a) > 0 and all(max_diff(p, q) == 0 for p, q in zip(a, b))

@@ -53,9 +53,32 @@ def resample_block(keras, weights, include_top, pooling, input_shape):
     return keras.Model(inp, L.Flatten(name="flat")(x), name="resample_block")
 
 
+def application_layers_block(keras, weights, include_top, pooling, input_shape):
+    """Not a family: the layers keras.applications defines for its own networks,
+    in the settings a fine-tuning user meets -- ConvNeXt's StochasticDepth with a
+    non-zero drop_path_rate (built with drop_path_rate=0 the family uses a linear
+    Activation instead), its LayerScale, InceptionResNetV2's CustomScaleLayer."""
+    import importlib
+    package = "keras.src.applications" if keras.__name__ == "keras" else "tf_keras.src.applications"
+    convnext = importlib.import_module(package + ".convnext")
+    inception_resnet = importlib.import_module(package + ".inception_resnet_v2")
+    L = keras.layers
+    inp = keras.Input(input_shape)
+    x = L.Rescaling(1 / 255, name="unit_range")(inp)
+    x = L.Conv2D(8, 3, padding="same", name="stem")(x)
+    branch = L.Conv2D(8, 3, padding="same", activation="relu", name="branch")(x)
+    branch = convnext.LayerScale(0.5, 8, name="layer_scale")(branch)
+    branch = convnext.StochasticDepth(0.2, name="stochastic_depth")(branch)
+    x = L.Add(name="residual")([x, branch])
+    up = L.Conv2D(8, 1, name="up")(x)
+    x = inception_resnet.CustomScaleLayer(0.17, name="custom_scale")([x, up])
+    return keras.Model(inp, L.Flatten(name="flat")(x), name="application_layers_block")
+
+
 # name -> (input size, extra constructor arguments; "build" replaces keras.applications.<name>)
 DEFAULT = {
     "ResampleBlock": (8, dict(build=resample_block)),
+    "ApplicationLayersBlock": (6, dict(build=application_layers_block)),
     "MobileNet": (32, dict(alpha=0.25)),
     "MobileNetV2": (32, dict(alpha=0.35)),
     "MobileNetV3Small": (32, dict(alpha=0.75)),
