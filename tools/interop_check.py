@@ -103,13 +103,15 @@ def sources():
             entry = manifest[stem]
             if entry.get("interop") is False:  # a keras.applications family: checked by ApplicationTests only
                 continue
+            # The transfer-learning guide's models must also compile and train in Keras once written back.
+            fine_tuning = str(entry.get("case", "")).startswith("finetune")
             out.append((stem, os.path.join(manifest_dir, stem + ".h5"), os.path.join(manifest_dir, stem + ".reference.h5"),
-                        entry.get("writer"), bool(entry.get("include_optimizer", False))))
+                        entry.get("writer"), bool(entry.get("include_optimizer", False)), fine_tuning))
     onnx_dir = os.path.join(FIXTURES, "onnx")
     for name in sorted(os.listdir(onnx_dir)) if os.path.isdir(onnx_dir) else []:
         if name.endswith(".tf2onnx.onnx"):
             stem = name[: -len(".tf2onnx.onnx")]
-            out.append((stem + "_tf2onnx", os.path.join(onnx_dir, name), os.path.join(FIXTURES, stem + ".reference.h5"), None, False))
+            out.append((stem + "_tf2onnx", os.path.join(onnx_dir, name), os.path.join(FIXTURES, stem + ".reference.h5"), None, False, False))
     return out
 
 
@@ -129,7 +131,7 @@ def run(cmd):
 def produce(binary, workdir, only):
     """Writes every file with `modelport convert`; returns the plan for the checkers."""
     plan, results = [], []
-    for name, src, ref, writer, optimizer in sources():
+    for name, src, ref, writer, optimizer, fine_tuning in sources():
         if only and only not in name:
             continue
         for suffix in SUFFIXES:
@@ -153,7 +155,7 @@ def produce(binary, workdir, only):
                 results.append(log(False, name + suffix, f"expected a refusal mentioning '{expected}', but the conversion succeeded"))
                 continue
             item = {"name": name, "source": src, "reference": ref, "writer": writer, "optimizer": optimizer,
-                    "file": out, "suffix": suffix}
+                    "file": out, "suffix": suffix, "fine_tuning": fine_tuning}
             if suffix == ".weights.h5":
                 results.append(log(True, name + suffix, "modelport read it back into the source's architecture: " +
                                    " ".join(l.strip() for l in proc.stdout.splitlines() if "max" in l)))
@@ -339,6 +341,30 @@ def load(keras, path, **kwargs):
     return keras.models.load_model(path, custom_objects=application_objects(keras), **kwargs)
 
 
+def trains_in_keras(model, x, y, name, keras):
+    """A fine-tuned model written back by ModelPort compiles and takes a training step in
+    this Keras: the loss is finite, trainable weights move, and the frozen layers'
+    weights (the base's first layers, `layer.trainable = False`) do not."""
+    import numpy as np
+
+    def layers(m):
+        for layer in m.layers:
+            yield layer
+            if hasattr(layer, "layers"):
+                yield from layers(layer)
+
+    frozen_layers = [l for l in layers(model) if not l.trainable and l.weights and not hasattr(l, "layers")]
+    frozen = [w.numpy().copy() for l in frozen_layers for w in l.weights]
+    trainable = [w.numpy().copy() for w in model.trainable_weights]
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    loss = float(np.asarray(model.train_on_batch(x, y)).reshape(-1)[0])
+    moved = sum(int(not np.array_equal(a, w.numpy())) for a, w in zip(trainable, model.trainable_weights))
+    kept = all(np.array_equal(a, w.numpy()) for a, w in zip(frozen, (w for l in frozen_layers for w in l.weights)))
+    ok = bool(np.isfinite(loss)) and moved > 0 and kept and len(frozen_layers) > 0
+    return log(ok, name, f"compiles and trains in {keras.__name__}: loss {loss:.4g}, {moved}/{len(trainable)} trainable "
+                         f"weights moved, the {len(frozen_layers)} frozen layers' weights {'unchanged' if kept else 'CHANGED'}")
+
+
 def check_keras(item, keras, generation):
     """Loads a written .h5 / .keras / .weights.h5 with this Keras and checks it."""
     x, y = load_reference(item["reference"])
@@ -358,6 +384,8 @@ def check_keras(item, keras, generation):
     got = model.predict(x, batch_size=len(x), verbose=0)
     ok, message = compare_all(item, got, x, y)
     results.append(log(ok, name, f"{keras.__name__} {keras.__version__} loads it; {message}"))
+    if item.get("fine_tuning") and item["suffix"] != ".weights.h5":
+        results.append(trains_in_keras(model, x, y, name, keras))
     same_generation = item["writer"] == generation and item["suffix"] in (".k3.h5", ".k2.h5")
     if same_generation:
         original = load(keras, item["source"], compile=False)

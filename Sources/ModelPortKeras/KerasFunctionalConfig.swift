@@ -21,6 +21,18 @@ enum KerasFunctionalConfig {
         let inputs: [TensorRef]
         /// The call's arguments, for operation layers (`KerasOperationCall`).
         var operation: KerasOperationCall? = nil
+        /// Called with `training=False` (a base model in the fine-tuning guide).
+        var inferenceMode = false
+    }
+
+    /// Whether a call passes `training=False`: Keras 3's `"kwargs": {"training": false}`,
+    /// or Keras 2's `{"training": false}` after an input tensor.
+    static func passesTrainingFalse(_ node: JSONValue) -> Bool {
+        if let kwargs = node["kwargs"]?.object { return kwargs["training"] == .bool(false) }
+        return (node.array ?? []).contains { item in
+            guard let parts = item.array, parts.count > 3, let kwargs = parts[3].object else { return false }
+            return kwargs["training"] == .bool(false)
+        }
     }
 
     static func build(_ config: JSONValue, file: String, kerasMajorVersion: Int, weights: inout WeightBudget,
@@ -66,7 +78,7 @@ enum KerasFunctionalConfig {
                     calls[ref] = Call(layer: name, entry: entry, inputs: parsed.inputs, operation: parsed.call)
                 } else {
                     let inputs = try parseNode(node, file: file, layer: name, className: className)
-                    calls[ref] = Call(layer: name, entry: entry, inputs: inputs)
+                    calls[ref] = Call(layer: name, entry: entry, inputs: inputs, inferenceMode: passesTrainingFalse(node))
                 }
                 order.append(ref)
             }
@@ -83,7 +95,8 @@ enum KerasFunctionalConfig {
                     nested.contains(ref.layer) && ref.node > 0 ? TensorRef(layer: ref.layer, node: ref.node - 1) : ref
                 }
                 for (key, call) in calls {
-                    calls[key] = Call(layer: call.layer, entry: call.entry, inputs: call.inputs.map(shift), operation: call.operation)
+                    calls[key] = Call(layer: call.layer, entry: call.entry, inputs: call.inputs.map(shift), operation: call.operation,
+                                      inferenceMode: call.inferenceMode)
                 }
                 return try assemble(modelName: modelName, calls: calls, order: order, entriesByName: entriesByName,
                                     inputRefs: inputRefs.map(shift), outputRefs: outputRefs.map(shift),
@@ -145,6 +158,8 @@ enum KerasFunctionalConfig {
                                                         kerasMajorVersion: kerasMajorVersion, weights: &weights, depth: depth,
                                                         operation: operation)
                 layers[ref.layer] = layer
+                // A base model called with training=False keeps that in ModelPort's trainer and in files written back.
+                if call.inferenceMode, let nested = layer as? ModelLayer { nested.callsInInferenceMode = true }
             }
             let shape: [Int]
             do {

@@ -60,6 +60,47 @@ struct ApplicationTests {
         #expect(file.model.trainableParameterCount == trainable, "\(c)")
     }
 
+    /// The guide calls its base with `training=False`: ModelPort keeps that, so a
+    /// training step leaves the base's BatchNormalization statistics alone (Keras
+    /// 2 does too) while its unfrozen gamma and beta still learn, and the
+    /// float64-checked gradient of an unfrozen gamma matches finite differences
+    /// of the inference-mode forward pass.
+    @Test func aBaseCalledWithTrainingFalseTrainsInInferenceMode() throws {
+        for generation in ["", "_keras2"] {
+            let path = Self.directory.appendingPathComponent("finetune_mobilenetv2\(generation).h5").path
+            let file = try ModelLoader.load(path).model
+            let base = try #require(file.layers.compactMap { $0 as? ModelLayer }.first { $0.model.layers.count > 100 })
+            #expect(base.callsInInferenceMode, "\(path)")
+            let norms = base.model.layers.compactMap { $0 as? BatchNormalization }
+            let unfrozen = try #require(norms.last { !$0.movingMean.frozen }, "\(path): every BatchNormalization is frozen")
+            let before = unfrozen.movingMean.value
+            // The base alone as the model trained (the guide's augmentation layers cannot be trained through yet).
+            let model = try Functional(name: "around_base", nodes: [Functional.Node(layer: InputLayer(name: "x", sampleShape: base.model.inputShape), inputs: []),
+                                                                     Functional.Node(layer: base, inputs: [0])], inputNodes: [0], outputNodes: [1])
+            let graph = try TrainingGraph(model)
+            let gradients = Gradients(parameters: graph.trainableParameters)
+            gradients.zero()
+            let pixels = try ReferenceData.read(Self.directory.appendingPathComponent("finetune_mobilenetv2\(generation).reference.h5").path).inputs
+            let input = Tensor(shape: pixels.shape, scalars: pixels.scalars.map { $0 / 127.5 - 1 })
+            let trace = graph.forward([input], context: TrainingContext(training: true))
+            _ = graph.backward(trace, outputGradients: [.output(Tensor(shape: trace.outputs[0].shape, scalars: .init(repeating: 1, count: trace.outputs[0].count)))],
+                               gradients: gradients)
+            #expect(unfrozen.movingMean.value == before, "\(path): moving statistics changed in a training=False base")
+            let gamma = try #require(unfrozen.gamma)
+            let analytic = try #require(gradients[gamma])
+            #expect(analytic.scalars.contains { $0 != 0 }, "\(path): an unfrozen gamma of the base gets no gradient")
+            // Finite differences of sum(outputs) (inference mode, as the base runs) for the first channel.
+            func objective(_ delta: Float) -> Double {
+                gamma.value.scalars[0] += delta
+                defer { gamma.value.scalars[0] -= delta }
+                return model.forward(inputs: [input])[0].scalars.reduce(0.0) { $0 + Double($1) }
+            }
+            let numeric = (objective(1e-2) - objective(-1e-2)) / 2e-2
+            let scale = max(1, abs(numeric))
+            #expect(abs(numeric - Double(analytic.scalars[0])) / scale < 2e-2, "\(path): numeric \(numeric), analytic \(analytic.scalars[0])")
+        }
+    }
+
     /// A fine-tuned base keeps which layers were frozen: training leaves
     /// them alone, and a file written back lists the weights in Keras's order.
     @Test func frozenLayersStayFrozenAndWriteBackInKerasOrder() throws {

@@ -164,12 +164,19 @@ enum KerasModelConfigWriter {
                 calls[id, default: []].append(call(tensors))
                 continue
             }
-            let args = node.inputs.map(tensor)
+            var args = node.inputs.map(tensor)
+            // A base model called with training=False (the fine-tuning guide) is written so.
+            let inferenceMode = (node.layer as? ModelLayer)?.callsInInferenceMode == true
             if d == .legacyKeras2 {
+                if inferenceMode, var first = args[0].array, first.count > 3 {
+                    first[3] = .object(["training": .bool(false)])
+                    args[0] = .array(first)
+                }
                 calls[id, default: []].append(.array(args))
             } else {
                 let first: JSONValue = node.layer is any MergeLayer ? .array(args) : args[0]
-                calls[id, default: []].append(.object(["args": .array([first]), "kwargs": .object([:])]))
+                let kwargs: [String: JSONValue] = inferenceMode ? ["training": .bool(false)] : [:]
+                calls[id, default: []].append(.object(["args": .array([first]), "kwargs": .object(kwargs)]))
             }
         }
         let layers: [JSONValue] = order.map { id in

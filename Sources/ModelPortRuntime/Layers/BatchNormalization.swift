@@ -72,8 +72,13 @@ extension BatchNormalization: TrainableLayer {
     /// batch's `1 / sqrt(var + eps)` per channel; empty `xhat` for an
     /// inference-mode pass (moving statistics, a plain affine map).
     public struct Cache: LayerCache {
+        /// x̂ (training mode), or x̂ from the moving statistics when an inference-mode
+        /// pass has trainable gamma/beta; empty otherwise.
         public let normalized: Tensor
+        /// 1/sqrt(variance + epsilon) per channel (training mode), or the affine scale (inference mode).
         public let inverseStd: [Float]
+        /// The pass normalised with the moving statistics.
+        public let inference: Bool
     }
 
     /// Whole-batch statistics: a batch is never split across threads.
@@ -82,11 +87,22 @@ extension BatchNormalization: TrainableLayer {
     /// Training mode, as Keras 3: normalise with the batch mean and biased
     /// variance over every axis but the last, and update
     /// `moving = moving * momentum + batch * (1 - momentum)`. A frozen layer
-    /// (Keras `trainable = False`) runs in inference mode, as in Keras.
+    /// (Keras `trainable = False`) runs in inference mode, as in Keras; so does
+    /// one in a base model called with `training=False` (an inference-mode
+    /// context), whose gamma and beta still learn, through the moving statistics.
     public func forward(_ input: Tensor, context: TrainingContext) -> (output: Tensor, cache: any LayerCache) {
         guard context.training, !movingMean.frozen else {
             let (scale, _) = affine()
-            return (forward(input), Cache(normalized: Tensor(zeros: [0]), inverseStd: scale))
+            var normalized = Tensor(zeros: [0])
+            if !movingMean.frozen && (gamma != nil || beta != nil) {
+                let c = channels
+                let inverse = movingVariance.value.scalars.map { 1 / ($0 + epsilon).squareRoot() }
+                normalized = input
+                for i in 0..<normalized.count {
+                    normalized.scalars[i] = (input.scalars[i] - movingMean.value.scalars[i % c]) * inverse[i % c]
+                }
+            }
+            return (forward(input), Cache(normalized: normalized, inverseStd: scale, inference: true))
         }
         let c = channels
         let rows = input.count / c
@@ -114,7 +130,7 @@ extension BatchNormalization: TrainableLayer {
             movingMean.value.scalars[k] = movingMean.value.scalars[k] * m + Float(mean[k]) * (1 - m)
             movingVariance.value.scalars[k] = movingVariance.value.scalars[k] * m + Float(variance[k]) * (1 - m)
         }
-        return (output, Cache(normalized: normalized, inverseStd: inverseStd))
+        return (output, Cache(normalized: normalized, inverseStd: inverseStd, inference: false))
     }
 
     /// dGamma += sum(dY * xhat), dBeta += sum(dY), and
@@ -124,8 +140,16 @@ extension BatchNormalization: TrainableLayer {
         let cache = cache as! Cache
         let c = channels
         var dx = outputGradient
-        guard cache.normalized.count > 0 else {
-            // Inference mode: y = x * scale + shift.
+        guard !cache.inference else {
+            // Inference mode: y = x * scale + shift, scale = gamma / sqrt(moving variance + epsilon).
+            if cache.normalized.count > 0 {
+                if let gamma {
+                    gradients.accumulate(gamma) { g in
+                        for i in 0..<dx.count { g[i % c] += outputGradient.scalars[i] * cache.normalized.scalars[i] }
+                    }
+                }
+                if let beta { gradients.accumulate(beta) { g in for i in 0..<dx.count { g[i % c] += outputGradient.scalars[i] } } }
+            }
             for i in 0..<dx.count { dx.scalars[i] *= cache.inverseStd[i % c] }
             return dx
         }

@@ -7,6 +7,11 @@ public final class ModelLayer: Layer, @unchecked Sendable {
     /// The nested model as a training graph, built once; nil when it cannot
     /// be trained (the outer `TrainingGraph` then reports why).
     let trainingGraph: TrainingGraph?
+    /// Called in inference mode even while the outer model trains (Keras's
+    /// `base(x, training=False)` in the fine-tuning guide): its BatchNormalization
+    /// layers use their moving statistics and do not update them, its dropout is
+    /// off; its trainable weights still learn.
+    public var callsInInferenceMode = false
 
     /// - Parameter typeName: the Keras class, "Sequential" or "Functional".
     public init(model: any Model, typeName: String) {
@@ -46,7 +51,9 @@ extension ModelLayer: TrainableLayer {
         guard let graph = trainingGraph else {
             preconditionFailure("nested model '\(name)' cannot be trained; TrainingGraph rejects a graph holding it")
         }
-        let trace = graph.forward([input], context: context)
+        var inner = context
+        if callsInInferenceMode { inner.training = false }
+        let trace = graph.forward([input], context: inner)
         return (trace.outputs[0], Cache(graph: graph, trace: trace))
     }
 
