@@ -53,8 +53,20 @@ if ! wait "$fixtures_pid"; then
 fi
 grep -v -E "^(WARNING|I0000|W0000|E0000)|absl::|cuda" "$fixtures_log" || true
 
+# Keras 3 and tf-keras train compiled models, ModelPort converts them between every Keras layout,
+# and each Keras continues training them (in the background: Python uses one core, the tests the other).
+compile_log="$repo/.build/compile-state.log"
+"$venv/bin/python" tools/check_compile_state.py --modelport "$(swift build --show-bin-path)/modelport" > "$compile_log" 2>&1 &
+compile_pid=$!
+
 echo "== Swift tests"
 swift test "$@"
+echo "== convert keeps the compile settings and optimizer state (Keras continues training the converted files)"
+if ! wait "$compile_pid"; then
+  cat "$compile_log"
+  exit 1
+fi
+tail -n 1 "$compile_log"
 python3 tools/check_kernel_symbols.py "$(swift build --show-bin-path)"
 python3 tools/check_architecture.py
 "$venv/bin/python" tools/interop_check.py --modelport "$(swift build --show-bin-path)/modelport"

@@ -23,9 +23,12 @@ struct Convert: ParsableCommand {
             file holds inputs/<input name> and outputs/<output name> datasets (see 'modelport \
             validate --help'), and each output is reported by name.
 
-            A Keras file written back in its own generation keeps its model config, \
-            training_config and optimizer state; across generations (or from ONNX) the config \
-            is generated from the model and training state is left out.
+            A compiled Keras model keeps what Keras keeps — its compile settings (loss, metrics, \
+            optimizer and its hyperparameters) and the optimizer's state (step count, moments) — \
+            in every Keras layout, across generations too, so the converted file continues \
+            training in Keras (Keras 3 for .keras, the generation of the .h5 layout) where the \
+            source stopped. --model-only leaves them out. A model config is kept when the output \
+            is in its dialect, else generated from the model. ONNX holds no training state.
 
             Examples:
               modelport convert fixtures/mnist_cnn.h5 mnist_cnn.onnx
@@ -34,6 +37,8 @@ struct Convert: ParsableCommand {
               modelport convert fixtures/mnist_cnn.h5 mnist_cnn.keras --reference fixtures/mnist_cnn.reference.h5
               modelport convert model.onnx model.h5 --keras-version 2
               modelport convert fixtures/mnist_mlp.h5 mnist_mlp.weights.h5
+              modelport convert trained.keras trained_k2.h5 --keras-version 2     # keeps the Adam state
+              modelport convert trained.keras deploy.h5 --model-only
 
             Exit status: 0 converted (and verified); 1 the converted model's outputs differ; \
             2 a file could not be read or written, or the model cannot be expressed in the \
@@ -73,6 +78,9 @@ struct Convert: ParsableCommand {
     @Flag(help: "Do not read the result back and compare it with the source.")
     var noVerify = false
 
+    @Flag(help: "Write the model only: leave out a compiled source's compile settings (loss, metrics, optimizer) and optimizer state, so Keras loads it uncompiled.")
+    var modelOnly = false
+
     func validate() throws {
         guard ModelConversion.Target(path: output) != nil else {
             throw ValidationError("cannot tell the output format of '\(output)': use .h5, .keras, .weights.h5 or .onnx")
@@ -93,9 +101,11 @@ struct Convert: ParsableCommand {
         var passed = true
         try runReportingErrors {
             let source = try AnyModelFile.load(input, configPath: config)
-            let options = ModelConversion.Options(kerasVersion: kerasVersion, opset: opset, nchwInput: nchwInput)
-            let description = try ModelConversion.write(source, to: output, options: options)
-            print("Wrote \(output): \(description)")
+            let options = ModelConversion.Options(kerasVersion: kerasVersion, opset: opset, nchwInput: nchwInput, modelOnly: modelOnly)
+            let written = try ModelConversion.write(source, to: output, options: options)
+            print("Wrote \(output): \(written.description)")
+            fflush(nil)  // the notes after the line they qualify, also when both streams go to one pipe
+            for note in written.notes { printError("note: \(note)") }
             if noVerify { return }
             let converted = try ModelConversion.readBack(output, source: source)
             let check = try ModelConversion.verify(source.model, converted, reference: try reference.map(readReference),

@@ -27,17 +27,29 @@ public enum ModelConversion {
         public var kerasVersion: Int?
         public var opset: Int
         public var nchwInput: Bool
-        public init(kerasVersion: Int? = nil, opset: Int = 17, nchwInput: Bool = false) {
+        /// Leave out a compiled source's compile settings and optimizer state (a Keras output loads uncompiled).
+        public var modelOnly: Bool
+        public init(kerasVersion: Int? = nil, opset: Int = 17, nchwInput: Bool = false, modelOnly: Bool = false) {
             self.kerasVersion = kerasVersion
             self.opset = opset
             self.nchwInput = nchwInput
+            self.modelOnly = modelOnly
         }
     }
 
+    /// What `write` wrote, for the user.
+    public struct Written: Sendable {
+        /// "Keras 3 archive, original config, compiled (Adam at step 12)".
+        public let description: String
+        /// What was left out and why ("the optimizer state was left out (...)").
+        public let notes: [String]
+    }
+
     /// Writes `source` to `output` (atomically) in the format its extension
-    /// names; returns a one-line description of what was written.
+    /// names — for a Keras output, with a compiled source's compile settings
+    /// and optimizer state unless `options.modelOnly` — and describes what was written.
     /// - Throws: the writer's error, naming the file (and the layer a format cannot express).
-    public static func write(_ source: AnyModelFile, to output: String, options: Options = Options()) throws -> String {
+    public static func write(_ source: AnyModelFile, to output: String, options: Options = Options()) throws -> Written {
         guard let target = Target(path: output) else {
             throw RuntimeError("\(DisplayPath(output)): cannot tell the output format: use .h5, .keras, .weights.h5 or .onnx")
         }
@@ -46,20 +58,32 @@ public enum ModelConversion {
             var exportOptions = ONNXExportOptions(opset: options.opset, nchwInput: options.nchwInput, sourceFile: source.displayPath)
             if let v = source.kerasVersion { exportOptions.metadata["keras_version"] = v }
             try ONNXExporter.write(source.model, to: output, options: exportOptions)
-            return "ONNX opset \(options.opset), \(options.nchwInput ? "NCHW" : "NHWC") input"
+            let dropped = source.trainingConfig != nil ? ["ONNX holds no training state: the compile settings and optimizer state were left out"] : []
+            return Written(description: "ONNX opset \(options.opset), \(options.nchwInput ? "NCHW" : "NHWC") input", notes: dropped)
         case .keras(let container):
             let sourceGeneration = KerasGeneration(kerasVersion: source.kerasVersion)
             let generation = options.kerasVersion.flatMap(KerasGeneration.init(rawValue:)) ?? sourceGeneration ?? .keras3
             var saveOptions = KerasSaveOptions(generation: generation)
-            if let keras = source.keras { saveOptions = try KerasSaveOptions.preserving(keras, for: generation, container: container) }
+            var compiled = ""
+            var notes: [String] = []
+            if let keras = source.keras {
+                saveOptions = try KerasSaveOptions.preserving(keras, for: generation, container: container, keepCompileState: false)
+                if !options.modelOnly {
+                    let state = KerasCompileState.carried(from: keras, to: generation, container: container)
+                    saveOptions.trainingConfig = state.trainingConfig
+                    saveOptions.optimizerWeights = state.optimizerWeights
+                    notes = state.notes
+                    if state.trainingConfig != nil { compiled = ", compiled" + (state.optimizerSummary.map { " (\($0))" } ?? "") }
+                } else if keras.trainingConfig != nil {
+                    compiled = ", model only (compile settings and optimizer state left out: --model-only)"
+                }
+            }
             try KerasWriter.write(source.model, to: output, options: saveOptions)
             let kept = saveOptions.modelConfig != nil && source.keras != nil ? "original config" : "generated config"
             switch container {
-            case .legacyH5:
-                let state = saveOptions.optimizerWeights != nil && saveOptions.trainingConfig != nil ? ", with optimizer state" : ""
-                return "Keras \(generation.rawValue) HDF5 layout, \(kept)" + state
-            case .archive: return "Keras 3 archive, \(kept)"
-            case .weights: return "Keras weights only (load them with model.load_weights)"
+            case .legacyH5: return Written(description: "Keras \(generation.rawValue) HDF5 layout, \(kept)" + compiled, notes: notes)
+            case .archive: return Written(description: "Keras 3 archive, \(kept)" + compiled, notes: notes)
+            case .weights: return Written(description: "Keras weights only (load them with model.load_weights)", notes: [])
             }
         }
     }

@@ -95,8 +95,19 @@ public enum KerasOptimizerState {
     /// `metrics=["accuracy"]` and `optimizer`, in the spelling of Keras 3
     /// (`keras3: true`) or tf-keras.
     public static func trainingConfig(optimizer: Optimizer, loss: Loss, keras3: Bool = true) -> JSONValue {
+        .object([
+            "loss": .string(loss.kerasName), "loss_weights": .null, "metrics": .array([.string("accuracy")]),
+            "weighted_metrics": .null, "run_eagerly": .bool(false), "steps_per_execution": .number(1), "jit_compile": .bool(false),
+            "optimizer_config": optimizerConfig(optimizer, keras3: keras3),
+        ])
+    }
+
+    /// The `optimizer_config` of a `training_config` (`{"class_name", "config"}`)
+    /// describing `optimizer`'s class, learning rate or schedule, clipping and
+    /// hyperparameters, with the keys each generation's optimizer accepts.
+    public static func optimizerConfig(_ optimizer: Optimizer, keras3: Bool) -> JSONValue {
         var c: [String: JSONValue] = [
-            "name": .string(keras3 ? optimizer.kerasClassName.lowercased() : optimizer.kerasClassName),
+            "name": .string(keras3 ? keras3Group(optimizer) : optimizer.kerasClassName),
             "weight_decay": optimizer.weightDecay.map { .number(Double($0)) } ?? .null,
             "clipnorm": optimizer.clipnorm.map { .number(Double($0)) } ?? .null,
             "global_clipnorm": optimizer.globalClipnorm.map { .number(Double($0)) } ?? .null,
@@ -129,11 +140,7 @@ public enum KerasOptimizerState {
             }
         }
         let className = keras3 ? optimizer.kerasClassName : "Custom>" + optimizer.kerasClassName
-        return .object([
-            "loss": .string(loss.kerasName), "loss_weights": .null, "metrics": .array([.string("accuracy")]),
-            "weighted_metrics": .null, "run_eagerly": .bool(false), "steps_per_execution": .number(1), "jit_compile": .bool(false),
-            "optimizer_config": .object(["class_name": .string(className), "config": .object(c)]),
-        ])
+        return .object(["class_name": .string(className), "config": .object(c)])
     }
 
     private static func scheduleConfig(_ className: String, _ config: [String: JSONValue], _ keras3: Bool) -> JSONValue {
@@ -142,12 +149,16 @@ public enum KerasOptimizerState {
                : .object(["class_name": .string(className), "config": .object(config)])
     }
 
+    /// The group Keras 3 stores an optimizer's variables under: its name,
+    /// by default the class name in snake case (`adam`, `rm_sprop`, `adam_w`;
+    /// a second unnamed optimizer in one Python session gets `adam_1`).
+    static func keras3Group(_ optimizer: Optimizer) -> String { snakeCase(optimizer.kerasClassName) }
+
     /// The name Keras gives a slot of one parameter, per generation, for
     /// `/optimizer_weights` (see the table above).
     static func slotName(_ slot: String, layer: String, variable: String, modelName: String?, optimizer: Optimizer, keras3: Bool) -> String {
         if keras3 {
-            let group = optimizer.kerasClassName.lowercased()
-            return "\(group)/" + ([modelName, layer, variable, slot].compactMap { $0 }.joined(separator: "_"))
+            return "\(keras3Group(optimizer))/" + ([modelName, layer, variable, slot].compactMap { $0 }.joined(separator: "_"))
         }
         let k2: String
         switch (optimizer.rule.kerasClassName, slot) {
@@ -170,6 +181,13 @@ public enum KerasOptimizerState {
         if try restoreIfSaved(optimizer, model: model, fromH5: path) == .absent {
             throw KerasImportError(file: path, message: "no /optimizer_weights: the model was saved without its optimizer")
         }
+    }
+
+    /// A Keras 3 variable name under the default group (`adam_1/x` -> `adam/x`), for files
+    /// whose optimizer was named by the user or numbered by Keras.
+    static func withDefaultGroup(_ name: String, _ optimizer: Optimizer) -> String {
+        guard let slash = name.firstIndex(of: "/") else { return name }
+        return keras3Group(optimizer) + name[slash...]
     }
 
     /// `restore(_:model:fromH5:)`, or `.absent` (the optimizer untouched)
@@ -208,7 +226,7 @@ public enum KerasOptimizerState {
                 if case .constant = optimizer.learningRate, let lr = try dataset.read(as: Float.self).first {
                     optimizer.learningRate = .constant(lr)
                 }
-            } else if let (p, s) = expected[name] {
+            } else if let (p, s) = expected[name] ?? expected[keras3 ? withDefaultGroup(name, optimizer) : name] {
                 let shape = try dataset.shape()
                 guard shape == owned[p].parameter.shape else {
                     throw KerasImportError(file: path, layer: owned[p].layer,

@@ -28,7 +28,7 @@ extension KerasOptimizerState {
         }
         if optimizer.parameters.isEmpty { optimizer.build(owned.map(\.parameter)) }
         let prefix: String? = model is Sequential ? model.name : nil
-        let group = optimizer.kerasClassName.lowercased()
+        let group = keras3Group(optimizer)
         var weights = [KerasOptimizerWeight(name: keras3 ? "\(group)/iteration" : "iteration:0", shape: [],
                                             values: .int64([Int64(optimizer.iterations)]))]
         if keras3 {

@@ -107,7 +107,7 @@ extension ModelServer {
         let (description, verification) = try await worker.run { () -> (String, ModelConversion.Verification) in
             let source = box.value
             let description: String
-            do { description = try ModelConversion.write(source, to: output, options: chosen) } catch {
+            do { description = try ModelConversion.write(source, to: output, options: chosen).description } catch {
                 throw APIError(.unprocessableContent, "cannot_convert", ModelServer.scrub("\(error)", directory, filename))
             }
             let converted = try ModelConversion.readBack(output, source: source)

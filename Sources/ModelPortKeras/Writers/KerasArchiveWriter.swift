@@ -53,8 +53,9 @@ enum KerasArchiveWriter {
         var config: JSONValue
         if let given = options.modelConfig, given["module"] != nil { config = given }
         else { config = try KerasModelConfigWriter.config(for: model, dialect: .archive, file: destination) }
-        if let training = options.trainingConfig, case .object(var top) = config, top["compile_config"] == nil || top["compile_config"] == .object([:]) {
-            top["compile_config"] = compileConfig(training)
+        // The compile settings are the options' (a kept config's own are replaced: --model-only drops them).
+        if case .object(var top) = config {
+            if let training = options.trainingConfig { top["compile_config"] = compileConfig(training) } else { top.removeValue(forKey: "compile_config") }
             config = .object(top)
         }
         let version = options.kerasVersion.flatMap { KerasGeneration(kerasVersion: $0) == .keras3 ? $0 : nil } ?? KerasGeneration.keras3.formatVersion
@@ -84,15 +85,35 @@ enum KerasArchiveWriter {
         }
     }
 
-    /// A legacy `training_config` as Keras 3's `compile_config`.
+    /// A legacy `training_config` as Keras 3's `compile_config`: the optimizer
+    /// serialised under `optimizer`, and losses and metrics a legacy file
+    /// serialises without a module (`{"class_name": "CategoricalCrossentropy", ...}`)
+    /// given theirs, which the archive loader needs to find the class.
     static func compileConfig(_ training: JSONValue) -> JSONValue {
         var out: [String: JSONValue] = ["run_eagerly": .bool(false), "steps_per_execution": .number(1), "jit_compile": .bool(false)]
-        for key in ["loss", "loss_weights", "metrics", "weighted_metrics"] { out[key] = training[key] ?? .null }
+        for key in ["run_eagerly", "steps_per_execution", "jit_compile"] { if let v = training[key] { out[key] = v } }
+        for key in ["loss", "loss_weights"] { out[key] = withModule(training[key] ?? .null, "keras.losses") }
+        for key in ["metrics", "weighted_metrics"] { out[key] = withModule(training[key] ?? .null, "keras.metrics") }
         if let optimizer = training["optimizer_config"], let className = optimizer["class_name"]?.string {
             out["optimizer"] = .object(["module": .string("keras.optimizers"), "class_name": .string(className),
                                         "config": optimizer["config"] ?? .object([:]), "registered_name": .null])
         }
         return .object(out)
+    }
+
+    /// Serialised Keras objects (anywhere in lists and dicts) given `module` when they have none.
+    static func withModule(_ value: JSONValue, _ module: String) -> JSONValue {
+        switch value {
+        case .array(let items): return .array(items.map { withModule($0, module) })
+        case .object(var dict):
+            guard dict["class_name"] != nil else { return .object(dict.mapValues { withModule($0, module) }) }
+            if dict["module"] == nil {
+                dict["module"] = .string(module)
+                dict["registered_name"] = .null
+            }
+            return .object(dict)
+        default: return value
+        }
     }
 
     static func optimizerName(_ training: JSONValue?) -> String {

@@ -123,16 +123,18 @@ public enum KerasWriter {
 
 extension KerasSaveOptions {
     /// Options that keep what a Keras file says about itself when its model
-    /// is written back: its model config, `keras_version`, `training_config`
-    /// and optimizer state — as long as they are in the dialect being
-    /// written. A config, training config or optimizer state from the other
-    /// Keras generation cannot be read by the target Keras, so then the config
-    /// is generated from the runtime model and the training state is left out.
+    /// is written back: its model config and `keras_version` when they are in
+    /// the dialect being written (else the config is generated from the
+    /// runtime model), and — in every layout — its compile settings and
+    /// optimizer state (`KerasCompileState`), so the written model continues
+    /// training in Keras.
     ///
-    /// - Parameter container: the kind of file being written (`.keras`
-    ///   archives always use the Keras 3 archive config dialect).
+    /// - Parameters:
+    ///   - container: the kind of file being written (`.keras` archives
+    ///     always use the Keras 3 archive config dialect).
+    ///   - keepCompileState: false writes the model only (uncompiled).
     public static func preserving(_ file: KerasModelFile, for generation: KerasGeneration,
-                                  container: KerasWriter.Container = .legacyH5) throws -> KerasSaveOptions {
+                                  container: KerasWriter.Container = .legacyH5, keepCompileState: Bool = true) throws -> KerasSaveOptions {
         var options = KerasSaveOptions(generation: container == .archive ? .keras3 : generation)
         let source = KerasGeneration(kerasVersion: file.kerasVersion)
         let sourceIsArchive = file.modelConfig["module"] != nil
@@ -148,12 +150,11 @@ extension KerasSaveOptions {
         case .archive: if sourceIsArchive { options.modelConfig = file.modelConfig }
         case .weights: break
         }
-        if sameGeneration {
-            options.kerasVersion = file.kerasVersion
-            options.trainingConfig = file.trainingConfig
-            if file.trainingConfig != nil, HDF5File.isHDF5(file.path) {
-                options.optimizerWeights = try KerasOptimizerWeights.read(legacyH5: file.path)
-            }
+        if sameGeneration { options.kerasVersion = file.kerasVersion }
+        if keepCompileState {
+            let state = KerasCompileState.carried(from: file, to: options.generation, container: container)
+            options.trainingConfig = state.trainingConfig
+            options.optimizerWeights = state.optimizerWeights
         }
         if let backend = file.backend { options.backend = backend }
         return options
