@@ -30,29 +30,46 @@ extension KerasCodecs {
         case clip
     }
 
-    static let keras3Operations: [String: OperationKind] = [
-        "Add": .arithmetic(.add), "Subtract": .arithmetic(.subtract), "Multiply": .arithmetic(.multiply),
-        "TrueDivide": .arithmetic(.divide), "Divide": .arithmetic(.divide), "Maximum": .arithmetic(.maximum),
-        "Minimum": .arithmetic(.minimum), "Power": .arithmetic(.power),
-        "Sqrt": .unary(.sqrt), "Square": .unary(.square), "Absolute": .unary(.absolute), "Negative": .unary(.negative),
-        "Log": .unary(.log), "Reciprocal": .unary(.reciprocal),
-        "Relu": .activation(.relu), "Relu6": .activation(.relu6), "Sigmoid": .activation(.sigmoid), "Tanh": .activation(.tanh),
-        "Exp": .activation(.exponential),
-        "GetItem": .getItem, "Stack": .stack, "Clip": .clip,
-    ]
+    /// Each generation's spellings of the operations, for reading and writing:
+    /// every name is read; the first name of a kind is the one written.
+    struct Spellings {
+        let names: [(name: String, kind: OperationKind)]
+        let byName: [String: OperationKind]
+        init(_ names: [(String, OperationKind)]) {
+            self.names = names.map { (name: $0.0, kind: $0.1) }
+            byName = Dictionary(names, uniquingKeysWith: { first, _ in first })
+        }
+        subscript(name: String) -> OperationKind? { byName[name] }
+        /// The written spelling of `kind`.
+        func name(of kind: OperationKind) -> String? { names.first { $0.kind == kind }?.name }
+        var keys: Dictionary<String, OperationKind>.Keys { byName.keys }
+    }
 
-    static let tfOperations: [String: OperationKind] = [
-        "math.add": .arithmetic(.add), "__operators__.add": .arithmetic(.add), "math.subtract": .arithmetic(.subtract),
-        "math.multiply": .arithmetic(.multiply), "math.truediv": .arithmetic(.divide), "math.divide": .arithmetic(.divide),
-        "math.maximum": .arithmetic(.maximum), "math.minimum": .arithmetic(.minimum), "math.pow": .arithmetic(.power),
-        "nn.bias_add": .biasAdd,
-        "math.sqrt": .unary(.sqrt), "math.square": .unary(.square), "math.abs": .unary(.absolute),
-        "math.negative": .unary(.negative), "math.log": .unary(.log), "math.reciprocal": .unary(.reciprocal),
-        "nn.relu": .activation(.relu), "nn.relu6": .activation(.relu6), "math.sigmoid": .activation(.sigmoid),
-        "nn.sigmoid": .activation(.sigmoid), "math.tanh": .activation(.tanh), "nn.tanh": .activation(.tanh),
-        "math.exp": .activation(.exponential),
-        "__operators__.getitem": .getItem, "stack": .stack, "clip_by_value": .clip,
-    ]
+    /// Keras 3 op layer class names.
+    static let keras3Operations = Spellings([
+        ("Add", .arithmetic(.add)), ("Subtract", .arithmetic(.subtract)), ("Multiply", .arithmetic(.multiply)),
+        ("TrueDivide", .arithmetic(.divide)), ("Divide", .arithmetic(.divide)), ("Maximum", .arithmetic(.maximum)),
+        ("Minimum", .arithmetic(.minimum)), ("Power", .arithmetic(.power)),
+        ("Sqrt", .unary(.sqrt)), ("Square", .unary(.square)), ("Absolute", .unary(.absolute)), ("Negative", .unary(.negative)),
+        ("Log", .unary(.log)), ("Reciprocal", .unary(.reciprocal)),
+        ("Relu", .activation(.relu)), ("Relu6", .activation(.relu6)), ("Sigmoid", .activation(.sigmoid)), ("Tanh", .activation(.tanh)),
+        ("Exp", .activation(.exponential)),
+        ("GetItem", .getItem), ("Stack", .stack), ("Clip", .clip),
+    ])
+
+    /// tf-keras `TFOpLambda` functions (`tf.` left out).
+    static let tfOperations = Spellings([
+        ("math.add", .arithmetic(.add)), ("__operators__.add", .arithmetic(.add)), ("math.subtract", .arithmetic(.subtract)),
+        ("math.multiply", .arithmetic(.multiply)), ("math.truediv", .arithmetic(.divide)), ("math.divide", .arithmetic(.divide)),
+        ("math.maximum", .arithmetic(.maximum)), ("math.minimum", .arithmetic(.minimum)), ("math.pow", .arithmetic(.power)),
+        ("nn.bias_add", .biasAdd),
+        ("math.sqrt", .unary(.sqrt)), ("math.square", .unary(.square)), ("math.abs", .unary(.absolute)),
+        ("math.negative", .unary(.negative)), ("math.log", .unary(.log)), ("math.reciprocal", .unary(.reciprocal)),
+        ("nn.relu", .activation(.relu)), ("nn.relu6", .activation(.relu6)), ("math.sigmoid", .activation(.sigmoid)),
+        ("nn.sigmoid", .activation(.sigmoid)), ("math.tanh", .activation(.tanh)), ("nn.tanh", .activation(.tanh)),
+        ("math.exp", .activation(.exponential)),
+        ("__operators__.getitem", .getItem), ("stack", .stack), ("clip_by_value", .clip),
+    ])
 
     /// Keras 3 op class names, recognised as operations in legacy `.h5`
     /// files (which do not save the module) unless a merge layer shares the name.

@@ -77,31 +77,13 @@ extension KerasCodecs {
             }
             throw legacyKeras3Refusal(l)
         case .archive:
-            let className: String
-            switch l.operation {
-            case .add: className = "Add"
-            case .subtract: className = "Subtract"
-            case .multiply: className = "Multiply"
-            case .divide: className = "TrueDivide"
-            case .maximum: className = "Maximum"
-            case .minimum: className = "Minimum"
-            case .power: className = "Power"
-            }
+            guard let className = keras3Operations.name(of: .arithmetic(l.operation)) else { throw unsupported(l, "Keras 3 has no spelling for it") }
             let constant: JSONValue = l.scalar.map { num($0) }
                 ?? .object(["class_name": .string("__tensor__"), "config": .object(["value": nested(l.constant), "dtype": .string("float32")])])
             let first = l.constantFirst
             return keras3Op(className) { t in first ? [constant, t[0].keras3] : [t[0].keras3, constant] }
         case .legacyKeras2:
-            let function: String
-            switch l.operation {
-            case .add: function = "math.add"
-            case .subtract: function = "math.subtract"
-            case .multiply: function = "math.multiply"
-            case .divide: function = "math.truediv"
-            case .maximum: function = "math.maximum"
-            case .minimum: function = "math.minimum"
-            case .power: function = "math.pow"
-            }
+            guard let function = tfOperations.name(of: .arithmetic(l.operation)) else { throw unsupported(l, "tf-keras has no spelling for it") }
             let first = l.constantFirst
             let constant = first ? floatSpelled(nested(l.constant)) : nested(l.constant)
             return tfOpLambda(function) { t in
@@ -128,26 +110,10 @@ extension KerasCodecs {
             if l.function == .negative { return .standardLayer(Rescaling(name: l.name, scale: -1, offset: 0)) }
             throw legacyKeras3Refusal(l)
         case .archive:
-            let className: String
-            switch l.function {
-            case .sqrt: className = "Sqrt"
-            case .square: className = "Square"
-            case .absolute: className = "Absolute"
-            case .negative: className = "Negative"
-            case .log: className = "Log"
-            case .reciprocal: className = "Reciprocal"
-            }
+            guard let className = keras3Operations.name(of: .unary(l.function)) else { throw unsupported(l, "Keras 3 has no spelling for it") }
             return keras3Op(className) { t in [t[0].keras3] }
         case .legacyKeras2:
-            let function: String
-            switch l.function {
-            case .sqrt: function = "math.sqrt"
-            case .square: function = "math.square"
-            case .absolute: function = "math.abs"
-            case .negative: function = "math.negative"
-            case .log: function = "math.log"
-            case .reciprocal: function = "math.reciprocal"
-            }
+            guard let function = tfOperations.name(of: .unary(l.function)) else { throw unsupported(l, "tf-keras has no spelling for it") }
             return tfOpLambda(function) { t in .array(t[0].keras2 + [.object(["name": .null])]) }
         }
     }
