@@ -17,40 +17,15 @@ Usage (repo root):
 Default --out: .build/fixtures/applications (git-ignored; tools/test.sh makes it).
 """
 import argparse
-import json
 import os
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from keras_fixture_support import (SAMPLES, SEED, import_keras, randomise, run_writers, save_model_files,  # noqa: E402
+                                   trainable_parameters, write_manifest, write_reference)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUT = os.path.join(REPO, ".build", "fixtures", "applications")
-SAMPLES = 4
-SEED = 20261207
-
-
-def randomise(keras, model, rng):
-    """Non-trivial BatchNormalization statistics and affine weights (fresh ones are 0/1)."""
-    import numpy as np
-    for layer in iter_layers(model):
-        if layer.__class__.__name__ == "BatchNormalization":
-            values = []
-            for w in layer.weights:
-                n = w.name.split("/")[-1].split(":")[0]
-                shape = tuple(w.shape)
-                if n == "moving_variance":
-                    values.append(rng.uniform(0.5, 1.5, shape).astype("float32"))
-                elif n == "gamma":
-                    values.append(rng.uniform(0.7, 1.3, shape).astype("float32"))
-                else:
-                    values.append(rng.normal(0, 0.1, shape).astype("float32"))
-            layer.set_weights(values)
-
-
-def iter_layers(model):
-    for layer in model.layers:
-        yield layer
-        if hasattr(layer, "layers"):
-            yield from iter_layers(layer)
 
 
 def finetune_mobilenetv2(keras, legacy):
@@ -194,62 +169,33 @@ CASES = {
 }
 
 
-def write_h5(path, datasets, attrs):
-    import h5py
-    import numpy as np
-    tmp = path + ".tmp"
-    with h5py.File(tmp, "w") as f:
-        for key, value in datasets.items():
-            f.create_dataset(key, data=np.asarray(value))
-        for k, v in attrs.items():
-            f.attrs[k] = v
-    os.replace(tmp, path)
-
-
 def run_writer(writer, out, cases):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import numpy as np
-    if writer == "keras3":
-        import keras
-        legacy, suffix = False, ""
-    else:
-        import tf_keras as keras
-        legacy, suffix = True, "_keras2"
+    keras, legacy, suffix = import_keras(writer)
     manifest = {}
     for name in cases:
         keras.utils.set_random_seed(SEED)
         rng = np.random.default_rng(SEED)
         model, shape, scale = CASES[name](keras, legacy)
-        randomise(keras, model, rng)
+        randomise(model, rng)
         model.compile(optimizer="adam", loss="mse")
         x = (rng.uniform(0, 1, (SAMPLES,) + shape) * scale).astype("float32")
         stem = name + suffix
-        path = os.path.join(out, stem + ".h5")
-        model.save(path + ".tmp.h5")
-        os.replace(path + ".tmp.h5", path)
-        files = [stem + ".h5"]
-        if not legacy:
-            kpath = os.path.join(out, stem + ".keras")
-            model.save(kpath + ".tmp.keras")
-            os.replace(kpath + ".tmp.keras", kpath)
-            files.append(stem + ".keras")
+        files = save_model_files(model, out, stem, legacy)
         try:
-            y = keras.models.load_model(path, compile=False).predict(x, verbose=0)
+            y = keras.models.load_model(os.path.join(out, stem + ".h5"), compile=False).predict(x, verbose=0)
         except Exception:  # noqa: BLE001
             # Keras 3 cannot load its op layers (TrueDivide, GetItem, ...) from a legacy .h5, not even its own.
             if legacy:
                 raise
-            y = keras.models.load_model(kpath, compile=False).predict(x, verbose=0)
+            y = keras.models.load_model(os.path.join(out, stem + ".keras"), compile=False).predict(x, verbose=0)
         if not np.allclose(y, model.predict(x, verbose=0), atol=1e-5, rtol=1e-5):
             raise RuntimeError(f"{stem}: Keras's own reload of the .h5 predicts differently")
-        write_h5(os.path.join(out, stem + ".reference.h5"), {"inputs": x, "outputs": y},
-                 {"model": stem + ".h5", "keras_version": keras.__version__, "generator": "tools/make_application_fixtures.py"})
-        trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+        write_reference(out, stem, x, y, keras, "tools/make_application_fixtures.py")
         manifest[stem] = dict(writer=writer, keras_version=keras.__version__, files=files, case=name,
-                              parameters=int(model.count_params()), trainable_parameters=trainable)
+                              parameters=int(model.count_params()), trainable_parameters=trainable_parameters(model))
         print(f"[{writer}] {stem}: {model.count_params()} parameters", flush=True)
-    with open(os.path.join(out, f"manifest.{writer}.json"), "w") as f:
-        json.dump(manifest, f, indent=2)
+    write_manifest(out, writer, manifest)
 
 
 def main():
@@ -266,16 +212,7 @@ def main():
     if args.writer:
         run_writer(args.writer, args.out, cases)
         return
-    # Each generation in its own process (Keras 3 and tf-keras cannot share one).
-    for writer in ("keras3", "keras2"):
-        subprocess.run([sys.executable, os.path.abspath(__file__), "--out", args.out, "--cases", ",".join(cases),
-                        "--writer", writer], check=True)
-    manifest = {}
-    for writer in ("keras3", "keras2"):
-        with open(os.path.join(args.out, f"manifest.{writer}.json")) as f:
-            manifest.update(json.load(f))
-    with open(os.path.join(args.out, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=2)
+    manifest = run_writers(__file__, args.out, ["--cases", ",".join(cases)])
     print(f"application fixtures: {len(manifest)} models in {args.out}")
 
 

@@ -19,18 +19,16 @@ Usage (repo root):
 Default --out: .build/fixtures/families (git-ignored; tools/test.sh makes it).
 """
 import argparse
-import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_application_fixtures import write_h5  # noqa: E402
+from keras_fixture_support import (SEED, import_keras, randomise, run_writers, save_model_files,  # noqa: E402
+                                   trainable_parameters, write_manifest, write_reference)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUT = os.path.join(REPO, ".build", "fixtures", "families")
-SAMPLES = 2
-SEED = 20261207
+SAMPLES = 2  # the families are large: two samples each
 
 def resample_block(keras, weights, include_top, pooling, input_shape):
     """Not a family: the layers those families and their users' heads use that
@@ -105,42 +103,9 @@ LARGE = {
 }
 
 
-def randomise(model, rng):
-    """Non-trivial BatchNorm statistics and affine weights, and LayerScale factors."""
-    for layer in iter_layers(model):
-        kind = layer.__class__.__name__
-        if kind == "BatchNormalization":
-            values = []
-            for w in layer.weights:
-                n = w.name.split("/")[-1].split(":")[0]
-                shape = tuple(w.shape)
-                if n == "moving_variance":
-                    values.append(rng.uniform(0.5, 1.5, shape).astype("float32"))
-                elif n == "gamma":
-                    values.append(rng.uniform(0.7, 1.3, shape).astype("float32"))
-                else:
-                    values.append(rng.normal(0, 0.1, shape).astype("float32"))
-            layer.set_weights(values)
-        elif kind == "LayerScale":
-            layer.set_weights([rng.uniform(0.5, 1.5, tuple(w.shape)).astype("float32") for w in layer.weights])
-
-
-def iter_layers(model):
-    for layer in model.layers:
-        yield layer
-        if hasattr(layer, "layers"):
-            yield from iter_layers(layer)
-
-
 def run_writer(writer, out, names, table):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import numpy as np
-    if writer == "keras3":
-        import keras
-        legacy, suffix = False, ""
-    else:
-        import tf_keras as keras
-        legacy, suffix = True, "_keras2"
+    keras, legacy, suffix = import_keras(writer)
     manifest = {}
     for name in names:
         size, extra = table[name]
@@ -160,27 +125,16 @@ def run_writer(writer, out, names, table):
         if not np.all(np.isfinite(y)):
             raise RuntimeError(f"{name} ({writer}): Keras's outputs are not finite")
         stem = name + suffix
-        files = [stem + ".h5"]
-        path = os.path.join(out, stem + ".h5")
-        model.save(path + ".tmp.h5")
-        os.replace(path + ".tmp.h5", path)
-        if not legacy:
-            kpath = os.path.join(out, stem + ".keras")
-            model.save(kpath + ".tmp.keras")
-            os.replace(kpath + ".tmp.keras", kpath)
-            files.append(stem + ".keras")
-        write_h5(os.path.join(out, stem + ".reference.h5"), {"inputs": x, "outputs": y},
-                 {"model": stem + ".h5", "keras_version": keras.__version__, "generator": "tools/make_family_fixtures.py"})
-        trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+        files = save_model_files(model, out, stem, legacy)
+        write_reference(out, stem, x, y, keras, "tools/make_family_fixtures.py")
         # The small block is also converted by tools/interop_check.py (the families are too large for that).
         manifest[stem] = dict(writer=writer, keras_version=keras.__version__, files=files, family=name,
-                              parameters=int(model.count_params()), trainable_parameters=trainable,
+                              parameters=int(model.count_params()), trainable_parameters=trainable_parameters(model),
                               interop=custom is not None)
         print(f"[{writer}] {stem}: {model.count_params()} parameters", flush=True)
         del model
         keras.backend.clear_session()
-    with open(os.path.join(out, f"manifest.{writer}.json"), "w") as f:
-        json.dump(manifest, f, indent=2)
+    write_manifest(out, writer, manifest)
 
 
 def main():
@@ -199,16 +153,7 @@ def main():
     if args.writer:
         run_writer(args.writer, args.out, names, table)
         return
-    # Each generation in its own process (Keras 3 and tf-keras cannot share one).
-    for writer in ("keras3", "keras2"):
-        subprocess.run([sys.executable, os.path.abspath(__file__), "--out", args.out, "--models", ",".join(names),
-                        "--writer", writer], check=True)
-    manifest = {}
-    for writer in ("keras3", "keras2"):
-        with open(os.path.join(args.out, f"manifest.{writer}.json")) as f:
-            manifest.update(json.load(f))
-    with open(os.path.join(args.out, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=2)
+    manifest = run_writers(__file__, args.out, ["--models", ",".join(names)])
     print(f"family fixtures: {len(manifest)} models in {args.out}")
 
 

@@ -22,7 +22,7 @@ echo "== Keras reference check (the committed fixtures' outputs, recomputed by K
 # background while Swift builds (Python uses one core).
 make_set() {  # name, script, output directory
   local key
-  key="$(cat "tools/$2" tools/make_application_fixtures.py tools/requirements.txt | sha256sum | cut -d' ' -f1)"
+  key="$(cat "tools/$2" tools/keras_fixture_support.py tools/requirements.txt | sha256sum | cut -d' ' -f1)"
   if [ "$(cat "$3/.made-by" 2>/dev/null)" != "$key" ]; then
     "$venv/bin/python" "tools/$2" --out "$3"
     echo "$key" > "$3/.made-by"
