@@ -57,19 +57,6 @@ public struct WindowGeometry: Sendable, Equatable {
 }
 
 extension WindowGeometry {
-    /// The window of a convolution with `channels` input channels over one
-    /// NHWC sample `(h, w, channels)`.
-    /// - Throws: `RuntimeError` for a sample of another rank or channel count,
-    ///   or a window that does not fit.
-    static func convolution(_ inputShape: [Int], channels: Int, kernel: (Int, Int), strides: (Int, Int),
-                            dilation: (Int, Int), padding: Padding) throws -> WindowGeometry {
-        guard inputShape.count == 3, inputShape[2] == channels else {
-            throw RuntimeError("expects (height, width, \(channels)) input, got \(inputShape)")
-        }
-        return try WindowGeometry(inHeight: inputShape[0], inWidth: inputShape[1], kernel: kernel,
-                                  strides: strides, dilation: dilation, padding: padding)
-    }
-
     /// The window of a 2-D pooling layer over one NHWC sample `(h, w, c)`.
     /// - Throws: `RuntimeError` for a sample of another rank or a window that does not fit.
     static func pooling(_ inputShape: [Int], poolSize: (Int, Int), strides: (Int, Int),

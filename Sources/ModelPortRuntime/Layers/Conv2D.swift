@@ -5,7 +5,7 @@
 /// Forward: im2col unfolds each output pixel's window into a row, and one
 /// sgemm multiplies those rows by the kernel read as a
 /// `[kh * kw * in, filters]` matrix; the result is already NHWC.
-public final class Conv2D: Layer, @unchecked Sendable {
+public final class Conv2D: Layer, ConvolutionWindow, @unchecked Sendable {
     public let name: String
     public var typeName: String { "Conv2D" }
     public let filters: Int
@@ -41,23 +41,6 @@ public final class Conv2D: Layer, @unchecked Sendable {
 
     public var inputChannels: Int { kernel.shape[2] }
     public var parameters: [Parameter] { [kernel] + (bias.map { [$0] } ?? []) }
-
-    func geometry(for inputShape: [Int]) throws -> WindowGeometry {
-        guard inputShape.count == 3 else {
-            throw RuntimeError("\(name) (Conv2D) expects (height, width, channels) input, got \(inputShape)")
-        }
-        guard inputShape[2] == inputChannels else {
-            throw RuntimeError("\(name) (Conv2D) expects \(inputChannels) input channels, got \(inputShape[2])")
-        }
-        return try WindowGeometry(inHeight: inputShape[0], inWidth: inputShape[1], kernel: kernelSize,
-                                  strides: strides, dilation: dilation, padding: padding)
-    }
-
-    /// The geometry of a sample shape `geometry(for:)` accepted (forward
-    /// and backward passes: `outputShape(for:)` validated it). No checks.
-    func geometry(validated inputShape: [Int]) -> WindowGeometry {
-        .validated(inputShape, kernel: kernelSize, strides: strides, dilation: dilation, padding: padding)
-    }
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] {
         let g = try geometry(for: inputShape)

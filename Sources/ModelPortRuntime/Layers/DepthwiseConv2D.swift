@@ -7,7 +7,7 @@
 /// declared `(kh, kw, 1, inChannels * depthMultiplier)`: such a layer keeps
 /// that declared shape (`groupedConvolutionLayout`) so its weights read and
 /// write as Keras stores them.
-public final class DepthwiseConv2D: Layer, @unchecked Sendable {
+public final class DepthwiseConv2D: Layer, ConvolutionWindow, @unchecked Sendable {
     public let name: String
     public var typeName: String { "DepthwiseConv2D" }
     public let kernelSize: (height: Int, width: Int)
@@ -48,16 +48,6 @@ public final class DepthwiseConv2D: Layer, @unchecked Sendable {
     }
 
     public var parameters: [Parameter] { [kernel] + (bias.map { [$0] } ?? []) }
-
-    func geometry(for s: [Int]) throws -> WindowGeometry {
-        try .convolution(s, channels: inputChannels, kernel: kernelSize, strides: strides, dilation: dilation, padding: padding)
-    }
-
-    /// The geometry of a sample shape `geometry(for:)` accepted (forward
-    /// and backward passes: `outputShape(for:)` validated it). No checks.
-    func geometry(validated inputShape: [Int]) -> WindowGeometry {
-        .validated(inputShape, kernel: kernelSize, strides: strides, dilation: dilation, padding: padding)
-    }
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] {
         let g = try geometry(for: inputShape)

@@ -6,7 +6,7 @@
 /// Inference only (a direct convolution): training through it is refused by
 /// the trainer (no backward pass yet). `groups` equal to the input channels
 /// is a `DepthwiseConv2D` instead.
-public final class GroupedConv2D: Layer, @unchecked Sendable {
+public final class GroupedConv2D: Layer, ConvolutionWindow, @unchecked Sendable {
     public let name: String
     public var typeName: String { "Conv2D" }
     public let groups: Int
@@ -38,14 +38,6 @@ public final class GroupedConv2D: Layer, @unchecked Sendable {
 
     public var inputChannels: Int { kernel.shape[2] * groups }
     public var parameters: [Parameter] { [kernel] + (bias.map { [$0] } ?? []) }
-
-    func geometry(for inputShape: [Int]) throws -> WindowGeometry {
-        guard inputShape.count == 3, inputShape[2] == inputChannels else {
-            throw RuntimeError("\(name) (Conv2D, groups=\(groups)) expects (height, width, \(inputChannels)) input, got \(inputShape)")
-        }
-        return try WindowGeometry(inHeight: inputShape[0], inWidth: inputShape[1], kernel: kernelSize,
-                                  strides: strides, dilation: dilation, padding: padding)
-    }
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] {
         let g = try geometry(for: inputShape)

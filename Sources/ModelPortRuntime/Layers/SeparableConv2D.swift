@@ -2,7 +2,7 @@
 /// followed by a 1x1 pointwise convolution with bias and activation.
 /// Keras weights, in order: depthwise_kernel `(kh, kw, in, depthMultiplier)`,
 /// pointwise_kernel `(1, 1, in * depthMultiplier, filters)`, bias `(filters)`.
-public final class SeparableConv2D: Layer, @unchecked Sendable {
+public final class SeparableConv2D: Layer, ConvolutionWindow, @unchecked Sendable {
     public let name: String
     public var typeName: String { "SeparableConv2D" }
     public let kernelSize: (height: Int, width: Int)
@@ -33,16 +33,6 @@ public final class SeparableConv2D: Layer, @unchecked Sendable {
     public var inputChannels: Int { depthwiseKernel.shape[2] }
     public var filters: Int { pointwiseKernel.shape[3] }
     public var parameters: [Parameter] { [depthwiseKernel, pointwiseKernel] + (bias.map { [$0] } ?? []) }
-
-    func geometry(for s: [Int]) throws -> WindowGeometry {
-        try .convolution(s, channels: inputChannels, kernel: kernelSize, strides: strides, dilation: dilation, padding: padding)
-    }
-
-    /// The geometry of a sample shape `geometry(for:)` accepted (forward
-    /// and backward passes: `outputShape(for:)` validated it). No checks.
-    func geometry(validated inputShape: [Int]) -> WindowGeometry {
-        .validated(inputShape, kernel: kernelSize, strides: strides, dilation: dilation, padding: padding)
-    }
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] {
         let g = try geometry(for: inputShape)
