@@ -55,10 +55,17 @@ public final class BatchNormalization: Layer, @unchecked Sendable {
         var output = input
         let c = channels
         output.scalars.withUnsafeMutableBufferPointer { y in
-            var i = 0
-            while i < y.count {
-                for k in 0..<c { y[i + k] = y[i + k] * scale[k] + shift[k] }
-                i += c
+            scale.withUnsafeBufferPointer { a in
+                shift.withUnsafeBufferPointer { b in
+                    // Pointers, not arrays, in the inner loop: no bounds checks, so it vectorises.
+                    let (yp, ap, bp) = (y.baseAddress!, a.baseAddress!, b.baseAddress!)
+                    var i = 0
+                    while i < y.count {
+                        let row = yp + i
+                        for k in 0..<c { row[k] = row[k] * ap[k] + bp[k] }
+                        i += c
+                    }
+                }
             }
         }
         return output

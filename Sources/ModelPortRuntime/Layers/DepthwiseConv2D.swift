@@ -61,6 +61,12 @@ public final class DepthwiseConv2D: Layer, ConvolutionWindow, @unchecked Sendabl
 }
 
 /// The depthwise convolution itself, shared with SeparableConv2D.
+///
+/// Each output row is computed on its own (split over the intra-op threads
+/// for a single image): the bias first, then every window tap added as a
+/// run over the channels — contiguous in NHWC, so the inner loop vectorises
+/// (with depth multiplier 1, the common case, it is one multiply-add per
+/// channel) — then the activation over the row.
 func depthwiseConvolution(_ input: Tensor, kernel: Tensor, bias: Tensor?, activation: Activation,
                           geometry g: WindowGeometry) -> Tensor {
     let n = input.batchCount, c = kernel.shape[2], dm = kernel.shape[3]
@@ -69,19 +75,27 @@ func depthwiseConvolution(_ input: Tensor, kernel: Tensor, bias: Tensor?, activa
     input.scalars.withUnsafeBufferPointer { x in
         kernel.scalars.withUnsafeBufferPointer { w in
             output.scalars.withUnsafeMutableBufferPointer { y in
-                for b in 0..<n {
-                    let image = x.baseAddress! + b * g.inHeight * g.inWidth * c
-                    for oy in 0..<g.outHeight {
-                        for ox in 0..<g.outWidth {
-                            let dst = y.baseAddress! + ((b * g.outHeight + oy) * g.outWidth + ox) * outC
-                            for ky in 0..<g.kernelHeight {
-                                let iy = oy * g.strideY - g.padTop + ky * g.dilationY
-                                guard iy >= 0, iy < g.inHeight else { continue }
-                                for kx in 0..<g.kernelWidth {
-                                    let ix = ox * g.strideX - g.padLeft + kx * g.dilationX
-                                    guard ix >= 0, ix < g.inWidth else { continue }
-                                    let src = image + (iy * g.inWidth + ix) * c
-                                    let wk = w.baseAddress! + (ky * g.kernelWidth + kx) * c * dm
+                nonisolated(unsafe) let (xp, wp, yp) = (x.baseAddress!, w.baseAddress!, y.baseAddress!)
+                let biasValues = bias?.scalars
+                let rowLength = g.outWidth * outC
+                /// Output row `oy` of image `b`.
+                func row(_ b: Int, _ oy: Int) {
+                    let image = xp + b * g.inHeight * g.inWidth * c
+                    let out = yp + (b * g.outHeight + oy) * rowLength
+                    for ox in 0..<g.outWidth {
+                        let dst = out + ox * outC
+                        if let biasValues { for k in 0..<outC { dst[k] = biasValues[k] } }
+                        for ky in 0..<g.kernelHeight {
+                            let iy = oy * g.strideY - g.padTop + ky * g.dilationY
+                            guard iy >= 0, iy < g.inHeight else { continue }
+                            for kx in 0..<g.kernelWidth {
+                                let ix = ox * g.strideX - g.padLeft + kx * g.dilationX
+                                guard ix >= 0, ix < g.inWidth else { continue }
+                                let src = image + (iy * g.inWidth + ix) * c
+                                let wk = wp + (ky * g.kernelWidth + kx) * outC
+                                if dm == 1 {
+                                    for ch in 0..<c { dst[ch] += src[ch] * wk[ch] }
+                                } else {
                                     for ch in 0..<c {
                                         let v = src[ch]
                                         for m in 0..<dm { dst[ch * dm + m] += v * wk[ch * dm + m] }
@@ -90,12 +104,17 @@ func depthwiseConvolution(_ input: Tensor, kernel: Tensor, bias: Tensor?, activa
                             }
                         }
                     }
+                    activation.apply(out, count: rowLength, rowLength: outC)
                 }
-                let rows = n * g.outHeight * g.outWidth
-                if let bias {
-                    for r in 0..<rows { for k in 0..<outC { y[r * outC + k] += bias.scalars[k] } }
+                let parts = n == 1 ? min(IntraOp.threads, IntraOpPool.shared.helpers + 1, g.outHeight) : 1
+                if parts > 1 {
+                    let share = (g.outHeight + parts - 1) / parts
+                    IntraOpPool.shared.run(parts: parts) { part in
+                        for oy in min(g.outHeight, part * share)..<min(g.outHeight, (part + 1) * share) { row(0, oy) }
+                    }
+                } else {
+                    for b in 0..<n { for oy in 0..<g.outHeight { row(b, oy) } }
                 }
-                activation.apply(y.baseAddress!, count: rows * outC, rowLength: outC)
             }
         }
     }

@@ -37,15 +37,19 @@ public final class Padding2D: Layer, @unchecked Sendable {
         let (oh, ow) = (out[0], out[1])
         // Offsets of the output's origin in input coordinates.
         let dy = kind == .zeroPad ? -top : top, dx = kind == .zeroPad ? -left : left
-        for b in 0..<n {
-            for oy in 0..<oh {
-                let iy = oy + dy
-                guard iy >= 0, iy < h else { continue }
-                for ox in 0..<ow {
-                    let ix = ox + dx
-                    guard ix >= 0, ix < w else { continue }
-                    let src = ((b * h + iy) * w + ix) * c, dst = ((b * oh + oy) * ow + ox) * c
-                    for ch in 0..<c { output.scalars[dst + ch] = input.scalars[src + ch] }
+        // The columns that come from the input, copied as one contiguous run per row.
+        let firstX = max(0, -dx), lastX = min(ow, w - dx)
+        guard firstX < lastX else { return output }
+        let run = (lastX - firstX) * c
+        input.scalars.withUnsafeBufferPointer { x in
+            output.scalars.withUnsafeMutableBufferPointer { y in
+                for b in 0..<n {
+                    for oy in 0..<oh {
+                        let iy = oy + dy
+                        guard iy >= 0, iy < h else { continue }
+                        let src = ((b * h + iy) * w + firstX + dx) * c, dst = ((b * oh + oy) * ow + firstX) * c
+                        (y.baseAddress! + dst).update(from: x.baseAddress! + src, count: run)
+                    }
                 }
             }
         }

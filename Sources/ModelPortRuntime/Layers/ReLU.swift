@@ -31,7 +31,17 @@ public final class ReLU: Layer, @unchecked Sendable {
 
     public func forward(_ input: Tensor) -> Tensor {
         var output = input
-        for i in 0..<output.count { output.scalars[i] = value(output.scalars[i]) }
+        let n = output.count
+        output.scalars.withUnsafeMutableBufferPointer { buffer in
+            let x = buffer.baseAddress!
+            // The plain and capped ReLU (MobileNet's ReLU(max_value=6)) as loops that vectorise; NaN stays NaN.
+            if threshold == 0 && negativeSlope == 0 {
+                if let maxValue { for i in 0..<n { x[i] = Swift.min(Swift.max(x[i], 0), maxValue) } }
+                else { for i in 0..<n { x[i] = Swift.max(x[i], 0) } }
+            } else {
+                for i in 0..<n { x[i] = value(x[i]) }
+            }
+        }
         return output
     }
 }
