@@ -65,19 +65,19 @@ CHILD_TIMEOUT = 1200  # seconds; a hung child must not eat the whole run
 # ---------------------------------------------------------------- work plan per model
 
 def plan(name, size, quick, scale):
-    """Images per timed pass (the same at batch 1 and 16), timed passes, latency runs: fewer for the big models."""
+    """Images per timed pass (the same at batch 1 and 16), timed passes per process, latency runs: the fewest
+    that still measure something for the big models (a pass of 16 images is one batch of 16)."""
     if quick:
         return {"images": 16, "repetitions": 1, "runs": 3}
     gmacs = MODELS[name] * (size / 224.0) ** 2
-    images = 16 * int(max(1, min(4, round(6 * scale / gmacs))))
-    runs = int(max(8, min(50, round(30 * scale / gmacs))))
-    return {"images": images, "repetitions": 2, "runs": runs}
+    light = gmacs * 1.0 / scale < 1.0
+    return {"images": 32 if light else 16, "repetitions": 1, "runs": 16 if light else 8}
 
 
 # ---------------------------------------------------------------- child processes
 
 def child_prepare(name, size, folder):
-    """Build, randomise, save .keras, reference outputs from the reloaded file, ONNX export."""
+    """Build, randomise, save .keras, reference outputs from the reloaded file."""
     import numpy as np
     import h5py
     import tensorflow as tf
@@ -105,9 +105,28 @@ def child_prepare(name, size, folder):
     with h5py.File(os.path.join(folder, name + ".reference.h5"), "w") as f:
         f.create_dataset("inputs", data=x)
         f.create_dataset("outputs", data=y)
+    meta = {"model": name, "size": size, "seed": SEED, "parameters": int(model.count_params()),
+            "keras": keras.__version__, "tensorflow": tf.__version__,
+            "reference_output": {"max": float(y.max()), "min": float(y.min()), "std": float(y.std()),
+                                 "top1": [int(i) for i in y.argmax(-1)], "top1_probability": [float(p) for p in y.max(-1)]},
+            "build_seconds": time.perf_counter() - start}
+    with open(os.path.join(folder, name + ".build.json"), "w") as f:
+        json.dump(meta, f, indent=2)
+    print(json.dumps(meta))
+
+
+def child_export(name, size, folder, limit_gb):
+    """tf2onnx's conversion of the saved .keras, in a process with an address-space limit (tf2onnx's graph
+    optimisation of VGG16 grew past 22 GB and was killed by the kernel's OOM killer on a 23 GB machine)."""
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (int(limit_gb * 2**30),) * 2)
+    import tensorflow as tf
+    import keras
     import tf2onnx
     import onnx
     import onnx.numpy_helper
+    start = time.perf_counter()
+    model = keras.models.load_model(os.path.join(folder, name + ".keras"), compile=False)
     spec = (tf.TensorSpec((None, size, size, 3), tf.float32, name="input"),)
     function = tf.function(lambda a: model(a, training=False), input_signature=spec)
     proto, _ = tf2onnx.convert.from_function(function, input_signature=spec, opset=17)
@@ -125,15 +144,9 @@ def child_prepare(name, size, folder):
             proto.graph.input.remove(graph_input)
             fixed.append(graph_input.name)
     onnx.save(proto, os.path.join(folder, name + ".onnx"))
-    meta = {"model": name, "size": size, "seed": SEED, "parameters": int(model.count_params()),
-            "keras": keras.__version__, "tensorflow": tf.__version__, "tf2onnx": tf2onnx.__version__,
-            "onnx_ops": sorted({n.op_type for n in proto.graph.node}), "onnx_captured_constants_made_initializers": fixed,
-            "reference_output": {"max": float(y.max()), "min": float(y.min()), "std": float(y.std()),
-                                 "top1": [int(i) for i in y.argmax(-1)], "top1_probability": [float(p) for p in y.max(-1)]},
-            "prepare_seconds": time.perf_counter() - start}
-    with open(os.path.join(folder, name + ".json"), "w") as f:
-        json.dump(meta, f, indent=2)
-    print(json.dumps(meta))
+    print(json.dumps({"onnx_exporter": f"tf2onnx {tf2onnx.__version__} (from_function, opset 17)",
+                      "onnx_ops": sorted({n.op_type for n in proto.graph.node}),
+                      "onnx_captured_constants_made_initializers": fixed, "export_seconds": time.perf_counter() - start}))
 
 
 def randomise_batchnorm(model, rng):
@@ -261,7 +274,8 @@ def self_cmd(*a):
     return [PY, os.path.abspath(__file__)] + [str(v) for v in a]
 
 
-def prepare(name, size, log):
+def prepare(name, size, mp, log):
+    """The cached .keras, .onnx and reference of a model at this size, made when missing."""
     folder = os.path.join(CACHE, str(size))
     os.makedirs(folder, exist_ok=True)
     meta_path = os.path.join(folder, name + ".json")
@@ -271,12 +285,48 @@ def prepare(name, size, log):
             meta = json.load(f)
         if meta.get("seed") == SEED:
             return meta, files
-    log(f"preparing {name} at {size}x{size} (build, randomise, save .keras, tf2onnx) ...")
-    out, wall, rss = child(self_cmd("_prepare", name, size, folder))
-    meta = json.loads(out.strip().splitlines()[-1])
-    log(f"  {name}: {meta['parameters']:,} parameters, {wall:.0f} s, outputs in [{meta['reference_output']['min']:.3g},"
-        f" {meta['reference_output']['max']:.3g}] (std {meta['reference_output']['std']:.3g})")
+    build_path = os.path.join(folder, name + ".build.json")
+    if os.path.exists(build_path) and all(os.path.exists(p) for p in (files[0], files[2])):
+        with open(build_path) as f:
+            meta = json.load(f)
+    else:
+        log(f"building {name} at {size}x{size} (keras.applications, randomised, saved as .keras) ...")
+        out, wall, _ = child(self_cmd("_build", name, size, folder))
+        meta = json.loads(out.strip().splitlines()[-1])
+        ro = meta["reference_output"]
+        log(f"  {name}: {meta['parameters']:,} parameters, {wall:.0f} s, softmax outputs in [{ro['min']:.3g}, {ro['max']:.3g}]")
+    log(f"exporting {name} to ONNX with tf2onnx ...")
+    try:
+        limit = max(4.0, min(12.0, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30 / 2))
+        out, wall, rss = child(self_cmd("_export", name, size, folder, limit))
+        meta.update(json.loads(out.strip().splitlines()[-1]))
+        log(f"  {name}: tf2onnx, {wall:.0f} s, peak {rss:,.0f} MB")
+    except RuntimeError as e:
+        # Disclosed in the report: onnxruntime then runs ModelPort's own ONNX export (checked by modelport convert).
+        error = [line for line in str(e).strip().splitlines() if "cudart_stub" not in line and "absl::" not in line]
+        status = re.search(r"failed \((-?\d+)\):", str(e))
+        status = int(status.group(1)) if status else None
+        why = (f"killed by signal {status} ({signal_name(status)})" if status and 0 < status < 128 else
+               f"{error[-1] if error else 'no message'}") + f" in a process limited to {limit:.1f} GB of address space"
+        log(f"  {name}: tf2onnx failed: {why}; using `modelport convert` instead")
+        converted = subprocess.run([mp, "convert", files[0], files[1]], capture_output=True, text=True, timeout=CHILD_TIMEOUT)
+        if converted.returncode != 0:
+            raise RuntimeError(f"tf2onnx failed:\n{e}\nmodelport convert failed:\n{converted.stderr}")
+        import onnx  # only the graph's operator list
+        meta.update({"onnx_exporter": f"`modelport convert` (tf2onnx failed: {why})",
+                     "tf2onnx_error": "\n".join(error[-20:]),
+                     "onnx_ops": sorted({n.op_type for n in onnx.load(files[1], load_external_data=False).graph.node})})
+    with open(meta_path, "w") as f:
+        json.dump(meta, f, indent=2)
     return meta, files
+
+
+def signal_name(number):
+    import signal
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "unknown signal"
 
 
 def check(name, mp, files, args, log):
@@ -321,7 +371,10 @@ def main():
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--scale", type=float, default=1.0, help="multiply the timed work per model")
+    ap.add_argument("--scale", type=float, default=1.0, help="above 1, more models count as light (32 images per pass)")
+    ap.add_argument("--budget-minutes", type=float, default=0,
+                    help="stop starting rounds (after the first) when the next one would end past this many minutes"
+                         " from the start of the timed rounds (0: no limit, all --rounds)")
     ap.add_argument("--kernels", default="auto", choices=["auto", "avx2", "avx512", "blas"],
                     help="ModelPort's kernels (passed to modelport bench --kernels)")
     ap.add_argument("--tolerance", type=float, default=1e-4,
@@ -345,7 +398,7 @@ def main():
 
     results = {"command": " ".join([".venv/bin/python", os.path.relpath(os.path.abspath(__file__), REPO)] + sys.argv[1:]),
                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "size": args.size, "threads": args.threads,
-               "rounds": rounds, "kernels_requested": args.kernels, "cpu": cpu_info(),
+               "rounds": rounds, "rounds_requested": rounds, "budget_minutes": args.budget_minutes, "kernels_requested": args.kernels, "cpu": cpu_info(),
                "load_average_start": list(os.getloadavg()), "models": {}, "failures": []}
     log(f"load average {results['load_average_start']}")
 
@@ -354,14 +407,14 @@ def main():
     for name in names:
         entry = results["models"][name] = {}
         try:
-            meta, files = prepare(name, args.size, log)
+            meta, files = prepare(name, args.size, mp, log)
         except RuntimeError as e:
             entry["error"] = f"prepare: {e}"
             results["failures"].append({"model": name, "stage": "prepare", "error": str(e)})
             log(f"  {name}: preparation failed\n{e}")
             continue
         entry.update({"parameters": meta["parameters"], "reference_output": meta["reference_output"],
-                      "onnx_ops": meta["onnx_ops"], "work": plan(name, args.size, args.quick, args.scale)})
+                      "onnx_ops": meta["onnx_ops"], "onnx_exporter": meta.get("onnx_exporter", f"tf2onnx {meta.get('tf2onnx')} (from_function, opset 17)"), "work": plan(name, args.size, args.quick, args.scale)})
         c = entry["check"] = check(name, mp, files, args, log)
         for peer, good in c["passed"].items():
             if not good:
@@ -377,7 +430,13 @@ def main():
 
     # Interleaved rounds.
     raw = {name: {peer: [] for peer in ("modelport", "onnxruntime", "keras")} for name, _ in ready}
+    timing_started = time.time()
     for round_ in range(rounds):
+        elapsed = time.time() - timing_started
+        if round_ and args.budget_minutes and elapsed + elapsed / round_ > args.budget_minutes * 60:
+            log(f"stopping after {round_} round(s): another would end past the {args.budget_minutes:g}-minute budget")
+            break
+        results["rounds"] = round_ + 1
         for name, (keras_path, onnx_path, _) in ready:
             work = results["models"][name]["work"]
             log(f"round {round_ + 1}/{rounds}: {name} {work}")
@@ -478,7 +537,8 @@ def write_report(r, args):
          f" Every network is `keras.applications.<Name>(weights=None, input_shape=({r['size']}, {r['size']}, 3))` with the"
          " 1000-class softmax top, seeded random weights and randomised BatchNormalization statistics (no pretrained"
          " weights are downloaded; speed does not depend on the values), saved as `.keras` for ModelPort and Keras and"
-         f" exported with tf2onnx {v.get('tf2onnx')} (`from_function`, opset 17, input (None, H, W, 3)) for onnxruntime.",
+         f" exported with tf2onnx {v.get('tf2onnx')} (`from_function`, opset 17, input (None, H, W, 3)) for onnxruntime"
+         " (where tf2onnx failed, the table below says so and onnxruntime runs `modelport convert`'s ONNX file instead).",
          "",
          f"Machine: {cpu['model']}, {cpu['cores']} cores ({isa}; flags avx2={cpu['flags']['avx2']},"
          f" fma={cpu['flags']['fma']}, avx512f={cpu['flags']['avx512f']})."
@@ -488,7 +548,10 @@ def write_report(r, args):
          "",
          f"Threads: {r['threads']} for every peer (ModelPort `--threads`, onnxruntime intra-op with sequential execution,"
          " TensorFlow intra-op with inter-op 1). "
-         f"{r['rounds']} interleaved round(s): in each, every model in turn, and for each model ModelPort, onnxruntime and"
+         f"{r['rounds']} interleaved round(s)"
+         + (f" (of {r['rounds_requested']} requested: the {r['budget_minutes']:g}-minute budget stopped it)"
+            if r["rounds"] < r["rounds_requested"] else "")
+         + ": in each, every model in turn, and for each model ModelPort, onnxruntime and"
          " Keras one after another, each in its own process; medians over the rounds (all rounds are in"
          f" [{json_name}]({json_name})). Inputs are random values in [0, 1). Keras is the model call traced as a"
          " `tf.function` (jit_compile=False), with `model.predict` beside it; ModelPort is `modelport bench model.keras`.",
@@ -504,8 +567,8 @@ def write_report(r, args):
          "",
          "Correctness, before timing (the same batch of " + str(REFERENCE_SAMPLES) + " images through each peer, the"
          " largest absolute difference from Keras's softmax outputs; a model failing it is not timed):", "",
-         "| model | parameters | max abs diff ModelPort | max abs diff onnxruntime | arg-max agrees |",
-         "|---|---:|---:|---:|:---:|"]
+         "| model | parameters | max abs diff ModelPort | max abs diff onnxruntime | arg-max agrees | ONNX file from |",
+         "|---|---:|---:|---:|:---:|---|"]
     for n in names:
         m = r["models"][n]
         c = m.get("check", {})
@@ -513,7 +576,8 @@ def write_report(r, args):
             x = c.get(p, {})
             return "error" if "error" in x else f"{x['max_abs_error']:.1e}" if "max_abs_error" in x else "—"
         agree = all(c.get(p, {}).get("argmax_agreement") == c.get(p, {}).get("samples") for p in ("modelport", "onnxruntime")) if c else False
-        L.append(f"| {n} | {m.get('parameters', 0):,} | {d('modelport')} | {d('onnxruntime')} | {'yes' if agree else 'no'} |")
+        L.append(f"| {n} | {m.get('parameters', 0):,} | {d('modelport')} | {d('onnxruntime')} | {'yes' if agree else 'no'} |"
+                 f" {m.get('onnx_exporter', '—')} |")
 
     def tp(m, peer, b, key="throughput"):
         return m.get(peer, {}).get(key, {}).get(b, [None])[0]
@@ -580,8 +644,10 @@ def replace_section(path, heading, text):
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1].startswith("_"):
         mode, a = sys.argv[1], sys.argv[2:]
-        if mode == "_prepare":
+        if mode == "_build":
             child_prepare(a[0], int(a[1]), a[2])
+        elif mode == "_export":
+            child_export(a[0], int(a[1]), a[2], float(a[3]))
         elif mode == "_ortcheck":
             child_ort_check(a[0], a[1], int(a[2]))
         elif mode == "_ort":
