@@ -25,6 +25,8 @@ public final class Functional: Model, @unchecked Sendable {
     public let layers: [any Layer]
     public let inputShapes: [[Int]]
     public let outputShapes: [[Int]]
+    /// The index of each node's last consumer (`Int.max` for outputs and unused nodes).
+    private let lastUse: [Int]
     public var inputNames: [String] { inputNodes.map { nodes[$0].layer.name } }
     public var outputNames: [String] { uniqueOutputNames(outputNodes.map { nodes[$0].layer.name }) }
 
@@ -77,15 +79,23 @@ public final class Functional: Model, @unchecked Sendable {
         outputShapes = outputNodes.map { shapes[$0] }
         var seen = Set<ObjectIdentifier>()
         layers = nodes.compactMap { seen.insert(ObjectIdentifier($0.layer)).inserted ? $0.layer : nil }
+        var last = [Int](repeating: Int.max, count: nodes.count)
+        for (i, node) in nodes.enumerated() { for j in node.inputs { last[j] = last[j] == Int.max ? i : max(last[j], i) } }
+        for j in outputNodes { last[j] = Int.max }
+        lastUse = last
     }
 
     /// Every node's output, in node order.
-    func evaluate(_ inputs: [Tensor]) -> [Tensor?] {
+    /// Every node's output; with `keepAll` false, each is released after its
+    /// last consumer has run (only the outputs are left), so a deep network's
+    /// peak memory is the activations alive at once, not all of them.
+    func evaluate(_ inputs: [Tensor], keepAll: Bool = true) -> [Tensor?] {
         precondition(inputs.count == inputNodes.count, "model '\(name)' takes \(inputNodes.count) inputs")
         var values = [Tensor?](repeating: nil, count: nodes.count)
         for (k, index) in inputNodes.enumerated() { values[index] = inputs[k] }
         for (i, node) in nodes.enumerated() where values[i] == nil {
             let args = node.inputs.map { values[$0]! }
+            if !keepAll { for j in node.inputs where lastUse[j] == i { values[j] = nil } }
             if let merge = node.layer as? any MergeLayer {
                 values[i] = merge.forward(inputs: args)
             } else {
@@ -96,7 +106,7 @@ public final class Functional: Model, @unchecked Sendable {
     }
 
     public func forward(inputs: [Tensor]) -> [Tensor] {
-        let values = evaluate(inputs)
+        let values = evaluate(inputs, keepAll: false)
         return outputNodes.map { values[$0]! }
     }
 
