@@ -39,6 +39,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -392,6 +393,14 @@ def main():
         ap.error(f"no modelport binary at {mp} (build one with swift build -c release, or pass --modelport)")
     rounds = 1 if args.quick else args.rounds
     started = time.time()
+    # A private copy, so a binary replaced during the run (another build finishing) does not mix two builds.
+    built = os.path.getmtime(mp)
+    private = os.path.join(CACHE, "modelport-" + time.strftime("%Y%m%dT%H%M%S", time.gmtime(built)))
+    os.makedirs(CACHE, exist_ok=True)
+    if not os.path.exists(private):
+        shutil.copy2(mp, private + ".tmp")
+        os.replace(private + ".tmp", private)
+    source_mp, mp = mp, private
 
     def log(msg):
         print(f"[{time.time() - started:6.0f} s] {msg}", flush=True)
@@ -492,9 +501,13 @@ def main():
         results["versions"]["tf2onnx"] = tf2onnx.__version__
     except Exception as e:  # noqa: BLE001
         results["versions"]["tf2onnx"] = f"unavailable ({e.__class__.__name__})"
-    results["modelport_binary"] = {"path": mp, "modified": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(os.path.getmtime(mp)))}
+    results["modelport_binary"] = {"path": source_mp, "copy": mp, "modified": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(os.path.getmtime(mp)))}
     results["repo_commit"] = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True,
                                             text=True).stdout.strip()
+    # Commits to the sources made after the binary was built are not in what was measured.
+    results["source_commits_newer_than_binary"] = subprocess.run(
+        ["git", "-C", REPO, "log", "--format=%h", "--since=" + time.strftime("%Y-%m-%d %H:%M:%S +0000", time.gmtime(os.path.getmtime(mp))), "--", "Sources"],
+        capture_output=True, text=True).stdout.split()
     results["seconds"] = time.time() - started
     write_report(results, args)
 
@@ -533,7 +546,10 @@ def write_report(r, args):
     works = {n: r["models"][n].get("work") for n in names}
     L = [heading, "",
          f"Produced on {r['date']} by", "", "```", r["command"], "```", "",
-         f"(repo at {r['repo_commit']}, ModelPort binary built {r['modelport_binary']['modified']}; {r['seconds'] / 60:.0f} minutes)."
+         f"(repo at {r['repo_commit']}; ModelPort release binary built {r['modelport_binary']['modified']}"
+         + (f"; source commits made after it was built: {', '.join(r['source_commits_newer_than_binary'])}"
+            if r.get("source_commits_newer_than_binary") else "")
+         + f"; the run took {r['seconds'] / 60:.0f} minutes)."
          f" Every network is `keras.applications.<Name>(weights=None, input_shape=({r['size']}, {r['size']}, 3))` with the"
          " 1000-class softmax top, seeded random weights and randomised BatchNormalization statistics (no pretrained"
          " weights are downloaded; speed does not depend on the values), saved as `.keras` for ModelPort and Keras and"
