@@ -142,10 +142,12 @@ def main():
     p.add_argument("--out", default=DEFAULT_OUT)
     p.add_argument("--models", help="comma-separated names (default: the default set)")
     p.add_argument("--all", action="store_true", help="add the large variants")
+    p.add_argument("--large", action="store_true", help="only the large variants (tools/validate_fixture_set.py checks them)")
     p.add_argument("--writer", help=argparse.SUPPRESS)
     args = p.parse_args()
     table = {**DEFAULT, **LARGE}
-    names = args.models.split(",") if args.models else list(DEFAULT) + (list(LARGE) if args.all else [])
+    names = (args.models.split(",") if args.models else list(LARGE) if args.large
+             else list(DEFAULT) + (list(LARGE) if args.all else []))
     unknown = [n for n in names if n not in table]
     if unknown:
         p.error(f"unknown model(s) {unknown}; known: {', '.join(table)}")

@@ -20,11 +20,11 @@ echo "== Keras reference check (the committed fixtures' outputs, recomputed by K
 # Real-world Keras models, made by Keras now (not committed; large): each set is
 # remade only when its script or the pinned tools change. Made in the
 # background while Swift builds (Python uses one core).
-make_set() {  # name, script, output directory
+make_set() {  # name, script, output directory, extra arguments
   local key
   key="$(cat "tools/$2" tools/keras_fixture_support.py tools/requirements.txt | sha256sum | cut -d' ' -f1)"
   if [ "$(cat "$3/.made-by" 2>/dev/null)" != "$key" ]; then
-    "$venv/bin/python" "tools/$2" --out "$3"
+    "$venv/bin/python" "tools/$2" --out "$3" "${@:4}"
     echo "$key" > "$3/.made-by"
   else
     echo "$1: up to date (made by this script and these pinned tools)"
@@ -61,6 +61,12 @@ compile_pid=$!
 
 echo "== Swift tests"
 swift test "$@"
+if [ "${MODELPORT_ALL_FAMILIES:-0}" = 1 ]; then
+  # Opt-in (about an hour on two cores): ResNet101/152 and V2, NASNetLarge, VGG19, ConvNeXtSmall, EfficientNetB1-B7.
+  echo "== The larger keras.applications variants (MODELPORT_ALL_FAMILIES=1)"
+  make_set "large keras.applications variants" make_family_fixtures.py "$repo/.build/fixtures/families-large" --large
+  "$venv/bin/python" tools/validate_fixture_set.py "$repo/.build/fixtures/families-large" --modelport "$(swift build --show-bin-path)/modelport"
+fi
 echo "== convert keeps the compile settings and optimizer state (Keras continues training the converted files)"
 if ! wait "$compile_pid"; then
   cat "$compile_log"
