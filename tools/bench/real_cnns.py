@@ -401,6 +401,8 @@ def main():
         shutil.copy2(mp, private + ".tmp")
         os.replace(private + ".tmp", private)
     source_mp, mp = mp, private
+    commit_file = os.path.join(os.path.dirname(source_mp), "COMMIT")
+    built_from = open(commit_file).read().strip() if os.path.exists(commit_file) else None
 
     def log(msg):
         print(f"[{time.time() - started:6.0f} s] {msg}", flush=True)
@@ -504,10 +506,13 @@ def main():
     results["modelport_binary"] = {"path": source_mp, "copy": mp, "modified": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(os.path.getmtime(mp)))}
     results["repo_commit"] = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True,
                                             text=True).stdout.strip()
-    # Commits to the sources made after the binary was built are not in what was measured.
+    # The commit the binary was built from, when a COMMIT file beside it says; commits to the sources made
+    # after it (or after the binary was built) are not in what was measured.
+    results["modelport_binary"]["commit"] = built_from
+    since = [f"{built_from}..HEAD"] if built_from else \
+        ["--since=" + time.strftime("%Y-%m-%d %H:%M:%S +0000", time.gmtime(os.path.getmtime(mp)))]
     results["source_commits_newer_than_binary"] = subprocess.run(
-        ["git", "-C", REPO, "log", "--format=%h", "--since=" + time.strftime("%Y-%m-%d %H:%M:%S +0000", time.gmtime(os.path.getmtime(mp))), "--", "Sources"],
-        capture_output=True, text=True).stdout.split()
+        ["git", "-C", REPO, "log", "--format=%h"] + since + ["--", "Sources"], capture_output=True, text=True).stdout.split()
     results["seconds"] = time.time() - started
     write_report(results, args)
 
@@ -547,6 +552,7 @@ def write_report(r, args):
     L = [heading, "",
          f"Produced on {r['date']} by", "", "```", r["command"], "```", "",
          f"(repo at {r['repo_commit']}; ModelPort release binary built {r['modelport_binary']['modified']}"
+         + (f" from {r['modelport_binary']['commit']}" if r["modelport_binary"].get("commit") else "")
          + (f"; source commits made after it was built: {', '.join(r['source_commits_newer_than_binary'])}"
             if r.get("source_commits_newer_than_binary") else "")
          + f"; the run took {r['seconds'] / 60:.0f} minutes)."
