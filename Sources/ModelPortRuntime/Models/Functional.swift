@@ -27,6 +27,8 @@ public final class Functional: Model, @unchecked Sendable {
     public let outputShapes: [[Int]]
     /// The index of each node's last consumer (`Int.max` for outputs and unused nodes).
     private let lastUse: [Int]
+    /// BatchNormalizations folded into their convolutions for prediction.
+    private let fusion: InferenceFusion
     public var inputNames: [String] { inputNodes.map { nodes[$0].layer.name } }
     public var outputNames: [String] { uniqueOutputNames(outputNodes.map { nodes[$0].layer.name }) }
 
@@ -83,6 +85,7 @@ public final class Functional: Model, @unchecked Sendable {
         for (i, node) in nodes.enumerated() { for j in node.inputs { last[j] = last[j] == Int.max ? i : max(last[j], i) } }
         for j in outputNodes { last[j] = Int.max }
         lastUse = last
+        fusion = InferenceFusion(nodes: nodes, outputNodes: outputNodes)
     }
 
     /// Every node's output, in node order.
@@ -91,6 +94,8 @@ public final class Functional: Model, @unchecked Sendable {
     /// peak memory is the activations alive at once, not all of them.
     func evaluate(_ inputs: [Tensor], keepAll: Bool = true) -> [Tensor?] {
         precondition(inputs.count == inputNodes.count, "model '\(name)' takes \(inputNodes.count) inputs")
+        // Every Keras layer's own output when all are kept; else BatchNormalizations folded (InferenceFusion).
+        let nodes = keepAll ? self.nodes : fusion.nodes(for: self.nodes)
         var values = [Tensor?](repeating: nil, count: nodes.count)
         for (k, index) in inputNodes.enumerated() { values[index] = inputs[k] }
         for (i, node) in nodes.enumerated() where values[i] == nil {
