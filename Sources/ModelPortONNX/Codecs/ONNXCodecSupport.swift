@@ -37,6 +37,13 @@ struct Attributes {
         return a.map { Int($0) }
     }
 
+    mutating func floats(_ name: String, _ fallback: [Float]?) throws -> [Float]? {
+        understood.insert(name)
+        guard let v = node.attribute(name) else { return fallback }
+        guard case .floats(let a) = v else { throw c.error("attribute '\(name)' should be a list of floats") }
+        return a
+    }
+
     mutating func string(_ name: String, _ fallback: String) throws -> String {
         understood.insert(name)
         guard let v = node.attribute(name) else { return fallback }
@@ -188,3 +195,4 @@ func exportActivation(_ activation: Activation, _ x: ONNXValue, _ c: ONNXExportC
     }
     return ONNXValue(name: y, kerasShape: x.kerasShape, channelsFirst: x.channelsFirst)
 }
+

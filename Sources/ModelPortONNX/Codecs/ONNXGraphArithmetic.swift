@@ -10,6 +10,7 @@ extension ONNXFamily {
         "graph arithmetic",
         imports: [
             ONNXOpImport("Constant", minimumInputs: 0, importConstant),
+            ONNXOpImport("ConstantOfShape", since: 9, importConstantOfShape),
             ONNXOpImport("Shape", importShape),
             ONNXOpImport("Gather", minimumInputs: 2, importGather),
             ONNXOpImport("Cast", importCast),
@@ -29,6 +30,28 @@ private func importConstant(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext
     case ("value_ints", .ints(let k)): c.constants[n.outputs[0]] = ConstantTensor(shape: [k.count], values: k.map { Double($0) })
     default: throw c.error("Constant attribute '\(attribute.name)' is not supported")
     }
+}
+
+/// A constant of a constant shape filled with one value (the `value`
+/// attribute's, default float 0): ONNX's "light" models make their weights so.
+private func importConstantOfShape(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+    var a = Attributes(n, c, ignoring: ["value"])
+    try a.finish()
+    let shape = try c.ints(n.inputs[0])
+    guard shape.allSatisfy({ $0 >= 0 }) else { throw c.error("ConstantOfShape shape \(shape) has a negative size") }
+    var fill = 0.0
+    if let v = n.attribute("value") {
+        guard case .tensor(let t) = v else { throw c.error("attribute 'value' should be a one-element tensor") }
+        let k = try c.decode(t)
+        guard k.values.count == 1 else { throw c.error("attribute 'value' has \(k.values.count) elements; ConstantOfShape needs one") }
+        fill = k.values[0]
+    }
+    let count = try c.product(shape, of: "ConstantOfShape shape")
+    guard count <= ONNXImportContext.maxTensorElements else {
+        throw c.error("ConstantOfShape of shape \(shape) is larger than ModelPort accepts (\(ONNXImportContext.maxTensorElements) elements)")
+    }
+    try c.reserve(shape, elementSize: MemoryLayout<Double>.size, for: "ConstantOfShape '\(n.outputs[0])'")
+    c.constants[n.outputs[0]] = ConstantTensor(shape: shape, values: [Double](repeating: fill, count: count))
 }
 
 private func importShape(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
