@@ -25,6 +25,7 @@ extension ONNXFamily {
 private func importConv(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
     var a = Attributes(n, c)
     let x = try c.value(n.inputs[0])
+    if x.onnxShape.count == 2 { return try importAs2D(n, i, c, importConv) }
     guard x.onnxShape.count == 3 else { throw c.error("only 2-D convolutions of (N, C, H, W) are supported, input has shape \([-1] + x.onnxShape)") }
     let w = try c.constant(n.inputs[1])
     guard w.shape.count == 4 else { throw c.error("kernel of shape \(w.shape) is not (out, in, kh, kw)") }

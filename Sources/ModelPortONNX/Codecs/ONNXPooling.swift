@@ -24,6 +24,7 @@ extension ONNXFamily {
 private func importPool(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
     var a = Attributes(n, c)
     let x = try c.value(n.inputs[0])
+    if x.onnxShape.count == 2 { return try importAs2D(n, i, c, importPool) }
     guard x.onnxShape.count == 3 else { throw c.error("only 2-D pooling of (N, C, H, W) is supported") }
     guard let kernel = try a.ints("kernel_shape", nil), kernel.count == 2, kernel.allSatisfy({ $0 >= 1 }) else { throw c.error("kernel_shape must be two positive values") }
     let strides = try a.ints("strides", [1, 1])!
