@@ -37,4 +37,21 @@ struct OneDimensionalImportTests {
         let twoD = T.model(opset: 13, [3, 9], twoDNodes, [ONNXTensorProto(name: "w", shape: [4, 3, 3, 1], floats: w), b, T.ints64("last", [3])])
         try T.expectSame(oneD, twoD, sample: [3, 9])
     }
+
+    /// PyTorch's ConvTranspose2d(padding=1, output_padding=1): the 'valid' output cropped by
+    /// one row and column at the start (checked against PyTorch by test_ConvTranspose2d*).
+    @Test func convTransposeWithPadsIsTheValidOutputCropped() throws {
+        let w: [Float] = (0..<(2 * 3 * 9)).map { Float($0 % 5) / 5 - 0.3 }
+        let kernel = ONNXTensorProto(name: "w", shape: [2, 3, 3, 3], floats: w)
+        let padded: [ONNXAttribute] = [ONNXAttribute("strides", .ints([2, 2])), ONNXAttribute("pads", .ints([1, 1, 1, 1])),
+                                       ONNXAttribute("output_padding", .ints([1, 1]))]
+        let cropped: [ONNXNodeProto] = [
+            T.node("ConvTranspose", ["x", "w"], [ONNXAttribute("strides", .ints([2, 2]))], outputs: ["v"]),
+            T.node("Slice", ["v", "starts", "ends", "axes"]),
+        ]
+        // 'valid': (4 - 1) * 2 + 3 = 9 rows; ONNX's: 9 - 1 - 1 + 1 = 8, rows 1..<9.
+        try T.expectSame(T.model(opset: 13, [2, 4, 4], [T.node("ConvTranspose", ["x", "w"], padded)], [kernel]),
+                         T.model(opset: 13, [2, 4, 4], cropped, [kernel, T.ints64("starts", [1, 1]), T.ints64("ends", [9, 9]), T.ints64("axes", [2, 3])]),
+                         sample: [2, 4, 4])
+    }
 }

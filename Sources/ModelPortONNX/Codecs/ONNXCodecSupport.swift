@@ -196,9 +196,9 @@ func exportActivation(_ activation: Activation, _ x: ONNXValue, _ c: ONNXExportC
     return ONNXValue(name: y, kerasShape: x.kerasShape, channelsFirst: x.channelsFirst)
 }
 
-/// A 1-D `Conv`, `MaxPool` or `AveragePool` on (N, C, L), imported as its 2-D
+/// A 1-D `Conv`, `ConvTranspose`, `MaxPool` or `AveragePool` on (N, C, L), imported as its 2-D
 /// form on (N, C, L, 1) by `importer`: kernel, strides and dilations get a 1,
-/// pads a 0 on each side, a (O, I, k) weight becomes (O, I, k, 1); the result,
+/// pads and output_padding a 0, a (O, I, k) weight becomes (O, I, k, 1); the result,
 /// (N, C', L', 1), is reshaped back to (N, C', L').
 func importAs2D(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext, _ importer: ONNXOpImporter) throws {
     let x = try c.identityLayout(try c.value(n.inputs[0]))
@@ -214,6 +214,7 @@ func importAs2D(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext, _ importer
     let attributes = n.attributes.map { a -> ONNXAttribute in
         switch (a.name, a.value) {
         case ("kernel_shape", .ints(let v)), ("strides", .ints(let v)), ("dilations", .ints(let v)): return ONNXAttribute(a.name, .ints(v + [1]))
+        case ("output_padding", .ints(let v)): return ONNXAttribute(a.name, .ints(v + [0]))
         case ("pads", .ints(let v)) where v.count == 2: return ONNXAttribute(a.name, .ints([v[0], 0, v[1], 0]))
         default: return a
         }
