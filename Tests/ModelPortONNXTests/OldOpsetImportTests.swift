@@ -97,6 +97,22 @@ struct OldOpsetImportTests {
                             sample: [6, 2])
     }
 
+    @Test func reduceAxesAreAnAttributeUntil13ForSumAnd18ForMeanAndMax() throws {
+        // (values: tools/onnx_backend_cases.py, test_reduce_* and test_operator_reduced_*)
+        let keep0 = ONNXAttribute("keepdims", .int(0))
+        try Self.expectSame(Self.model(opset: 12, [3, 4, 2], [Self.node("ReduceSum", ["x"], [ONNXAttribute("axes", .ints([1, -1])), keep0])]),
+                            Self.model(opset: 13, [3, 4, 2], [Self.node("ReduceSum", ["x", "axes"], [keep0])], [Self.ints64("axes", [1, -1])]),
+                            sample: [3, 4, 2])
+        for op in ["ReduceMean", "ReduceMax"] {
+            try Self.expectSame(Self.model(opset: 17, [3, 4, 2], [Self.node(op, ["x"], [ONNXAttribute("axes", .ints([2]))])]),
+                                Self.model(opset: 18, [3, 4, 2], [Self.node(op, ["x", "axes"])], [Self.ints64("axes", [2])]),
+                                sample: [3, 4, 2])
+        }
+        #expect(Self.error(Self.model(opset: 13, [3, 4], [Self.node("ReduceSum", ["x"], [ONNXAttribute("axes", .ints([1]))])]))
+            .contains("attribute 'axes' is not supported"))
+        #expect(Self.error(Self.model(opset: 11, [3, 4], [Self.node("ReduceMax", ["x"])])).contains("reduces every axis, the batch axis too"))
+    }
+
     @Test func opset6BroadcastAlignsTheConstantAtAxis() throws {
         // Add(x (N, 3, 2, 2), b (3,), broadcast=1, axis=1) is b reshaped to (3, 1, 1) in opset 7's numpy rule.
         let b: [Float] = [0.5, -1, 2]
