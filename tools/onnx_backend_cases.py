@@ -130,14 +130,29 @@ def write_reference(path, inputs, outputs):
                     f.create_dataset(f"{group}/{name}", data=np.asarray(a, dtype=np.float32))
 
 
+# Operators whose every operand is data (element-wise arithmetic, Concat): their other
+# inputs stay graph inputs when they can share the first input's batch axis.
+DATA_OPERAND_OPS = {"Add", "Sub", "Mul", "Div", "Pow", "Sum", "Max", "Min", "Mean", "Concat"}
+
+
 def fold_inputs(model, inputs):
-    """Node cases: every input after the first becomes an initializer holding its test value."""
+    """Node cases: inputs after the first become initializers holding their test values
+    (weights, pads, shapes, bounds), except the data operands of DATA_OPERAND_OPS that
+    have the first input's first-axis size (ModelPort's batch axis) and rank 2 or more."""
     model = onnx.ModelProto.FromString(model.SerializeToString())
     live = graph_inputs(model)
-    keep = live[0].name if live else None
+    if not live:
+        return model, {}
+    ops = {n.op_type for n in model.graph.node}
+    first = np.asarray(inputs[live[0].name])
+    keep = [live[0].name]
     for i in live[1:]:
-        model.graph.initializer.append(numpy_helper.from_array(inputs[i.name], i.name))
-    return model, {keep: inputs[keep]} if keep else {}
+        a = np.asarray(inputs[i.name])
+        if ops <= DATA_OPERAND_OPS and a.ndim >= 2 and first.ndim >= 2 and a.shape[0] == first.shape[0]:
+            keep.append(i.name)
+        else:
+            model.graph.initializer.append(numpy_helper.from_array(inputs[i.name], i.name))
+    return model, {k: inputs[k] for k in keep}
 
 
 # ---------------------------------------------------------------------------
@@ -172,7 +187,7 @@ def generated_node_cases(work):
     """The CNN-relevant cases of onnx.backend.test.case.node, written once per onnx version."""
     os.makedirs(work, exist_ok=True)
     stamp = os.path.join(work, ".made-by")
-    key = "onnx " + onnx.__version__
+    key = "onnx " + onnx.__version__ + ", folding 2"
     listing = os.path.join(work, "cases.json")
     if open(stamp).read() == key if os.path.exists(stamp) else False:
         return json.load(open(listing))
