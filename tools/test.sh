@@ -78,6 +78,12 @@ python3 tools/check_architecture.py
 "$venv/bin/python" tools/interop_check.py --modelport "$(swift build --show-bin-path)/modelport"
 "$venv/bin/python" tools/check_reports.py --bin "$(swift build --show-bin-path)/modelport"
 
+echo "== ONNX backend test cases (the onnx wheel's PyTorch, light and node cases: every model ModelPort loads must match)"
+# light_vgg19 (143 million weights) takes more than 5 minutes in a debug build; it is
+# run by hand with a release binary: tools/onnx_backend_cases.py --bin .build/release/modelport --only vgg19
+"$venv/bin/python" tools/onnx_backend_cases.py --bin "$(swift build --show-bin-path)/modelport" --jobs 2 \
+  --exclude '^light_vgg19$' --json "$repo/.build/onnx-backend/verdicts.json"
+
 echo "== Bad-input corpus (hostile and broken files: no crash, hang, data loss or runaway memory)"
 "$venv/bin/python" tools/badinputs/check.py --bin "$(swift build --show-bin-path)/modelport"
 

@@ -99,7 +99,8 @@ struct Validate: ParsableCommand {
                                                  atol: atol ?? 1e-5, rtol: rtol ?? 0, perLayer: layers, rule: rule)
             passed = result.passed
             if json {
-                let object = result.jsonObject(modelPath: model, referencePath: reference)
+                // NaN or infinite errors (a reference holding NaN) are written as the strings "nan", "inf", "-inf": JSON has no such numbers.
+                let object = jsonWithNonFiniteAsStrings(result.jsonObject(modelPath: model, referencePath: reference))
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
                 print(String(decoding: data, as: UTF8.self))
             } else {
@@ -208,4 +209,19 @@ enum ComparisonReport {
         if !c.unchecked.isEmpty { lines.append("Not in the reference: \(c.unchecked.joined(separator: ", "))") }
         return lines.joined(separator: "\n")
     }
+}
+
+/// `value` with every NaN or infinite number replaced by "nan", "inf" or "-inf",
+/// which JSONSerialization would otherwise refuse to write.
+func jsonWithNonFiniteAsStrings(_ value: Any) -> Any {
+    if let dictionary = value as? [String: Any] {
+        var out: [String: Any] = [:]
+        for (key, element) in dictionary { out[key] = jsonWithNonFiniteAsStrings(element) }
+        return out
+    }
+    if let array = value as? [Any] { return array.map { jsonWithNonFiniteAsStrings($0) } }
+    let number: Double?
+    if let f = value as? Float { number = Double(f) } else if let d = value as? Double { number = d } else { number = nil }
+    guard let number, !number.isFinite else { return value }
+    return number.isNaN ? "nan" : (number > 0 ? "inf" : "-inf")
 }

@@ -21,8 +21,14 @@ public struct ONNXModelFile: Sendable {
 /// Permute layer is added only where a layer needs another layout. Graph
 /// inputs and outputs keep the ONNX file's layout.
 public enum ONNXImporter {
-    /// Default-domain opsets whose operator semantics the importer follows.
-    public static let supportedOpsets: ClosedRange<Int64> = 13...21
+    /// Default-domain opsets whose operator semantics the importer follows,
+    /// each read directly (no version conversion): codecs read an operator's
+    /// older versions as onnxruntime does (attributes that later became
+    /// inputs, Softmax's 2-D coercion before 13, opset 6's `broadcast`/`axis`
+    /// and `is_test`). 6 is PyTorch's oldest exports (the ONNX backend test
+    /// data); 28 the newest the pinned onnx (1.23) defines, whose changes since
+    /// 21 to the operators imported here are new element types only.
+    public static let supportedOpsets: ClosedRange<Int64> = 6...28
     /// Largest input sample (elements) accepted from a graph input's shape.
     static let maxInputElements = 1 << 26
 
@@ -74,6 +80,9 @@ public enum ONNXImporter {
             }
             guard let entry = ONNXCodecs.importers[node.opType] else {
                 throw c.error("operator '\(node.opType)' is not supported (ModelPort imports: \(supportedOps.joined(separator: ", ")))")
+            }
+            guard opset >= entry.since else {
+                throw c.error("operator '\(node.opType)' does not exist in opset \(opset) (it was introduced in opset \(entry.since))")
             }
             guard !node.outputs.isEmpty else { throw c.error("node has no outputs") }
             let needed = entry.minimumInputs

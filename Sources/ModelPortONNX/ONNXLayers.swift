@@ -129,16 +129,21 @@ public final class ONNXBinaryOp: MergeLayer, @unchecked Sendable {
     }
 }
 
-/// The mean over the last axis, keeping it with size 1 (ONNX `ReduceMean`
-/// with `axes = [-1]`, `keepdims = 1`, as in a decomposed layer normalization).
-public final class ONNXReduceMean: Layer, @unchecked Sendable {
+/// ONNX `ReduceMean`, `ReduceSum` or `ReduceMax` over the last axis, keeping it
+/// (the importer moves and merges the reduced axes there first).
+public final class ONNXReduce: Layer, @unchecked Sendable {
+    public enum Operation: String, Sendable { case mean = "ReduceMean", sum = "ReduceSum", max = "ReduceMax" }
     public let name: String
-    public var typeName: String { "ONNX:ReduceMean" }
+    public let operation: Operation
+    public var typeName: String { "ONNX:" + operation.rawValue }
 
-    public init(name: String) { self.name = name }
+    public init(name: String, operation: Operation = .mean) {
+        self.name = name
+        self.operation = operation
+    }
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] {
-        guard !inputShape.isEmpty else { throw RuntimeError("ReduceMean needs an axis to reduce") }
+        guard !inputShape.isEmpty else { throw RuntimeError("\(operation.rawValue) needs an axis to reduce") }
         return inputShape.dropLast() + [1]
     }
 
@@ -147,9 +152,12 @@ public final class ONNXReduceMean: Layer, @unchecked Sendable {
         let rows = input.count / row
         var out = [Float](repeating: 0, count: rows)
         for r in 0..<rows {
-            var sum: Float = 0
-            for k in 0..<row { sum += input.scalars[r * row + k] }
-            out[r] = sum / Float(row)
+            var acc: Float = operation == .max ? -.infinity : 0
+            for k in 0..<row {
+                let v = input.scalars[r * row + k]
+                acc = operation == .max ? (v.isNaN || acc.isNaN ? .nan : Swift.max(acc, v)) : acc + v
+            }
+            out[r] = operation == .mean ? acc / Float(row) : acc
         }
         return Tensor(shape: input.shape.dropLast() + [1], scalars: out)
     }

@@ -96,6 +96,21 @@ struct CLITests {
         #expect(loose.status == 0)
     }
 
+    /// A reference holding NaN (an ONNX test case's sqrt of a negative number) fails with
+    /// exit status 1 and JSON that spells the non-finite errors as strings, not exit 2.
+    @Test func validateJSONWritesNaNErrors() throws {
+        let ref = try ReferenceData.read(TestPaths.fixture("mnist_digit_model.reference.h5"))
+        var outputs = ref.outputs
+        outputs.scalars[4] = .nan
+        let path = TestPaths.temporaryDirectory("cli").appendingPathComponent("nan.h5").path
+        try ReferenceData(path: path, inputs: ref.inputs, outputs: outputs, labels: ref.labels).write(to: path)
+        let r = try TestPaths.runModelPort(["validate", model, "--reference", path, "--json"])
+        #expect(r.status == 1, "\(r.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(object["passed"] as? Bool == false)
+        #expect(object["max_abs_error"] as? String == "nan")
+    }
+
     @Test func demoRunsFromAnywhere() throws {
         let elsewhere = TestPaths.temporaryDirectory("cli")
         let r = try TestPaths.runModelPort(["demo"], in: elsewhere)

@@ -15,7 +15,7 @@ struct CodecTableTests {
         "ONNXConstantOp": "made only by the ONNX importer (an element-wise operator with a constant)",
         "ONNXUnaryOp": "made only by the ONNX importer (an element-wise ONNX operator)",
         "ONNXBinaryOp": "made only by the ONNX importer (Div or Pow of two computed tensors)",
-        "ONNXReduceMean": "made only by the ONNX importer (a decomposed layer normalization)",
+        "ONNXReduce": "made only by the ONNX importer (ReduceMean/ReduceSum/ReduceMax)",
     ]
 
     /// The runtime types with an export codec, by name.

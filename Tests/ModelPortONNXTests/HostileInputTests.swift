@@ -84,13 +84,15 @@ struct HostileInputTests {
         let op = Self.loadError(Self.write(ONNXExporter.serialize(proto), "einsum.onnx"))
         #expect(op.contains("operator 'Einsum' is not supported"), "\(op)")
         proto = try Self.exported()
-        proto.opsetImports = [ONNXOperatorSet(domain: "", version: 9)]
-        #expect(Self.loadError(Self.write(ONNXExporter.serialize(proto), "opset9.onnx")).contains("opset 9 is not supported"))
+        proto.opsetImports = [ONNXOperatorSet(domain: "", version: 5)]
+        #expect(Self.loadError(Self.write(ONNXExporter.serialize(proto), "opset5.onnx")).contains("opset 5 is not supported"))
+        proto.opsetImports = [ONNXOperatorSet(domain: "", version: 29)]
+        #expect(Self.loadError(Self.write(ONNXExporter.serialize(proto), "opset29.onnx")).contains("opset 29 is not supported"))
         proto = try Self.exported()
         let gemm = try #require(proto.graph.nodes.firstIndex { $0.opType == "Gemm" })
         proto.graph.nodes[gemm].attributes.append(ONNXAttribute("transA", .int(1)))
         let attribute = Self.loadError(Self.write(ONNXExporter.serialize(proto), "transA.onnx"))
-        #expect(attribute.contains("'transA' = 1 is not supported"), "\(attribute)")
+        #expect(attribute.contains("transA=1 is not supported"), "\(attribute)")
         #expect(attribute.contains("(Gemm)"))
         proto = try Self.exported()
         proto.graph.nodes[gemm].domain = "com.example"

@@ -13,8 +13,8 @@ extension ONNXFamily {
             ONNXOpImport("PRelu", minimumInputs: 2, importPRelu),
             ONNXOpImport("Softmax", importSoftmax),
             ONNXOpImport("LogSoftmax", importSoftmax),
-            ONNXOpImport("GreaterOrEqual", minimumInputs: 2, importGreaterOrEqual),
-            ONNXOpImport("Where", minimumInputs: 3, importWhere),
+            ONNXOpImport("GreaterOrEqual", minimumInputs: 2, since: 12, importGreaterOrEqual),
+            ONNXOpImport("Where", minimumInputs: 3, since: 9, importWhere),
         ],
         exports: [
             .layer(ReLU.self, ["ReLU", "LeakyReLU"], exportReLU),
@@ -30,10 +30,30 @@ private func importSoftmax(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext)
     var a = Attributes(n, c)
     let x = try c.value(n.inputs[0])
     let rank = x.onnxShape.count + 1
-    let axis = try a.int("axis", -1)
+    // Before opset 13 the input is coerced to 2-D at `axis` (default 1): one
+    // softmax over all of axes axis..<rank together.
+    let coerced = c.opset < 13
+    let axis = try a.int("axis", coerced ? 1 : -1)
     try a.finish()
     let onnxAxis = axis < 0 ? axis + rank : axis
     guard onnxAxis >= 1, onnxAxis < rank else { throw c.error("\(n.opType) over axis \(axis) (the batch axis) is not supported") }
+    if coerced, x.onnxShape[onnxAxis...].contains(where: { $0 != 1 }) {
+        // Several trailing axes of size > 1: flatten them, normalize, restore the shape.
+        let trailing = Array(x.onnxShape[(onnxAxis - 1)...])
+        let flatShape = Array(x.onnxShape[..<(onnxAxis - 1)]) + [try c.product(trailing, of: "the coerced input")]
+        let input = try c.identityLayout(x)
+        let flat = ImportedValue(node: try c.add(Reshape(name: c.layerName("Reshape"), targetShape: flatShape), [input]),
+                                 onnxShape: flatShape, perm: Array(0..<flatShape.count))
+        let normalized = try addActivation(n.opType == "Softmax" ? .softmax : .logSoftmax, flat, c)
+        let node = try c.add(Reshape(name: c.layerName("Reshape"), targetShape: x.onnxShape), [normalized])
+        c.output(n, ImportedValue(node: node, onnxShape: x.onnxShape, perm: Array(0..<x.onnxShape.count)))
+        return
+    }
+    try softmax(n, x, onnxAxis: onnxAxis, c)
+}
+
+/// Softmax (or LogSoftmax) over ONNX axis `onnxAxis` alone.
+private func softmax(_ n: ONNXNodeProto, _ x: ImportedValue, onnxAxis: Int, _ c: ONNXImportContext) throws {
     let runtimeAxis = x.perm.firstIndex(of: onnxAxis - 1)!
     if runtimeAxis == x.onnxShape.count - 1 {
         c.output(n, try addActivation(n.opType == "Softmax" ? .softmax : .logSoftmax, x, c))
@@ -66,6 +86,10 @@ private func importPRelu(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) t
     let x = try c.value(n.inputs[0])
     let slope = try c.constant(n.inputs[1])
     var shape = slope.shape
+    // Opset 6's PRelu (before numpy broadcasting, 7) applies a vector slope per channel (axis 1).
+    if c.opset < 7, shape.count == 1, shape[0] > 1, x.onnxShape.count > 1, x.onnxShape[0] == shape[0] {
+        shape = [shape[0]] + [Int](repeating: 1, count: x.onnxShape.count - 1)
+    }
     while shape.count > x.onnxShape.count, shape.first == 1 { shape.removeFirst() }
     guard shape.count <= x.onnxShape.count else { throw c.error("slope of shape \(slope.shape) does not fit input \(x.onnxShape)") }
     shape = [Int](repeating: 1, count: x.onnxShape.count - shape.count) + shape

@@ -9,11 +9,15 @@ typealias ONNXOpImporter = @Sendable (_ node: ONNXNodeProto, _ index: Int, _ c: 
 struct ONNXOpImport: Sendable {
     let op: String
     let minimumInputs: Int
+    /// The first default-domain opset defining the operator; a model of an
+    /// older opset using it is refused (it is not that opset's operator).
+    let since: Int
     let importer: ONNXOpImporter
 
-    init(_ op: String, minimumInputs: Int = 1, _ importer: @escaping ONNXOpImporter) {
+    init(_ op: String, minimumInputs: Int = 1, since: Int = 1, _ importer: @escaping ONNXOpImporter) {
         self.op = op
         self.minimumInputs = minimumInputs
+        self.since = since
         self.importer = importer
     }
 }

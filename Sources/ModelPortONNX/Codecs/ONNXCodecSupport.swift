@@ -37,6 +37,13 @@ struct Attributes {
         return a.map { Int($0) }
     }
 
+    mutating func floats(_ name: String, _ fallback: [Float]?) throws -> [Float]? {
+        understood.insert(name)
+        guard let v = node.attribute(name) else { return fallback }
+        guard case .floats(let a) = v else { throw c.error("attribute '\(name)' should be a list of floats") }
+        return a
+    }
+
     mutating func string(_ name: String, _ fallback: String) throws -> String {
         understood.insert(name)
         guard let v = node.attribute(name) else { return fallback }
@@ -187,4 +194,37 @@ func exportActivation(_ activation: Activation, _ x: ONNXValue, _ c: ONNXExportC
                                        name: name + "_hard_sigmoid")], name: name)
     }
     return ONNXValue(name: y, kerasShape: x.kerasShape, channelsFirst: x.channelsFirst)
+}
+
+/// A 1-D `Conv`, `ConvTranspose`, `MaxPool` or `AveragePool` on (N, C, L), imported as its 2-D
+/// form on (N, C, L, 1) by `importer`: kernel, strides and dilations get a 1,
+/// pads and output_padding a 0, a (O, I, k) weight becomes (O, I, k, 1); the result,
+/// (N, C', L', 1), is reshaped back to (N, C', L').
+func importAs2D(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext, _ importer: ONNXOpImporter) throws {
+    let x = try c.identityLayout(try c.value(n.inputs[0]))
+    let inputName = n.inputs[0] + "#as2d", outputName = n.outputs[0] + "#as2d"
+    let lifted = try c.add(Reshape(name: c.layerName("Reshape"), targetShape: x.onnxShape + [1]), [x])
+    c.values[inputName] = ImportedValue(node: lifted, onnxShape: x.onnxShape + [1], perm: [0, 1, 2])
+    var inputs = [inputName] + n.inputs.dropFirst()
+    if inputs.count > 1, let w = c.constants[inputs[1]], w.shape.count == 3 {
+        try c.reserve(w.shape + [1], elementSize: MemoryLayout<Double>.size, for: "the 2-D form of weight '\(inputs[1])'")
+        inputs[1] += "#as2d"
+        c.constants[inputs[1]] = ConstantTensor(shape: w.shape + [1], values: w.values)
+    }
+    let attributes = n.attributes.map { a -> ONNXAttribute in
+        switch (a.name, a.value) {
+        case ("kernel_shape", .ints(let v)), ("strides", .ints(let v)), ("dilations", .ints(let v)): return ONNXAttribute(a.name, .ints(v + [1]))
+        case ("output_padding", .ints(let v)): return ONNXAttribute(a.name, .ints(v + [0]))
+        case ("pads", .ints(let v)) where v.count == 2: return ONNXAttribute(a.name, .ints([v[0], 0, v[1], 0]))
+        default: return a
+        }
+    }
+    let node = ONNXNodeProto(name: n.name, opType: n.opType, domain: n.domain, inputs: inputs, outputs: [outputName] + n.outputs.dropFirst(),
+                             attributes: attributes)
+    try importer(node, i, c)
+    guard let y = c.values[outputName] else { throw c.error("the 2-D form of this \(n.opType) produced no output") }
+    let image = try c.identityLayout(y)
+    let shape = Array(image.onnxShape.dropLast())
+    let back = try c.add(Reshape(name: c.layerName("Reshape"), targetShape: shape), [image])
+    c.output(n, ImportedValue(node: back, onnxShape: shape, perm: Array(0..<shape.count)))
 }

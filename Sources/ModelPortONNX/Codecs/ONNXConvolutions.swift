@@ -25,6 +25,7 @@ extension ONNXFamily {
 private func importConv(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
     var a = Attributes(n, c)
     let x = try c.value(n.inputs[0])
+    if x.onnxShape.count == 2 { return try importAs2D(n, i, c, importConv) }
     guard x.onnxShape.count == 3 else { throw c.error("only 2-D convolutions of (N, C, H, W) are supported, input has shape \([-1] + x.onnxShape)") }
     let w = try c.constant(n.inputs[1])
     guard w.shape.count == 4 else { throw c.error("kernel of shape \(w.shape) is not (out, in, kh, kw)") }
@@ -90,6 +91,7 @@ private func importConv(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) th
 private func importConvTranspose(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
     var a = Attributes(n, c)
     let x = try c.value(n.inputs[0])
+    if x.onnxShape.count == 2 { return try importAs2D(n, i, c, importConvTranspose) }
     let w = try c.constant(n.inputs[1])
     guard x.onnxShape.count == 3, w.shape.count == 4, w.shape[0] == x.onnxShape[0] else {
         throw c.error("only 2-D transposed convolutions of (N, C, H, W) with a (in, out, kh, kw) kernel are supported")
@@ -113,7 +115,12 @@ private func importConvTranspose(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportCo
         same = same && pads[k] == total / 2 && pads[k + 2] == total - total / 2 && outputPadding[k] == stride - kernel + total
     }
     let valid = pads == [0, 0, 0, 0] && outputPadding == [0, 0]
-    guard same || valid else { throw c.error("pads \(pads) with output_padding \(outputPadding) match neither Keras 'valid' nor 'same'") }
+    // Other pads: the 'valid' output ((in - 1) * stride + kernel) cropped by the pads, less
+    // output_padding at the end (PyTorch's padding=1, output_padding=1).
+    let crop = same || valid ? nil : [pads[0], pads[2] - outputPadding[0], pads[1], pads[3] - outputPadding[1]]
+    if let crop, crop.contains(where: { $0 < 0 }) {
+        throw c.error("pads \(pads) with output_padding \(outputPadding) match neither Keras 'valid' nor 'same', nor a 'valid' output cropped (output_padding larger than the end pads)")
+    }
     var bias: [Float]? = nil
     if n.inputs.count > 2, !n.inputs[2].isEmpty {
         let b = try c.constant(n.inputs[2])
@@ -122,10 +129,14 @@ private func importConvTranspose(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportCo
     }
     try c.reserve(w.shape, for: "the ConvTranspose kernel")
     let layer = Conv2DTranspose(name: c.layerName("Conv2DTranspose"), inputChannels: cin, filters: f, kernelSize: (kh, kw),
-                                strides: (strides[0], strides[1]), padding: valid ? .valid : .same, useBias: bias != nil)
+                                strides: (strides[0], strides[1]), padding: same && !valid ? .same : .valid, useBias: bias != nil)
     layer.kernel.value = kerasTransposedKernel(fromONNX: Tensor(shape: w.shape, scalars: w.values.map { Float($0) }))
     if let bias { layer.bias!.value = Tensor(shape: [f], scalars: bias) }
-    let node = try c.add(layer, [try c.channelsLast(x)])
+    var node = try c.add(layer, [try c.channelsLast(x)])
+    if let crop, crop != [0, 0, 0, 0] {
+        node = try c.add(Padding2D(name: c.layerName("Cropping2D"), kind: .crop, top: crop[0], bottom: crop[1], left: crop[2], right: crop[3]),
+                         [c.imageValue(ofNode: node)])
+    }
     c.output(n, c.imageValue(ofNode: node))
 }
 

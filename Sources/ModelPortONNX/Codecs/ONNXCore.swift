@@ -21,11 +21,11 @@ extension ONNXFamily {
             ONNXOpImport("Softsign", importActivation),
             ONNXOpImport("Selu", importActivation),
             ONNXOpImport("Exp", importActivation),
-            ONNXOpImport("HardSwish", importActivation),
+            ONNXOpImport("HardSwish", since: 14, importActivation),
             ONNXOpImport("HardSigmoid", importActivation),
-            ONNXOpImport("Gelu", importActivation),
+            ONNXOpImport("Gelu", since: 20, importActivation),
             ONNXOpImport("Clip", importClip),
-            ONNXOpImport("Erf", importUnary),
+            ONNXOpImport("Erf", since: 9, importUnary),
             ONNXOpImport("Sqrt", importUnary),
             ONNXOpImport("Reciprocal", importUnary),
             ONNXOpImport("Neg", importUnary),
@@ -46,7 +46,13 @@ extension ONNXFamily {
 // MARK: - Import
 
 private func alias(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
-    try Attributes(n, c, ignoring: ["seed"]).finish()
+    // Dropout before opset 12: `ratio` an attribute (only training uses it);
+    // opset 6's `is_test` = 0 (its default) asks for training-mode dropout.
+    var a = Attributes(n, c, ignoring: n.opType == "Dropout" ? ["seed", "ratio"] : [])
+    if n.opType == "Dropout", c.opset < 7, try a.int("is_test", 0) == 0 {
+        throw c.error("is_test=0 (opset \(c.opset)'s default): Dropout would drop values at random in training mode, which ModelPort does not run (export with is_test=1)")
+    }
+    try a.finish()
     if n.opType == "Dropout", n.outputs.count > 1, c.consumers[n.outputs[1]] != nil {
         throw c.error("the Dropout mask output is used, which ModelPort does not compute")
     }
@@ -93,22 +99,33 @@ private func importMatMul(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) 
 
 private func importGemm(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
     var a = Attributes(n, c)
-    try a.require("transA", int: 0)
+    guard try a.int("transA", 0) == 0 else {
+        throw c.error("Gemm with transA=1 is not supported: it would transpose the batch axis of the computed input")
+    }
     let transB = try a.int("transB", 0)
     let alpha = try a.float("alpha", 1), beta = try a.float("beta", 1)
+    // Opset 6's `broadcast`: 1 lets C broadcast (opset 7 on, always); 0 needs
+    // C of the full output shape, which per-unit C of batch 1 also is.
+    if c.opset < 7 { _ = try a.int("broadcast", 0) }
     try a.finish()
-    guard alpha == 1 else { throw c.error("Gemm with alpha=\(alpha) is not supported (only 1)") }
     let x = try c.value(n.inputs[0])
     let w = try c.constant(n.inputs[1])
     guard x.onnxShape.count == 1, w.shape.count == 2 else { throw c.error("Gemm is supported as a dense layer on (N, K) input with a constant 2-D matrix") }
     let (k, units) = transB == 0 ? (w.shape[0], w.shape[1]) : (w.shape[1], w.shape[0])
     guard x.onnxShape[0] == k else { throw c.error("input of shape \(x.onnxShape) does not fit a \(w.shape) matrix") }
-    let kernel = kerasDenseKernel(fromONNXGemm: Tensor(shape: w.shape, scalars: w.values.map { Float($0) }), transposed: transB != 0).scalars
+    // alpha * A * B: the scale goes into the kernel.
+    let kernel = kerasDenseKernel(fromONNXGemm: Tensor(shape: w.shape, scalars: w.values.map { Float($0 * Double(alpha)) }), transposed: transB != 0).scalars
     var bias: [Float]? = nil
     if n.inputs.count > 2, !n.inputs[2].isEmpty {
         let b = try c.constant(n.inputs[2])
-        guard b.values.count == units else { throw c.error("Gemm bias of shape \(b.shape) is not per output unit (\(units))") }
-        bias = b.values.map { Float($0) * beta }
+        let perUnit = b.shape.count <= 2 && b.values.count == units && (b.shape.last ?? 1) == units
+        if perUnit {
+            bias = b.values.map { Float($0 * Double(beta)) }
+        } else if b.values.count == 1 {
+            bias = [Float](repeating: Float(b.values[0] * Double(beta)), count: units)
+        } else {
+            throw c.error("Gemm bias of shape \(b.shape) is neither per output unit (\(units)) nor a scalar (a bias per sample would fix the batch size)")
+        }
     }
     try dense(n, c, x: x, kernel: kernel, inputs: k, units: units, bias: bias)
 }
@@ -145,14 +162,35 @@ private func importActivation(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportConte
 }
 
 private func importClip(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
-    try Attributes(n, c).finish()
+    var a = Attributes(n, c)
     let x = try c.value(n.inputs[0])
-    let low = n.inputs.count > 1 && !n.inputs[1].isEmpty ? try c.constant(n.inputs[1]).values.first : nil
-    let high = n.inputs.count > 2 && !n.inputs[2].isEmpty ? try c.constant(n.inputs[2]).values.first : nil
-    guard low == 0 else { throw c.error("Clip is supported with min 0 only (a ReLU with an optional maximum)") }
-    if high == 6 { c.output(n, try addActivation(.relu6, x, c)); return }
-    let node = try c.add(ReLU(name: c.layerName("ReLU"), maxValue: high.map { Float($0) }), [x])
-    c.output(n, ImportedValue(node: node, onnxShape: x.onnxShape, perm: x.perm))
+    var low: Double?, high: Double?
+    if c.opset < 11 {
+        // Before opset 11 the bounds are attributes (defaults: float32's range).
+        let lo = try a.float("min", -Float.greatestFiniteMagnitude), hi = try a.float("max", Float.greatestFiniteMagnitude)
+        low = lo == -Float.greatestFiniteMagnitude ? nil : Double(lo)
+        high = hi == Float.greatestFiniteMagnitude ? nil : Double(hi)
+    } else {
+        low = n.inputs.count > 1 && !n.inputs[1].isEmpty ? try c.constant(n.inputs[1]).values.first : nil
+        high = n.inputs.count > 2 && !n.inputs[2].isEmpty ? try c.constant(n.inputs[2]).values.first : nil
+    }
+    try a.finish()
+    if low == 0 {
+        if high == 6 { c.output(n, try addActivation(.relu6, x, c)); return }
+        let node = try c.add(ReLU(name: c.layerName("ReLU"), maxValue: high.map { Float($0) }), [x])
+        c.output(n, ImportedValue(node: node, onnxShape: x.onnxShape, perm: x.perm))
+        return
+    }
+    // Any other bounds: max(x, min), then min(., max), as ONNX computes them.
+    var y = x
+    for (bound, operation) in [(low, ONNXConstantOp.Operation.max), (high, .min)] {
+        guard let bound else { continue }
+        try c.reserve(y.runtimeShape, for: "the Clip bound")
+        let layer = ONNXConstantOp(name: c.layerName("ONNX:" + operation.rawValue), operation: operation,
+                                   constant: Tensor(shape: y.runtimeShape, scalars: [Float](repeating: Float(bound), count: y.runtimeShape.reduce(1, *))))
+        y = ImportedValue(node: try c.add(layer, [y]), onnxShape: y.onnxShape, perm: y.perm)
+    }
+    c.output(n, y)
 }
 
 private func importUnary(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {

@@ -2,18 +2,22 @@ import ModelPortRuntime
 
 /// Graph arithmetic, ONNX only (nothing exports to it): constants and the
 /// shape computations exporters such as tf2onnx write (`Shape`, `Gather`,
-/// `Cast`), evaluated at import into constants or symbolic shapes, and
-/// `ReduceMean` over the last axis (a decomposed layer normalization),
-/// imported as `ONNXReduceMean`.
+/// `Cast`, `ConstantOfShape`), evaluated at import into constants or symbolic
+/// shapes, and `ReduceMean`/`ReduceSum`/`ReduceMax` over sample axes,
+/// imported as `ONNXReduce` over the last axis (after a Permute and Reshape
+/// bringing the reduced axes there).
 extension ONNXFamily {
     static let graphArithmetic = ONNXFamily(
         "graph arithmetic",
         imports: [
             ONNXOpImport("Constant", minimumInputs: 0, importConstant),
+            ONNXOpImport("ConstantOfShape", since: 9, importConstantOfShape),
             ONNXOpImport("Shape", importShape),
             ONNXOpImport("Gather", minimumInputs: 2, importGather),
             ONNXOpImport("Cast", importCast),
-            ONNXOpImport("ReduceMean", importReduceMean),
+            ONNXOpImport("ReduceMean", importReduce),
+            ONNXOpImport("ReduceSum", importReduce),
+            ONNXOpImport("ReduceMax", importReduce),
         ])
 }
 
@@ -29,6 +33,28 @@ private func importConstant(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext
     case ("value_ints", .ints(let k)): c.constants[n.outputs[0]] = ConstantTensor(shape: [k.count], values: k.map { Double($0) })
     default: throw c.error("Constant attribute '\(attribute.name)' is not supported")
     }
+}
+
+/// A constant of a constant shape filled with one value (the `value`
+/// attribute's, default float 0): ONNX's "light" models make their weights so.
+private func importConstantOfShape(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+    var a = Attributes(n, c, ignoring: ["value"])
+    try a.finish()
+    let shape = try c.ints(n.inputs[0])
+    guard shape.allSatisfy({ $0 >= 0 }) else { throw c.error("ConstantOfShape shape \(shape) has a negative size") }
+    var fill = 0.0
+    if let v = n.attribute("value") {
+        guard case .tensor(let t) = v else { throw c.error("attribute 'value' should be a one-element tensor") }
+        let k = try c.decode(t)
+        guard k.values.count == 1 else { throw c.error("attribute 'value' has \(k.values.count) elements; ConstantOfShape needs one") }
+        fill = k.values[0]
+    }
+    let count = try c.product(shape, of: "ConstantOfShape shape")
+    guard count <= ONNXImportContext.maxTensorElements else {
+        throw c.error("ConstantOfShape of shape \(shape) is larger than ModelPort accepts (\(ONNXImportContext.maxTensorElements) elements)")
+    }
+    try c.reserve(shape, elementSize: MemoryLayout<Double>.size, for: "ConstantOfShape '\(n.outputs[0])'")
+    c.constants[n.outputs[0]] = ConstantTensor(shape: shape, values: [Double](repeating: fill, count: count))
 }
 
 private func importShape(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
@@ -74,19 +100,49 @@ private func importCast(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) th
     c.output(n, try c.value(n.inputs[0]))
 }
 
-/// `ReduceMean` over the last axis, keeping it (a decomposed layer normalization).
-private func importReduceMean(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+/// `ReduceMean`/`ReduceSum`/`ReduceMax` over sample axes: the reduced axes are
+/// moved last (a Permute) and merged (a Reshape), `ONNXReduce` reduces that
+/// last axis, and a Reshape gives ONNX's shape (size-1 axes with `keepdims`).
+/// `axes` is an input from opset 13 for ReduceSum, 18 for the others.
+private func importReduce(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
     var a = Attributes(n, c)
     let x = try c.value(n.inputs[0])
     let rank = x.onnxShape.count + 1
-    let axes = try n.inputs.count > 1 && !n.inputs[1].isEmpty ? c.ints(n.inputs[1]) : a.ints("axes", nil)
+    let axesAreInput = c.opset >= (n.opType == "ReduceSum" ? 13 : 18)
+    let given = try axesAreInput ? (n.inputs.count > 1 && !n.inputs[1].isEmpty ? c.ints(n.inputs[1]) : nil) : a.ints("axes", nil)
     let keep = try a.int("keepdims", 1)
-    try a.require("noop_with_empty_axes", int: 0)
+    if axesAreInput { try a.require("noop_with_empty_axes", int: 0) }
     try a.finish()
-    guard let axes, axes.count == 1, axes[0] == -1 || axes[0] == rank - 1, keep == 1 else {
-        throw c.error("ReduceMean is supported over the last axis with keepdims=1 only, got axes \(axes.map { "\($0)" } ?? "none"), keepdims \(keep)")
+    guard let given, !given.isEmpty else {
+        throw c.error("\(n.opType) without axes reduces every axis, the batch axis too, which is not supported")
     }
-    let input = try c.identityLayout(x)
-    let node = try c.add(ONNXReduceMean(name: c.layerName("ONNX:ReduceMean")), [input])
-    c.output(n, ImportedValue(node: node, onnxShape: x.onnxShape.dropLast() + [1], perm: input.perm))
+    let axes = given.map { $0 < 0 ? $0 + rank : $0 }
+    guard Set(axes).count == axes.count, axes.allSatisfy({ $0 >= 1 && $0 < rank }) else {
+        throw c.error("\(n.opType) over axes \(given) (the batch axis, repeated or out of range) is not supported")
+    }
+    let reduced = axes.map { $0 - 1 }.sorted()
+    let kept = Array(0..<x.onnxShape.count).filter { !reduced.contains($0) }
+    let keptShape = kept.map { x.onnxShape[$0] }
+    guard keep == 1 || !keptShape.isEmpty else {
+        throw c.error("\(n.opType) over every sample axis with keepdims=0 leaves (N,) without a sample axis, which is not supported")
+    }
+    let operation = ONNXReduce.Operation(rawValue: n.opType)!
+    // Reduced axes last, then merged into one.
+    let moved = try c.materialize(x, kept + reduced)
+    let merged = keptShape + [try c.product(reduced.map { x.onnxShape[$0] }, of: "the reduced axes")]
+    var input = ImportedValue(node: moved.node, onnxShape: moved.runtimeShape, perm: Array(0..<moved.runtimeShape.count))
+    if merged != input.onnxShape {
+        input = ImportedValue(node: try c.add(Reshape(name: c.layerName("Reshape"), targetShape: merged), [input]), onnxShape: merged,
+                              perm: Array(0..<merged.count))
+    }
+    let node = try c.add(ONNXReduce(name: c.layerName("ONNX:" + n.opType), operation: operation), [input])
+    let reducedShape = keptShape + [1]
+    let shape = keep == 1 ? x.onnxShape.enumerated().map { reduced.contains($0.offset) ? 1 : $0.element } : keptShape
+    if shape == reducedShape {
+        c.output(n, ImportedValue(node: node, onnxShape: shape, perm: Array(0..<shape.count)))
+        return
+    }
+    let back = try c.add(Reshape(name: c.layerName("Reshape"), targetShape: shape),
+                         [ImportedValue(node: node, onnxShape: reducedShape, perm: Array(0..<reducedShape.count))])
+    c.output(n, ImportedValue(node: back, onnxShape: shape, perm: Array(0..<shape.count)))
 }

@@ -29,8 +29,32 @@ extension ONNXFamily {
 // MARK: - Import
 
 private func importArithmetic(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
-    try Attributes(n, c).finish()
+    var a = Attributes(n, c)
+    // Before opset 7: `broadcast` = 1 lets B broadcast, suffix-aligned
+    // (numpy's rule for B of lower rank) or from A's axis `axis`.
+    var alignAt: Int? = nil
+    if c.opset < 7 {
+        _ = try a.int("broadcast", 0)
+        if n.attribute("axis") != nil { alignAt = try a.int("axis", 0) }
+    }
+    try a.finish()
     let (lhs, rhs) = (n.inputs[0], n.inputs[1])
+    if let axis = alignAt {
+        guard !c.isConstant(lhs), let b = c.constants[rhs] else {
+            throw c.error("broadcast with axis=\(axis) is supported for a computed A and a constant B only")
+        }
+        let rank = try c.value(lhs).onnxShape.count + 1
+        let start = axis < 0 ? axis + rank : axis
+        guard start >= 0, start + b.shape.count <= rank else { throw c.error("B of shape \(b.shape) does not fit A's axes from axis \(axis)") }
+        // Aligned at `axis`: trailing size-1 axes make numpy's rule place it there.
+        let aligned = ConstantTensor(shape: b.shape + [Int](repeating: 1, count: rank - start - b.shape.count), values: b.values)
+        return try arithmetic(n, lhs: lhs, rhs: rhs, alignedConstant: aligned, c)
+    }
+    try arithmetic(n, lhs: lhs, rhs: rhs, alignedConstant: nil, c)
+}
+
+/// `lhs op rhs`; `alignedConstant` replaces the constant rhs (opset 6's axis alignment).
+private func arithmetic(_ n: ONNXNodeProto, lhs: String, rhs: String, alignedConstant: ConstantTensor?, _ c: ONNXImportContext) throws {
     if c.isConstant(lhs) && c.isConstant(rhs) { throw c.error("arithmetic on two constants (constant folding) is not supported") }
     if !c.isConstant(lhs) && !c.isConstant(rhs) {
         var x = try c.value(lhs)
@@ -69,7 +93,7 @@ private func importArithmetic(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportConte
     }
     let constantFirst = c.isConstant(lhs)
     let x = try c.value(constantFirst ? rhs : lhs)
-    let k = try c.constant(constantFirst ? lhs : rhs)
+    let k = try alignedConstant ?? c.constant(constantFirst ? lhs : rhs)
     // A scalar multiply or add is Keras's Rescaling.
     if k.isScalarLike, !constantFirst || n.opType == "Add" || n.opType == "Mul" {
         let v = Float(k.values[0])

@@ -11,7 +11,7 @@ extension ONNXFamily {
         "normalization",
         imports: [
             ONNXOpImport("BatchNormalization", minimumInputs: 5, importBatchNormalization),
-            ONNXOpImport("LayerNormalization", minimumInputs: 2, importLayerNormalization),
+            ONNXOpImport("LayerNormalization", minimumInputs: 2, since: 17, importLayerNormalization),
         ],
         exports: [
             .layer(BatchNormalization.self, ["BatchNormalization"], exportBatchNormalization),
@@ -27,7 +27,13 @@ extension ONNXFamily {
 private func importBatchNormalization(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
     var a = Attributes(n, c, ignoring: ["momentum"])
     let epsilon = try a.float("epsilon", 1e-5)
-    try a.require("training_mode", int: 0)
+    if c.opset >= 14 { try a.require("training_mode", int: 0) }
+    // Opset 6: `is_test` (default 0, training: normalize by the batch's own statistics).
+    if c.opset < 7, try a.int("is_test", 0) == 0 {
+        throw c.error("is_test=0 (opset \(c.opset)'s default) normalizes by the batch's own statistics (training mode), which ModelPort does not run; only is_test=1 (inference) is supported")
+    }
+    // Opsets 6 to 8: `spatial` (default 1, per channel); 0 would normalize each element with its own statistics.
+    if c.opset < 9 { try a.require("spatial", int: 1) }
     try a.finish()
     guard n.outputs.count == 1 || n.outputs.dropFirst().allSatisfy({ $0.isEmpty || c.consumers[$0] == nil }) else {
         throw c.error("training-mode outputs (running mean/variance) are not supported")

@@ -24,6 +24,7 @@ extension ONNXFamily {
 private func importPool(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
     var a = Attributes(n, c)
     let x = try c.value(n.inputs[0])
+    if x.onnxShape.count == 2 { return try importAs2D(n, i, c, importPool) }
     guard x.onnxShape.count == 3 else { throw c.error("only 2-D pooling of (N, C, H, W) is supported") }
     guard let kernel = try a.ints("kernel_shape", nil), kernel.count == 2, kernel.allSatisfy({ $0 >= 1 }) else { throw c.error("kernel_shape must be two positive values") }
     let strides = try a.ints("strides", [1, 1])!
@@ -38,13 +39,35 @@ private func importPool(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) th
     let (padding, pads) = try windowPadding(&a, kernel: (kernel[0], kernel[1]), strides: (strides[0], strides[1]), dilation: (1, 1),
                                             height: x.onnxShape[1], width: x.onnxShape[2], c: c)
     try a.finish()
-    guard pads == [0, 0, 0, 0] else { throw c.error("pads \(pads) are neither Keras 'valid' nor 'same' padding") }
-    if padding == .same && countIncludePad != 0 { throw c.error("count_include_pad=1 with padding differs from Keras's average pooling") }
     if n.outputs.count > 1, c.consumers[n.outputs[1]] != nil { throw c.error("the MaxPool indices output is not supported") }
+    var input = try c.channelsLast(x)
+    var explicitPads = pads
+    if padding == .same && countIncludePad != 0 {
+        // Counting the padding in: zero padding then 'valid' pooling, with the same pads.
+        guard let g = try? WindowGeometry(inHeight: x.onnxShape[1], inWidth: x.onnxShape[2], kernel: (kernel[0], kernel[1]),
+                                          strides: (strides[0], strides[1]), padding: .same) else { throw c.error("invalid pooling window") }
+        explicitPads = windowPads(g)
+    }
+    if explicitPads != [0, 0, 0, 0] {
+        // Explicit pads: average pooling that counts them (count_include_pad=1) is zero padding then 'valid' pooling;
+        // average pooling that excludes them is not (zeros would enter the window).
+        // Max pooling of non-negative values (a Relu's output) is the same with zeros as with ONNX's
+        // -infinity padding, as long as every window holds an input element (pads smaller than the kernel).
+        let nonNegative = isMax && c.producer(of: n.inputs[0])?.opType == "Relu"
+            && explicitPads[0] < kernel[0] && explicitPads[2] < kernel[0] && explicitPads[1] < kernel[1] && explicitPads[3] < kernel[1]
+        guard nonNegative || (!isMax && countIncludePad != 0) else {
+            throw c.error("pads \(pads) are neither Keras 'valid' nor 'same' padding (supported otherwise for AveragePool with count_include_pad=1, and for MaxPool of a Relu's output)")
+        }
+        let padded = try c.add(Padding2D(name: c.layerName("ZeroPadding2D"), kind: .zeroPad, top: explicitPads[0], bottom: explicitPads[2],
+                                         left: explicitPads[1], right: explicitPads[3]), [input])
+        let s = c.shape(ofNode: padded)
+        input = ImportedValue(node: padded, onnxShape: [s[2], s[0], s[1]], perm: [1, 2, 0])
+    }
+    let padding2 = explicitPads != [0, 0, 0, 0] ? WindowGeometry.Padding.valid : padding
     let layer: any Layer = isMax
-        ? MaxPooling2D(name: c.layerName("MaxPooling2D"), poolSize: (kernel[0], kernel[1]), strides: (strides[0], strides[1]), padding: padding)
-        : AveragePooling2D(name: c.layerName("AveragePooling2D"), poolSize: (kernel[0], kernel[1]), strides: (strides[0], strides[1]), padding: padding)
-    let node = try c.add(layer, [try c.channelsLast(x)])
+        ? MaxPooling2D(name: c.layerName("MaxPooling2D"), poolSize: (kernel[0], kernel[1]), strides: (strides[0], strides[1]), padding: padding2)
+        : AveragePooling2D(name: c.layerName("AveragePooling2D"), poolSize: (kernel[0], kernel[1]), strides: (strides[0], strides[1]), padding: padding2)
+    let node = try c.add(layer, [input])
     c.output(n, c.imageValue(ofNode: node))
 }
 

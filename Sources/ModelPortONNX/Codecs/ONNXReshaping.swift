@@ -12,9 +12,11 @@ extension ONNXFamily {
             ONNXOpImport("Flatten", importFlatten),
             ONNXOpImport("Reshape", minimumInputs: 2, importReshape),
             ONNXOpImport("Transpose", importTranspose),
-            ONNXOpImport("Pad", minimumInputs: 2, importPad),
-            ONNXOpImport("Slice", minimumInputs: 3, importSlice),
-            ONNXOpImport("Resize", importResize),
+            ONNXOpImport("Pad", importPad),
+            ONNXOpImport("Slice", importSlice),
+            ONNXOpImport("Resize", since: 10, importResize),
+            ONNXOpImport("Upsample", since: 7, importUpsample),
+            ONNXOpImport("Split", importSplit),
             ONNXOpImport("Tile", minimumInputs: 2, importTile),
             ONNXOpImport("Unsqueeze", importUnsqueeze),
             ONNXOpImport("Squeeze", importSqueeze),
@@ -35,8 +37,19 @@ private func importFlatten(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext)
     var a = Attributes(n, c)
     let axis = try a.int("axis", 1)
     try a.finish()
-    guard axis == 1 else { throw c.error("Flatten with axis=\(axis) is not supported (only 1: keep the batch axis)") }
     let x = try c.identityLayout(try c.value(n.inputs[0]))
+    let rank = x.onnxShape.count + 1
+    let k = axis < 0 ? axis + rank : axis
+    // Axis k > 1 keeps the batch only when the axes it merges into it (1..<k) all have size 1.
+    guard k >= 1, k <= rank, x.onnxShape[..<(k - 1)].allSatisfy({ $0 == 1 }) else {
+        throw c.error("Flatten with axis=\(axis) on \([-1] + x.onnxShape) would merge sample axes into the batch axis, which is not supported (only axis 1, or axes after size-1 ones)")
+    }
+    if k == rank {
+        // (N, 1, ..., 1) -> (N, 1).
+        let node = try c.add(Reshape(name: c.layerName("Reshape"), targetShape: [1]), [x])
+        c.output(n, ImportedValue(node: node, onnxShape: [1], perm: [0]))
+        return
+    }
     let node = try c.add(Flatten(name: c.layerName("Flatten")), [x])
     c.output(n, ImportedValue(node: node, onnxShape: [x.onnxShape.reduce(1, *)], perm: [0]))
 }
@@ -61,10 +74,18 @@ private func importReshape(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext)
         }
     }
     let unknown = sample.filter { $0 == -1 }.count
+    let oneSample = try unknown == 0 && c.product(sample, of: "Reshape target") == size
     switch target[0] {
     case .batch, .known(0): break
     case .known(-1) where unknown == 0:
         guard try c.product(sample, of: "Reshape target") == size else { throw c.error("Reshape to \(target) would change the batch size") }
+    case .known(let k) where k >= 1 && oneSample:
+        // The batch size the exporter traced, written as a constant (PyTorch's
+        // `[1, 25088]`): the rest is one sample, so any other batch size makes
+        // the ONNX Reshape itself fail; ModelPort keeps the batch.
+        break
+    case .known(let k) where k >= 1 && unknown > 0:
+        throw c.error("Reshape to \(target) fixes the batch axis to \(k) and the rest depends on the batch size, which is not supported (only a constant batch with the rest one whole sample)")
     default: throw c.error("Reshape to \(target) changes the batch axis, which is not supported")
     }
     guard unknown <= 1, sample.allSatisfy({ $0 == -1 || $0 > 0 }) else { throw c.error("Reshape target \(target) is not valid") }
@@ -98,14 +119,24 @@ private func importTranspose(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContex
 private func importPad(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
     var a = Attributes(n, c)
     let mode = try a.string("mode", "constant")
+    let pads: [Int]
+    if c.opset < 11 {
+        // Before opset 11, `pads` and `value` are attributes.
+        guard let p = try a.ints("pads", nil) else { throw c.error("Pad needs its 'pads' attribute (before opset 11)") }
+        pads = p
+        let value = try a.float("value", 0)
+        guard value == 0 else { throw c.error("padding with the non-zero constant \(value) is not supported (only zeros)") }
+    } else {
+        guard n.inputs.count > 1, !n.inputs[1].isEmpty else { throw c.error("Pad needs its 'pads' input (opset 11 and later)") }
+        if n.inputs.count > 2, !n.inputs[2].isEmpty, try c.constant(n.inputs[2]).values.contains(where: { $0 != 0 }) {
+            throw c.error("padding with a non-zero constant is not supported")
+        }
+        guard n.inputs.count < 4 || n.inputs[3].isEmpty else { throw c.error("Pad with an 'axes' input is not supported") }
+        pads = try c.ints(n.inputs[1])
+    }
     try a.finish()
     guard mode == "constant" else { throw c.error("Pad mode '\(mode)' is not supported (only constant zeros)") }
-    if n.inputs.count > 2, !n.inputs[2].isEmpty, try c.constant(n.inputs[2]).values.contains(where: { $0 != 0 }) {
-        throw c.error("padding with a non-zero constant is not supported")
-    }
-    guard n.inputs.count < 4 || n.inputs[3].isEmpty else { throw c.error("Pad with an 'axes' input is not supported") }
     let x = try c.value(n.inputs[0])
-    let pads = try c.ints(n.inputs[1])
     guard x.onnxShape.count == 3, pads.count == 8, pads[0] == 0, pads[1] == 0, pads[4] == 0, pads[5] == 0, pads.allSatisfy({ $0 >= 0 }) else {
         throw c.error("only zero padding of the spatial axes of (N, C, H, W) is supported, got pads \(pads)")
     }
@@ -116,10 +147,24 @@ private func importPad(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) thr
 }
 
 private func importSlice(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
-    try Attributes(n, c).finish()
-    let starts = try c.ints(n.inputs[1]), ends = try c.ints(n.inputs[2])
-    let axes = n.inputs.count > 3 && !n.inputs[3].isEmpty ? try c.ints(n.inputs[3]) : Array(0..<starts.count)
-    let steps = n.inputs.count > 4 && !n.inputs[4].isEmpty ? try c.ints(n.inputs[4]) : [Int](repeating: 1, count: starts.count)
+    var a = Attributes(n, c)
+    let starts: [Int], ends: [Int], axes: [Int], steps: [Int]
+    if c.opset < 10 {
+        // Before opset 10: starts, ends and axes are attributes, steps are 1.
+        guard let s = try a.ints("starts", nil), let e = try a.ints("ends", nil) else {
+            throw c.error("Slice needs its 'starts' and 'ends' attributes (before opset 10)")
+        }
+        (starts, ends) = (s, e)
+        axes = try a.ints("axes", nil) ?? Array(0..<s.count)
+        steps = [Int](repeating: 1, count: s.count)
+    } else {
+        guard n.inputs.count >= 3 else { throw c.error("Slice needs its starts and ends inputs (opset 10 and later)") }
+        starts = try c.ints(n.inputs[1])
+        ends = try c.ints(n.inputs[2])
+        axes = n.inputs.count > 3 && !n.inputs[3].isEmpty ? try c.ints(n.inputs[3]) : Array(0..<starts.count)
+        steps = n.inputs.count > 4 && !n.inputs[4].isEmpty ? try c.ints(n.inputs[4]) : [Int](repeating: 1, count: starts.count)
+    }
+    try a.finish()
     guard ends.count == starts.count, axes.count == starts.count, steps.count == starts.count else {
         throw c.error("Slice starts \(starts), ends \(ends), axes \(axes) and steps \(steps) differ in length")
     }
@@ -171,7 +216,49 @@ private func importStridedSlice(_ n: ONNXNodeProto, _ x: ImportedValue, starts: 
     c.output(n, ImportedValue(node: node, onnxShape: shape, perm: Array(0..<shape.count)))
 }
 
+/// `Upsample` (opsets 7 to 9; deprecated at 10 for `Resize`) and opset 10's
+/// `Resize`: scales (an attribute in 7, an input from 9), asymmetric
+/// coordinates, and for integer factors onnxruntime's nearest is the floor
+/// of out / factor: Keras's nearest `UpSampling2D`. Their linear mode uses
+/// asymmetric coordinates, which Keras's bilinear (half-pixel) does not.
+private func importUpsample(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+    guard n.opType == "Resize" || c.opset < 10 else {
+        throw c.error("Upsample is deprecated from opset 10 (onnxruntime refuses it too); use Resize")
+    }
+    var a = Attributes(n, c)
+    let mode = try a.string("mode", "nearest")
+    let factors: [Double]
+    if n.opType == "Upsample" && c.opset < 9 {
+        guard let f = try a.floats("scales", nil) else { throw c.error("Upsample needs its 'scales' attribute (opsets 7 and 8)") }
+        factors = f.map { Double($0) }
+    } else {
+        guard n.inputs.count > 1, !n.inputs[1].isEmpty else { throw c.error("\(n.opType) needs its scales input") }
+        factors = try c.constant(n.inputs[1]).values
+    }
+    try a.finish()
+    let x = try c.value(n.inputs[0])
+    guard mode == "nearest" else {
+        throw c.error("\(n.opType) mode '\(mode)' (opset \(c.opset): asymmetric coordinates) is not supported; only nearest, which is Keras's UpSampling2D")
+    }
+    try upsample(n, x, factors: factors, interpolation: .nearest, c, description: "mode \(mode), scales \(factors)")
+}
+
+/// UpSampling2D by integer `factors` (N, C, H, W) on H and W.
+private func upsample(_ n: ONNXNodeProto, _ x: ImportedValue, factors: [Double], interpolation: UpSampling2D.Interpolation?,
+                      _ c: ONNXImportContext, description: String) throws {
+    guard x.onnxShape.count == 3 else { throw c.error("only resizing of (N, C, H, W) is supported") }
+    guard let interpolation, factors.count == 4, factors[0] == 1, factors[1] == 1,
+          factors[2] >= 1, factors[3] >= 1, factors[2].rounded() == factors[2], factors[3].rounded() == factors[3],
+          factors[2] <= Double(ONNXImportContext.maxWindowValue), factors[3] <= Double(ONNXImportContext.maxWindowValue) else {
+        throw c.error("\(n.opType) is supported as Keras UpSampling2D only: nearest (asymmetric, floor) or linear (half_pixel), integer scales on H and W up to \(ONNXImportContext.maxWindowValue) (got \(description))")
+    }
+    let node = try c.add(UpSampling2D(name: c.layerName("UpSampling2D"), size: (Int(factors[2]), Int(factors[3])), interpolation: interpolation),
+                         [try c.channelsLast(x)])
+    c.output(n, c.imageValue(ofNode: node))
+}
+
 private func importResize(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+    if c.opset < 11 { return try importUpsample(n, i, c) }
     var a = Attributes(n, c, ignoring: ["cubic_coeff_a", "exclude_outside", "extrapolation_value"])
     let mode = try a.string("mode", "nearest")
     let transform = try a.string("coordinate_transformation_mode", "half_pixel")
@@ -190,14 +277,7 @@ private func importResize(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) 
     // Keras's nearest (floor of out / factor) or bilinear (TensorFlow's half-pixel centres).
     let interpolation: UpSampling2D.Interpolation? = mode == "nearest" && transform == "asymmetric" && nearest == "floor" ? .nearest
         : mode == "linear" && (transform == "half_pixel" || transform == "pytorch_half_pixel") ? .bilinear : nil
-    guard let interpolation, factors.count == 4, factors[0] == 1, factors[1] == 1,
-          factors[2] >= 1, factors[3] >= 1, factors[2].rounded() == factors[2], factors[3].rounded() == factors[3],
-          factors[2] <= Double(ONNXImportContext.maxWindowValue), factors[3] <= Double(ONNXImportContext.maxWindowValue) else {
-        throw c.error("Resize is supported as Keras UpSampling2D only: nearest (asymmetric, floor) or linear (half_pixel), integer scales on H and W up to \(ONNXImportContext.maxWindowValue) (got mode \(mode), \(transform), \(nearest), scales \(factors))")
-    }
-    let node = try c.add(UpSampling2D(name: c.layerName("UpSampling2D"), size: (Int(factors[2]), Int(factors[3])), interpolation: interpolation),
-                         [try c.channelsLast(x)])
-    c.output(n, c.imageValue(ofNode: node))
+    try upsample(n, x, factors: factors, interpolation: interpolation, c, description: "mode \(mode), \(transform), \(nearest), scales \(factors)")
 }
 
 /// `Tile` of (N, 1, F) by (1, n, 1): Keras's RepeatVector.
@@ -214,25 +294,46 @@ private func importTile(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) th
     c.output(n, ImportedValue(node: node, onnxShape: [repeats[1], x.onnxShape[1]], perm: [0, 1]))
 }
 
+/// Squeeze's / Unsqueeze's axes: an attribute before opset 13, an input from 13.
+private func squeezeAxes(_ n: ONNXNodeProto, _ c: ONNXImportContext) throws -> [Int]? {
+    var a = Attributes(n, c)
+    let axes = c.opset < 13 ? try a.ints("axes", nil)
+        : n.inputs.count > 1 && !n.inputs[1].isEmpty ? try c.ints(n.inputs[1]) : nil
+    try a.finish()
+    return axes
+}
+
 private func importUnsqueeze(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
-    try Attributes(n, c, ignoring: ["axes"]).finish()
+    guard let given = try squeezeAxes(n, c) else {
+        throw c.error("Unsqueeze needs its axes (an attribute before opset 13, an input from 13)")
+    }
     if !c.isConstant(n.inputs[0]) {
         // Inserting size-1 axes: a Reshape in ONNX order.
         let x = try c.identityLayout(try c.value(n.inputs[0]))
-        guard n.inputs.count > 1 else { throw c.error("Unsqueeze needs its axes input (opset 13 and later)") }
         let rank = x.onnxShape.count + 1
-        var axes = try c.ints(n.inputs[1]).map { $0 < 0 ? $0 + rank + 1 : $0 }.sorted()
+        let axes = given.map { $0 < 0 ? $0 + rank + given.count : $0 }.sorted()
         guard !axes.contains(0), Set(axes).count == axes.count, axes.allSatisfy({ $0 >= 1 && $0 <= rank + axes.count - 1 }) else {
-            throw c.error("Unsqueeze on axes \(axes) (the batch axis, repeated or out of range) is not supported")
+            throw c.error("Unsqueeze on axes \(given) (the batch axis, repeated or out of range) is not supported")
         }
         var shape = x.onnxShape
         for a in axes {
             guard a - 1 <= shape.count else { throw c.error("Unsqueeze axis \(a) is out of range") }
             shape.insert(1, at: a - 1)
         }
-        axes.removeAll()
         let node = try c.add(Reshape(name: c.layerName("Reshape"), targetShape: shape), [x])
         c.output(n, ImportedValue(node: node, onnxShape: shape, perm: Array(0..<shape.count)))
+        return
+    }
+    if let k = c.constants[n.inputs[0]] {
+        // A constant: the same values with size-1 axes inserted.
+        let rank = k.shape.count + given.count
+        let axes = given.map { $0 < 0 ? $0 + rank : $0 }.sorted()
+        guard Set(axes).count == axes.count, axes.allSatisfy({ $0 >= 0 && $0 < rank }) else {
+            throw c.error("Unsqueeze axes \(given) are repeated or out of range for a constant of shape \(k.shape)")
+        }
+        var shape = k.shape
+        for a in axes { shape.insert(1, at: a) }
+        c.constants[n.outputs[0]] = ConstantTensor(shape: shape, values: k.values)
         return
     }
     let data = try c.symbolicInts(n.inputs[0])
@@ -241,13 +342,15 @@ private func importUnsqueeze(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContex
 }
 
 private func importSqueeze(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
-    try Attributes(n, c, ignoring: ["axes"]).finish()
+    let given = try squeezeAxes(n, c)
     if !c.isConstant(n.inputs[0]) {
         // Removing size-1 axes: a Reshape in ONNX order.
         let x = try c.identityLayout(try c.value(n.inputs[0]))
-        guard n.inputs.count > 1, !n.inputs[1].isEmpty else { throw c.error("Squeeze of a computed tensor needs its axes input (opset 13 and later)") }
+        guard let given else {
+            throw c.error("Squeeze of a computed tensor without axes is not supported (whether the batch axis is squeezed would depend on the batch size)")
+        }
         let rank = x.onnxShape.count + 1
-        let axes = Set(try c.ints(n.inputs[1]).map { $0 < 0 ? $0 + rank : $0 })
+        let axes = Set(given.map { $0 < 0 ? $0 + rank : $0 })
         guard !axes.contains(0), axes.allSatisfy({ $0 >= 1 && $0 < rank && x.onnxShape[$0 - 1] == 1 }), axes.count < rank - 1 else {
             throw c.error("Squeeze on axes \(axes.sorted()) (the batch axis, out of range, not of size 1, or every axis) is not supported")
         }
@@ -260,6 +363,46 @@ private func importSqueeze(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext)
     guard data.count == 1 else { throw c.error("Squeeze is only supported on one-element vectors (shape arithmetic)") }
     if case .known(let k) = data[0] { c.constants[n.outputs[0]] = ConstantTensor(shape: [], values: [Double(k)]) }
     else { c.symbolic[n.outputs[0]] = data }
+}
+
+/// `Split` of a computed tensor: one slice per output along `axis` (sizes:
+/// the `split` attribute before opset 13, an input from 13, or
+/// `num_outputs` (18) / equal parts).
+private func importSplit(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+    var a = Attributes(n, c)
+    let axis = try a.int("axis", 0)
+    var sizes: [Int]? = c.opset < 13 ? try a.ints("split", nil)
+        : n.inputs.count > 1 && !n.inputs[1].isEmpty ? try c.ints(n.inputs[1]) : nil
+    let parts = c.opset >= 18 ? try a.int("num_outputs", 0) : 0
+    try a.finish()
+    let x = try c.value(n.inputs[0])
+    let rank = x.onnxShape.count + 1
+    let k = axis < 0 ? axis + rank : axis
+    guard k >= 1, k < rank else { throw c.error("Split on axis \(axis) (the batch axis or outside the rank) is not supported") }
+    let size = x.onnxShape[k - 1]
+    if sizes == nil {
+        let count = parts > 0 ? parts : n.outputs.count
+        guard count >= 1 else { throw c.error("Split has no outputs") }
+        // Equal parts; with num_outputs the last may be smaller (ceil(size / count) each).
+        let chunk = (size + count - 1) / count
+        guard parts > 0 || size % count == 0 else { throw c.error("Split of \(size) into \(count) equal parts is not possible") }
+        sizes = (0..<count).map { min(chunk, max(size - $0 * chunk, 0)) }
+    }
+    guard let sizes, sizes.count == n.outputs.count, sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == size else {
+        throw c.error("Split sizes \(sizes.map { "\($0)" } ?? "none") do not divide axis \(axis) of size \(size) into \(n.outputs.count) outputs")
+    }
+    let input = try c.identityLayout(x)
+    var start = 0
+    for (output, length) in zip(n.outputs, sizes) {
+        defer { start += length }
+        guard !output.isEmpty else { continue }
+        guard length > 0 else { throw c.error("Split output '\(output)' would be empty") }
+        var axes = [StridedSlice.Axis](repeating: .all, count: x.onnxShape.count)
+        axes[k - 1] = .range(start: start, stop: start + length, step: 1)
+        let node = try c.add(StridedSlice(name: c.layerName("StridedSlice"), axes: axes), [input])
+        let shape = c.shape(ofNode: node)
+        c.values[output] = ImportedValue(node: node, onnxShape: shape, perm: Array(0..<shape.count))
+    }
 }
 
 // MARK: - Export
