@@ -47,6 +47,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+from keras_fixture_support import randomise  # noqa: E402  (tools/keras_fixture_support.py)
 from run import REPO, PY, run_measured, median_range, pct, versions  # noqa: E402  (tools/bench/run.py)
 
 CACHE = os.path.join(REPO, ".build", "bench-cnns")
@@ -87,7 +89,7 @@ def child_prepare(name, size, folder):
     keras.utils.set_random_seed(SEED)
     model = getattr(keras.applications, name)(weights=None, input_shape=(size, size, 3))
     rng = np.random.default_rng(SEED)
-    randomise_batchnorm(model, rng)
+    randomise(model, rng)  # tools/keras_fixture_support.py, as the application fixtures
     # With random weights the 1000 logits are nearly equal and the softmax almost uniform (every output ~1e-3),
     # which would make any comparison with Keras vacuous: the classifier kernel is redrawn so the logits have a
     # standard deviation of about 4 on random inputs (a confident softmax, as a trained model's).
@@ -148,24 +150,6 @@ def child_export(name, size, folder, limit_gb):
     print(json.dumps({"onnx_exporter": f"tf2onnx {tf2onnx.__version__} (from_function, opset 17)",
                       "onnx_ops": sorted({n.op_type for n in proto.graph.node}),
                       "onnx_captured_constants_made_initializers": fixed, "export_seconds": time.perf_counter() - start}))
-
-
-def randomise_batchnorm(model, rng):
-    """Non-trivial BatchNormalization statistics and affine weights (fresh ones are 0 and 1), as the
-    application fixtures do: moving variance in [0.5, 1.5), gamma in [0.7, 1.3), mean and beta ~ N(0, 0.1).
-    (Kept here rather than imported so the benchmark does not depend on the fixture scripts' layout.)"""
-    for layer in model.layers:
-        if layer.__class__.__name__ == "BatchNormalization":
-            values = []
-            for w in layer.weights:
-                n, shape = w.name.split("/")[-1].split(":")[0], tuple(w.shape)
-                if n == "moving_variance":
-                    values.append(rng.uniform(0.5, 1.5, shape).astype("float32"))
-                elif n == "gamma":
-                    values.append(rng.uniform(0.7, 1.3, shape).astype("float32"))
-                else:
-                    values.append(rng.normal(0, 0.1, shape).astype("float32"))
-            layer.set_weights(values)
 
 
 def child_ort_check(onnx_path, reference, threads):

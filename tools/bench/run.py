@@ -322,6 +322,21 @@ def goals(r):
     return out
 
 
+def kept_sections(path, lines):
+    """The sections of the existing report that this script does not write (other
+    benchmarks' sections, e.g. tools/bench/real_cnns.py's), to keep them."""
+    if not os.path.exists(path):
+        return []
+    ours = {l for l in lines if l.startswith("## ")}
+    kept, keep = [], False
+    for line in open(path).read().splitlines():
+        if line.startswith("## "):
+            keep = line not in ours
+        if keep:
+            kept.append(line)
+    return kept
+
+
 def write_report(r, args):
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
     flags = next((l for l in open("/proc/cpuinfo") if l.startswith("flags")), "")
@@ -389,6 +404,7 @@ def write_report(r, args):
     lines += goals(r)
     lines += ["", "What the profiles showed and what was changed because of them: [PERFORMANCE.md](PERFORMANCE.md).", ""]
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    lines += kept_sections(args.out, lines)
     with open(args.out + ".tmp", "w") as f:
         f.write("\n".join(lines) + "\n")
     os.replace(args.out + ".tmp", args.out)
