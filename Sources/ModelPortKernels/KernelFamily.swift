@@ -22,4 +22,6 @@ public protocol KernelFamily: Sendable {
     static func multiply(_ a: ImplicitMatrix, rows: Range<Int>, by b: PackedMatrix, into c: OutputRows, relu: Bool)
     /// Winograd F(2x2, 3x3) convolution of one image, see `WinogradProblem`.
     static func winograd(_ problem: WinogradProblem)
+    /// `function` (sigmoid or swish) in place on `count` floats, see `ExpFunction`.
+    static func apply(_ function: ExpFunction, _ x: UnsafeMutablePointer<Float>, count: Int)
 }

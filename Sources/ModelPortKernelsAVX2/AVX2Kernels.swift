@@ -14,6 +14,10 @@ public enum AVX2Kernels: KernelFamily {
     public static func winograd(_ problem: WinogradProblem) {
         winogradF2x3(SIMD8<Float>.self, problem)
     }
+
+    public static func apply(_ function: ExpFunction, _ x: UnsafeMutablePointer<Float>, count: Int) {
+        applyExpFunction(SIMD8<Float>.self, function, x, count: count)
+    }
 }
 
 extension SIMD8: KernelVector where Scalar == Float {

@@ -15,6 +15,10 @@ public enum AVX512Kernels: KernelFamily {
     public static func winograd(_ problem: WinogradProblem) {
         winogradF2x3(SIMD16<Float>.self, problem)
     }
+
+    public static func apply(_ function: ExpFunction, _ x: UnsafeMutablePointer<Float>, count: Int) {
+        applyExpFunction(SIMD16<Float>.self, function, x, count: count)
+    }
 }
 
 extension SIMD16: KernelVector where Scalar == Float {

@@ -1,4 +1,5 @@
 import Foundation
+import ModelPortKernels
 
 /// An element-wise (or, for softmax and log_softmax, per-row) activation
 /// function, named as Keras names it in layer configs (`"activation": "relu"`).
@@ -64,8 +65,15 @@ public enum Activation: String, Sendable, CaseIterable {
             for i in 0..<count { x[i] = Swift.max(x[i], 0) }  // NaN stays NaN, as in TensorFlow
         case .relu6:
             for i in 0..<count { x[i] = Swift.min(Swift.max(x[i], 0), 6) }
-        case .sigmoid:
-            for i in 0..<count { x[i] = 1 / (1 + Foundation.exp(-x[i])) }
+        case .sigmoid, .swish, .silu:
+            // A vector exp on CPUs with a kernel family (ExpFunction), libm's otherwise.
+            if let family = CPUKernels.family {
+                family.apply(self == .sigmoid ? .sigmoid : .swish, x, count: count)
+            } else if self == .sigmoid {
+                for i in 0..<count { x[i] = 1 / (1 + Foundation.exp(-x[i])) }
+            } else {
+                for i in 0..<count { x[i] = x[i] / (1 + Foundation.exp(-x[i])) }
+            }
         case .tanh:
             for i in 0..<count { x[i] = Foundation.tanh(x[i]) }
         default:
