@@ -70,8 +70,18 @@ public enum Broadcasting {
     public static func expand(_ x: Tensor, to outputShape: [Int]) -> Tensor {
         if x.shape == outputShape { return x }
         var out = Tensor(uninitialized: outputShape)
-        forEachRun(outputShape: outputShape, inputShapes: [x.shape]) { o, offsets, run, inner in
-            for j in 0..<run { out.scalars[o + j] = x.scalars[offsets[0] + j * inner[0]] }
+        out.scalars.withUnsafeMutableBufferPointer { o in
+            x.scalars.withUnsafeBufferPointer { b in
+                let (o, b) = (o.baseAddress!, b.baseAddress!)
+                forEachRun(outputShape: outputShape, inputShapes: [x.shape]) { start, offsets, run, inner in
+                    // Along a run the input advances by 1 or, broadcast, stays.
+                    if inner[0] == 0 {
+                        (o + start).update(repeating: b[offsets[0]], count: run)
+                    } else {
+                        (o + start).update(from: b + offsets[0], count: run)
+                    }
+                }
+            }
         }
         return out
     }

@@ -59,25 +59,52 @@ public final class Merge: MergeLayer, @unchecked Sendable {
         if operation == .concatenate { return concatenate(inputs) }
         let shape = elementwiseShape(inputs)
         var output = Broadcasting.expand(inputs[0], to: shape)
-        for y in inputs.dropFirst() {
-            let x = Broadcasting.expand(y, to: shape)
-            for i in 0..<output.count {
-                let b = x.scalars[i]
-                switch operation {
-                case .add, .average: output.scalars[i] += b
-                case .subtract: output.scalars[i] -= b
-                case .multiply: output.scalars[i] *= b
-                case .maximum: output.scalars[i] = max(output.scalars[i], b)
-                case .minimum: output.scalars[i] = min(output.scalars[i], b)
-                case .concatenate: break
+        output.scalars.withUnsafeMutableBufferPointer { out in
+            for y in inputs.dropFirst() {
+                y.scalars.withUnsafeBufferPointer { b in
+                    if y.shape == shape {
+                        combine(out.baseAddress!, b.baseAddress!, count: out.count, step: 1)
+                    } else {
+                        // One call per innermost run; along it `y` advances by 1 or stays (broadcast).
+                        Broadcasting.forEachRun(outputShape: shape, inputShapes: [y.shape]) { o, offsets, run, inner in
+                            combine(out.baseAddress! + o, b.baseAddress! + offsets[0], count: run, step: inner[0])
+                        }
+                    }
                 }
             }
-        }
-        if operation == .average {
-            let n = Float(inputs.count)
-            for i in 0..<output.count { output.scalars[i] /= n }
+            if operation == .average {
+                let n = Float(inputs.count)
+                for i in out.indices { out[i] /= n }
+            }
         }
         return output
+    }
+
+    /// `out[i] = out[i] (op) b[i * step]` for `i` in `0..<count` (`step` 0 or 1):
+    /// one loop per operation, so each vectorises.
+    @inline(__always)
+    private func combine(_ out: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, count: Int, step: Int) {
+        if step == 0 {
+            let c = b.pointee
+            switch operation {
+            case .add, .average: for i in 0..<count { out[i] += c }
+            case .subtract: for i in 0..<count { out[i] -= c }
+            case .multiply: for i in 0..<count { out[i] *= c }
+            case .maximum: for i in 0..<count { out[i] = max(out[i], c) }
+            case .minimum: for i in 0..<count { out[i] = min(out[i], c) }
+            case .concatenate: preconditionFailure("not element-wise")
+            }
+            return
+        }
+        precondition(step == 1)
+        switch operation {
+        case .add, .average: for i in 0..<count { out[i] += b[i] }
+        case .subtract: for i in 0..<count { out[i] -= b[i] }
+        case .multiply: for i in 0..<count { out[i] *= b[i] }
+        case .maximum: for i in 0..<count { out[i] = max(out[i], b[i]) }
+        case .minimum: for i in 0..<count { out[i] = min(out[i], b[i]) }
+        case .concatenate: preconditionFailure("not element-wise")
+        }
     }
 
     /// The full output shape (batch first) of an element-wise merge.
