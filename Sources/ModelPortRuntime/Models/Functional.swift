@@ -110,6 +110,9 @@ public final class Functional: Model, @unchecked Sendable {
         return values
     }
 
+    /// The layers prediction folds into the convolution before them (`InferenceFusion`).
+    var foldedLayerNames: [String] { fusion.absorbedNodes.map { nodes[$0].layer.name } }
+
     public func forward(inputs: [Tensor]) -> [Tensor] {
         let values = evaluate(inputs, keepAll: false)
         return outputNodes.map { values[$0]! }
