@@ -8,13 +8,17 @@
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
+# Each stage's heading says when it started (minutes:seconds into the run), so
+# a CI log shows where the time goes.
+started=$SECONDS
+stage() { printf '== [%d:%02d] %s\n' $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)) "$1"; }
 command -v swift >/dev/null 2>&1 || export PATH="/opt/swift/usr/bin:$PATH"
 
 bash tools/setup.sh
 export TF_CPP_MIN_LOG_LEVEL=3
 venv="${MODELPORT_VENV:-$repo/.venv}"
 
-echo "== Keras reference check (the committed fixtures' outputs, recomputed by Keras)"
+stage "Keras reference check (the committed fixtures' outputs, recomputed by Keras)"
 "$venv/bin/python" tools/check_fixtures.py
 
 # Real-world Keras models, made by Keras now (not committed; large): each set is
@@ -36,7 +40,7 @@ mkdir -p "$repo/.build"
   make_set "keras.applications families" make_family_fixtures.py "$repo/.build/fixtures/families" ) > "$fixtures_log" 2>&1 &
 fixtures_pid=$!
 
-echo "== Swift build"
+stage "Swift build"
 build_log="$repo/.build/build-tests.log"
 if ! swift build --build-tests > "$build_log" 2>&1; then
   cat "$build_log"
@@ -45,7 +49,7 @@ if ! swift build --build-tests > "$build_log" 2>&1; then
 fi
 tail -n 2 "$build_log"
 
-echo "== Real-world Keras models, made by Keras (keras.applications families, fine-tuning; not committed)"
+stage "Real-world Keras models, made by Keras (keras.applications families, fine-tuning; not committed)"
 if ! wait "$fixtures_pid"; then
   cat "$fixtures_log"
   echo "making the real-world Keras models failed (log above)"
@@ -59,7 +63,7 @@ compile_log="$repo/.build/compile-state.log"
 "$venv/bin/python" tools/check_compile_state.py --modelport "$(swift build --show-bin-path)/modelport" > "$compile_log" 2>&1 &
 compile_pid=$!
 
-echo "== Swift tests"
+stage "Swift tests"
 swift test "$@"
 if [ "${MODELPORT_ALL_FAMILIES:-0}" = 1 ]; then
   # Opt-in (about an hour on two cores): ResNet101/152 and V2, NASNetLarge, VGG19, ConvNeXtSmall, EfficientNetB1-B7.
@@ -67,25 +71,27 @@ if [ "${MODELPORT_ALL_FAMILIES:-0}" = 1 ]; then
   make_set "large keras.applications variants" make_family_fixtures.py "$repo/.build/fixtures/families-large" --large
   "$venv/bin/python" tools/validate_fixture_set.py "$repo/.build/fixtures/families-large" --modelport "$(swift build --show-bin-path)/modelport"
 fi
-echo "== convert keeps the compile settings and optimizer state (Keras continues training the converted files)"
+stage "convert keeps the compile settings and optimizer state (Keras continues training the converted files)"
 if ! wait "$compile_pid"; then
   cat "$compile_log"
   exit 1
 fi
 tail -n 1 "$compile_log"
+stage "Kernel symbols, architecture, interop with Keras and onnxruntime, reports"
 python3 tools/check_kernel_symbols.py "$(swift build --show-bin-path)"
 python3 tools/check_architecture.py
 "$venv/bin/python" tools/interop_check.py --modelport "$(swift build --show-bin-path)/modelport"
 "$venv/bin/python" tools/check_reports.py --bin "$(swift build --show-bin-path)/modelport"
 
-echo "== ONNX backend test cases (the onnx wheel's PyTorch, light and node cases: every model ModelPort loads must match)"
+stage "ONNX backend test cases (the onnx wheel's PyTorch, light and node cases: every model ModelPort loads must match)"
 # light_vgg19 (143 million weights) takes more than 5 minutes in a debug build; it is
 # run by hand with a release binary: tools/onnx_backend_cases.py --bin .build/release/modelport --only vgg19
 "$venv/bin/python" tools/onnx_backend_cases.py --bin "$(swift build --show-bin-path)/modelport" --jobs 2 \
   --exclude '^light_vgg19$' --json "$repo/.build/onnx-backend/verdicts.json"
 
-echo "== Bad-input corpus (hostile and broken files: no crash, hang, data loss or runaway memory)"
+stage "Bad-input corpus (hostile and broken files: no crash, hang, data loss or runaway memory)"
 "$venv/bin/python" tools/badinputs/check.py --bin "$(swift build --show-bin-path)/modelport"
 
-echo "== modelport serve: malformed requests and a real browser (screenshots in .build/test-artifacts/serve)"
+stage "modelport serve: malformed requests and a real browser (screenshots in .build/test-artifacts/serve)"
 "$venv/bin/python" tools/serve_test.py --bin "$(swift build --show-bin-path)/modelport"
+stage "done"
