@@ -9,6 +9,11 @@
 /// ModelPortRuntime picks the widest family the CPU supports at run time
 /// (`CPUKernels`), and falls back to OpenBLAS where there is none.
 ///
+/// Incremental builds: SwiftPM does not recompile the family modules when
+/// only an `@inlinable` body here changes (the module's interface is the
+/// same), so they keep the old kernels; touch
+/// `Sources/ModelPortKernels{AVX2,AVX512}/*.swift` after such a change.
+///
 /// A family is a set of entry points with the same contract, whatever the
 /// vector width; only `panelWidth` (the packed weight layout) differs.
 public protocol KernelFamily: Sendable {
