@@ -4,7 +4,8 @@ import Testing
 import TestSupport
 
 /// Prediction folds a BatchNormalization and then an element-wise activation
-/// into the convolution before them (`InferenceFusion`): the result must be
+/// into the convolution before them, and an activation into the merge or
+/// BatchNormalization before it (`InferenceFusion`): the result must be
 /// the layer-by-layer result (which
 /// `layerOutputs` still computes) up to float32 rounding, and must follow
 /// weights that change after the first prediction.
@@ -30,10 +31,14 @@ import TestSupport
         let sigmoid = ActivationLayer(name: "sigmoid", activation: .sigmoid)
         let last = Conv2D(name: "last", inputChannels: 8, filters: 4, kernelSize: (1, 1))
         let leaky = ReLU(name: "leaky", negativeSlope: 0.1, kind: .leaky)
+        // A merge and a BatchNormalization with no convolution before it apply the activation after them.
+        let sumReLU = ReLU(name: "sum_relu")
+        let bn4 = BatchNormalization(name: "bn4", channels: 4)
+        let tanh = ActivationLayer(name: "tanh", activation: .tanh)
         for (k, p) in ([conv, depthwise, shared, gate, last] as [any Layer]).flatMap(\.parameters).enumerated() {
             filled(p, seed: UInt64(k + 1), around: 0, spread: 0.5)
         }
-        for (k, bn) in [bn1, bn2, bn3].enumerated() {
+        for (k, bn) in [bn1, bn2, bn3, bn4].enumerated() {
             filled(bn.gamma!, seed: UInt64(10 + k), around: 1, spread: 0.3)
             filled(bn.beta!, seed: UInt64(20 + k), around: 0, spread: 0.2)
             filled(bn.movingMean, seed: UInt64(30 + k), around: 0, spread: 0.2)
@@ -44,10 +49,11 @@ import TestSupport
             .init(layer: conv, inputs: [0]), .init(layer: bn1, inputs: [1]), .init(layer: relu6, inputs: [2]),
             .init(layer: depthwise, inputs: [3]), .init(layer: bn2, inputs: [4]), .init(layer: swish, inputs: [5]),
             .init(layer: shared, inputs: [6]), .init(layer: bn3, inputs: [7]), .init(layer: sum, inputs: [7, 8]),
-            .init(layer: gate, inputs: [9]), .init(layer: sigmoid, inputs: [10]),
-            .init(layer: last, inputs: [11]), .init(layer: leaky, inputs: [12]),
+            .init(layer: sumReLU, inputs: [9]), .init(layer: gate, inputs: [10]), .init(layer: sigmoid, inputs: [11]),
+            .init(layer: last, inputs: [12]), .init(layer: leaky, inputs: [13]),
+            .init(layer: bn4, inputs: [14]), .init(layer: tanh, inputs: [15]),
         ]
-        let m = try Functional(name: "m", nodes: nodes, inputNodes: [0], outputNodes: [13])
+        let m = try Functional(name: "m", nodes: nodes, inputNodes: [0], outputNodes: [16])
         return (m, [bn1, bn2, bn3])
     }
 
@@ -58,7 +64,7 @@ import TestSupport
     @Test func foldedPredictionIsTheLayersUpToRounding() throws {
         let (m, norms) = try model()
         if InferenceFusion.enabled {
-            #expect(m.foldedLayerNames == ["bn1", "relu6", "bn2", "swish", "sigmoid"])
+            #expect(m.foldedLayerNames == ["bn1", "relu6", "bn2", "swish", "sum_relu", "sigmoid", "tanh"])
         }
         var generator = SplitMix64(seed: 99)
         let x = Tensor(shape: [2, 9, 9, 3], scalars: (0..<(2 * 9 * 9 * 3)).map { _ in generator.nextFloat() })

@@ -10,6 +10,9 @@ import Synchronization
 ///   layer that is plain ReLU or ReLU6): applied by the convolution to its
 ///   own output (ReLU in the kernels' stores) —
 /// one pass over the activations instead of two or three, and no copies.
+/// An activation after a BatchNormalization that stays (its input is no such
+/// convolution) or after a merge (ResNet's `Add` then ReLU) is applied by that
+/// layer to its fresh output, in place, instead of to a copy.
 ///
 /// The model itself is not changed (training and `layerOutputs`, which
 /// names every Keras layer's output, run the layers as they are); the folded
@@ -34,6 +37,8 @@ final class InferenceFusion: @unchecked Sendable {
 
     private let state = Mutex<Plan?>(nil)
     private let chains: [Chain]
+    /// A BatchNormalization or merge node that applies the activation node after it.
+    private let activatedProducers: [(producer: Int, activation: Int, function: Activation)]
 
     static let enabled: Bool = {
         guard let value = getenv("MODELPORT_FUSE") else { return true }
@@ -70,6 +75,13 @@ final class InferenceFusion: @unchecked Sendable {
             guard normalization != nil || activation != nil else { return nil }
             return Chain(convolution: j, normalization: normalization, activation: activation)
         }
+        let absorbed = Set(chains.flatMap { [$0.normalization, $0.activation?.node].compactMap { $0 } })
+        activatedProducers = nodes.indices.compactMap { j in
+            guard !absorbed.contains(j), layerUses[ObjectIdentifier(nodes[j].layer)] == 1,
+                  nodes[j].layer is BatchNormalization || nodes[j].layer is Merge,
+                  let c = soleConsumer(of: j), let function = Self.elementwiseActivation(nodes[c].layer) else { return nil }
+            return (j, c, function)
+        }
     }
 
     /// The output channels of a convolution that folding can extend (no activation of its own).
@@ -96,11 +108,12 @@ final class InferenceFusion: @unchecked Sendable {
     /// The nodes whose layers a convolution absorbs, in node order (none when folding is off).
     var absorbedNodes: [Int] {
         guard Self.enabled else { return [] }
-        return chains.flatMap { [$0.normalization, $0.activation?.node].compactMap { $0 } }.sorted()
+        return (chains.flatMap { [$0.normalization, $0.activation?.node].compactMap { $0 } }
+            + activatedProducers.map(\.activation)).sorted()
     }
 
     /// Whether there is anything to fold.
-    var isEmpty: Bool { chains.isEmpty || !Self.enabled }
+    var isEmpty: Bool { (chains.isEmpty && activatedProducers.isEmpty) || !Self.enabled }
 
     /// The nodes to run for a prediction (`nodes` when nothing folds).
     func nodes(for nodes: [Functional.Node]) -> [Functional.Node] {
@@ -121,6 +134,18 @@ final class InferenceFusion: @unchecked Sendable {
                     folded[absorbed] = Functional.Node(layer: FoldedAway(name: original.name, typeName: original.typeName),
                                                        inputs: nodes[absorbed].inputs)
                 }
+            }
+            for (producer, activation, function) in activatedProducers {
+                let layer = nodes[producer].layer
+                let activated: any Layer = if let merge = layer as? Merge {
+                    ActivatedMerge(merge, function)
+                } else {
+                    Activated(layer, function)
+                }
+                folded[producer] = Functional.Node(layer: activated, inputs: nodes[producer].inputs)
+                let original = nodes[activation].layer
+                folded[activation] = Functional.Node(layer: FoldedAway(name: original.name, typeName: original.typeName),
+                                                     inputs: nodes[activation].inputs)
             }
             plan = Plan(nodes: folded, versions: versions)
             return folded
@@ -177,4 +202,40 @@ private final class FoldedAway: Layer, @unchecked Sendable {
     }
     func outputShape(for inputShape: [Int]) throws -> [Int] { inputShape }
     func forward(_ input: Tensor) -> Tensor { input }
+}
+
+/// A single-input layer whose fresh output gets an activation in place.
+private final class Activated: Layer, @unchecked Sendable {
+    let base: any Layer
+    let activation: Activation
+    var name: String { base.name }
+    var typeName: String { base.typeName }
+    init(_ base: any Layer, _ activation: Activation) {
+        self.base = base
+        self.activation = activation
+    }
+    func outputShape(for inputShape: [Int]) throws -> [Int] { try base.outputShape(for: inputShape) }
+    func forward(_ input: Tensor) -> Tensor {
+        var y = base.forward(input)
+        activation.apply(to: &y)
+        return y
+    }
+}
+
+/// A merge whose fresh output gets an activation in place.
+private final class ActivatedMerge: MergeLayer, @unchecked Sendable {
+    let base: Merge
+    let activation: Activation
+    var name: String { base.name }
+    var typeName: String { base.typeName }
+    init(_ base: Merge, _ activation: Activation) {
+        self.base = base
+        self.activation = activation
+    }
+    func outputShape(forInputs shapes: [[Int]]) throws -> [Int] { try base.outputShape(forInputs: shapes) }
+    func forward(inputs: [Tensor]) -> Tensor {
+        var y = base.forward(inputs: inputs)
+        activation.apply(to: &y)
+        return y
+    }
 }
