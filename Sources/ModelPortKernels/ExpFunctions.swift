@@ -12,25 +12,23 @@
 /// the sigmoid needs (tested against libm for every family). Arguments are
 /// clamped to [-86.9, 88.72] first: below, the sigmoid and swish are already
 /// 1 or the argument to float precision; above, e^x overflows float's range
-/// and is infinite, as libm's is. NaN stays NaN.
+/// and is infinite, as libm's is. NaN stays NaN. The lane selections this
+/// needs (`clamped`, `overflowing`, `powerOfTwo`) are `KernelVector`
+/// requirements, implemented on each family's concrete vector type: through
+/// generic code they ran lane by lane, slower than libm.
 public enum ExpFunction: Sendable, CaseIterable {
     case sigmoid, swish
 }
 
 extension KernelVector {
-    /// `2^n` for integral `n` in [-126, 127], built in the exponent bits
-    /// (no float-to-integer conversion, which would trap on NaN).
-    @inlinable @inline(__always)
-    static func powerOfTwo(_ n: Self) -> Self {
-        // 2^23 + 127 + n: its low mantissa bits hold the biased exponent n + 127.
-        let biased = n + 8_388_735
-        return unsafeBitCast(unsafeBitCast(biased, to: MaskStorage.self) &<< 23, to: Self.self)
-    }
-
-    /// `e^x` lane by lane for `x` in [-86.9, 88.72] (callers clamp; see `ExpFunction`).
+    /// `e^x` lane by lane for `x` in [-86.9, 88.72] (callers clamp; see
+    /// `ExpFunction`); NaN lanes give NaN. Arithmetic only (the family's
+    /// `powerOfTwo` aside), so it vectorises in generic code.
     @inlinable @inline(__always)
     static func exponentialInRange(_ x: Self) -> Self {
-        let n = (x * 1.44269504088896341 + 0.5).rounded(.down)
+        // n = x / ln 2 rounded to nearest: adding and subtracting 1.5 * 2^23 rounds |t| < 2^22.
+        let magic = Self(repeating: 12_582_912)
+        let n = (x * 1.44269504088896341 + magic) - magic
         var r = x.addingProduct(n, Self(repeating: -0.693359375))
         r = r.addingProduct(n, Self(repeating: 2.12194440e-4))
         let r2 = r * r
@@ -53,16 +51,13 @@ public func applyExpFunction<V: KernelVector>(_: V.Type, _ function: ExpFunction
     let w = V.scalarCount
     let lo = V(repeating: -86.9), hi = V(repeating: 88.72)
     @inline(__always) func compute(_ v: V) -> V {
-        // e^-v (NaN lanes computed as 0, then put back).
-        var e = V.exponentialInRange((-v).replacing(with: 0, where: v .!= v).clamped(lowerBound: lo, upperBound: hi))
-        // Past float's range e^-v is infinite, as libm's: sigmoid 0, swish -0 (NaN at -inf).
-        e.replace(with: .infinity, where: v .< -88.7228394)
-        let y: V
+        let t = -v
+        // e^-v: infinite past float's range, as libm's; NaN stays NaN through every step.
+        let e = V.overflowing(V.exponentialInRange(V.clamped(t, lo, hi)), where: t)
         switch function {
-        case .sigmoid: y = 1 / (1 + e)
-        case .swish: y = v / (1 + e)
+        case .sigmoid: return 1 / (1 + e)
+        case .swish: return v / (1 + e)
         }
-        return y.replacing(with: v, where: v .!= v)
     }
     var i = 0
     while i + w <= count {

@@ -26,4 +26,21 @@ extension SIMD8: KernelVector where Scalar == Float {
 
     @inlinable @inline(__always)
     public static func pick(_ v: Self, over d: Self) -> Self { d.replacing(with: v, where: (v .> d) .| (v .!= v)) }
+
+    @inlinable @inline(__always)
+    public static func clamped(_ v: Self, _ lo: Self, _ hi: Self) -> Self {
+        v.replacing(with: lo, where: v .< lo).replacing(with: hi, where: v .> hi)
+    }
+
+    @inlinable @inline(__always)
+    public static func overflowing(_ e: Self, where x: Self) -> Self {
+        e.replacing(with: .infinity, where: x .> 88.7228394)
+    }
+
+    @inlinable @inline(__always)
+    public static func powerOfTwo(_ n: Self) -> Self {
+        // 2^23 + 127 + n: its low mantissa bits hold the biased exponent n + 127.
+        let bits = unsafeBitCast(n + 8_388_735, to: SIMD8<UInt32>.self) &<< 23
+        return unsafeBitCast(bits, to: Self.self)
+    }
 }
