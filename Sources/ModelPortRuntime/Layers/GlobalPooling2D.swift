@@ -22,17 +22,27 @@ public final class GlobalPooling2D: Layer, @unchecked Sendable {
         let (n, h, w, c) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         var output = Tensor(zeros: keepDims ? [n, 1, 1, c] : [n, c])
         let pixels = h * w
-        for b in 0..<n {
-            let base = b * pixels * c
-            for ch in 0..<c {
-                if kind == .average {
-                    var sum: Float = 0
-                    for p in 0..<pixels { sum += input.scalars[base + p * c + ch] }
-                    output.scalars[b * c + ch] = sum / Float(pixels)
-                } else {
-                    var m = -Float.infinity
-                    for p in 0..<pixels { m = max(m, input.scalars[base + p * c + ch]) }
-                    output.scalars[b * c + ch] = m
+        // Pixel by pixel, a whole row of channels at a time (contiguous, vectorises);
+        // each channel still sums its pixels in order.
+        output.scalars.withUnsafeMutableBufferPointer { out in
+            input.scalars.withUnsafeBufferPointer { x in
+                for b in 0..<n {
+                    let y = out.baseAddress! + b * c
+                    var row = x.baseAddress! + b * pixels * c
+                    if kind == .average {
+                        for _ in 0..<pixels {
+                            for ch in 0..<c { y[ch] += row[ch] }
+                            row += c
+                        }
+                        let count = Float(pixels)
+                        for ch in 0..<c { y[ch] /= count }
+                    } else {
+                        for ch in 0..<c { y[ch] = -Float.infinity }
+                        for _ in 0..<pixels {
+                            for ch in 0..<c { y[ch] = max(y[ch], row[ch]) }
+                            row += c
+                        }
+                    }
                 }
             }
         }
