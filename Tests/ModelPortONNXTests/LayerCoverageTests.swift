@@ -57,6 +57,16 @@ struct LayerCoverageTests {
         b.add { _ in UpSampling2D(name: "up_bilinear", size: (3, 2), interpolation: .bilinear) }
         b.add { _ in MaxPooling2D(name: "maxpool", poolSize: (3, 3), strides: (2, 2), padding: .same) }
         b.add { _ in AveragePooling2D(name: "avgpool", poolSize: (2, 2), strides: (1, 1), padding: .same) }
+        b.add { _ in Pad2D(name: "reflect_pad", mode: .reflect, top: 1, bottom: 2, left: 0, right: 1) }
+        b.add { _ in Pad2D(name: "value_pad", mode: .constant(0.5), top: 0, bottom: 1, left: 2, right: 0) }
+        b.add { _ in Pad2D(name: "edge_pad", mode: .edge, top: 1, bottom: 0, left: 1, right: 1) }
+        b.add { _ in WindowPooling(name: "window_max", kind: .max, kernel: [2, 2], strides: [1, 2], dilations: [2, 1], padsBegin: [1, 0],
+                                   padsEnd: [0, 1], ceilMode: true) }
+        b.add { _ in WindowPooling(name: "window_avg", kind: .average(countIncludePad: true), kernel: [3, 2], strides: [1, 1], dilations: [1, 1],
+                                   padsBegin: [1, 1], padsEnd: [1, 0], ceilMode: false) }
+        b.add { _ in LocalResponseNormalization(name: "lrn", size: 3, alpha: 0.2, beta: 0.75, bias: 1.5) }
+        b.add { s in InstanceNormalization(name: "instance_norm", channels: s[2]) }
+        b.add { _ in LpNormalization(name: "l1_norm", axis: 0, p: 1) }
         b.add { s in PReLU(name: "prelu", inputShape: s, sharedAxes: [1, 2]) }
         b.add { _ in ELU(name: "elu", alpha: 0.7) }
         b.add { _ in ReLU(name: "relu_cfg", maxValue: 2, negativeSlope: 0.1, threshold: 0.05) }

@@ -2,7 +2,8 @@ import ModelPortRuntime
 
 /// Reshaping: Keras `Flatten`, `Reshape`, `Permute` (<-> `Transpose`, which
 /// imports as a change of layout only), `RepeatVector` (<-> `Unsqueeze` +
-/// `Tile`), `Padding2D` (`ZeroPadding2D` <-> `Pad`, `Cropping2D` <-> `Slice`)
+/// `Tile`), `Padding2D` (`ZeroPadding2D` <-> `Pad`, `Cropping2D` <-> `Slice`),
+/// `Pad2D` (ONNX-only: `Pad` with a non-zero constant, reflect, edge or wrap)
 /// and `UpSampling2D` (<-> nearest or half-pixel linear `Resize`); `Squeeze`/`Unsqueeze` and
 /// `Slice` of constants are shape arithmetic.
 extension ONNXFamily {
@@ -27,6 +28,7 @@ extension ONNXFamily {
             .layer(Permute.self, ["Permute"], exportPermute),
             .layer(RepeatVector.self, ["RepeatVector"], exportRepeatVector),
             .layer(Padding2D.self, ["ZeroPadding2D", "Cropping2D"], exportPadding2D),
+            .layer(Pad2D.self, ["Pad2D"], exportPad2D),
             .layer(UpSampling2D.self, ["UpSampling2D"], exportUpSampling2D),
         ])
 }
@@ -119,30 +121,54 @@ private func importTranspose(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContex
 private func importPad(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
     var a = Attributes(n, c)
     let mode = try a.string("mode", "constant")
-    let pads: [Int]
+    let x = try c.value(n.inputs[0])
+    let rank = x.onnxShape.count + 1
+    var pads: [Int]
+    var value: Float = 0
     if c.opset < 11 {
         // Before opset 11, `pads` and `value` are attributes.
         guard let p = try a.ints("pads", nil) else { throw c.error("Pad needs its 'pads' attribute (before opset 11)") }
         pads = p
-        let value = try a.float("value", 0)
-        guard value == 0 else { throw c.error("padding with the non-zero constant \(value) is not supported (only zeros)") }
+        value = try a.float("value", 0)
     } else {
         guard n.inputs.count > 1, !n.inputs[1].isEmpty else { throw c.error("Pad needs its 'pads' input (opset 11 and later)") }
-        if n.inputs.count > 2, !n.inputs[2].isEmpty, try c.constant(n.inputs[2]).values.contains(where: { $0 != 0 }) {
-            throw c.error("padding with a non-zero constant is not supported")
-        }
-        guard n.inputs.count < 4 || n.inputs[3].isEmpty else { throw c.error("Pad with an 'axes' input is not supported") }
         pads = try c.ints(n.inputs[1])
+        if n.inputs.count > 2, !n.inputs[2].isEmpty {
+            let v = try c.constant(n.inputs[2])
+            guard v.values.count == 1 else { throw c.error("Pad's constant_value must be one value, got \(v.values.count)") }
+            value = Float(v.values[0])
+        }
+        if n.inputs.count > 3, !n.inputs[3].isEmpty {
+            // Opset 18's `axes`: the pads of the listed axes; the others get none.
+            let axes = try c.ints(n.inputs[3])
+            guard pads.count == 2 * axes.count else { throw c.error("Pad has \(pads.count) pads for \(axes.count) axes") }
+            var full = [Int](repeating: 0, count: 2 * rank)
+            for (k, axis) in axes.enumerated() {
+                guard (-rank..<rank).contains(axis) else { throw c.error("Pad axis \(axis) is outside the input's \(rank) axes") }
+                let r = axis < 0 ? axis + rank : axis
+                full[r] = pads[k]
+                full[r + rank] = pads[k + axes.count]
+            }
+            pads = full
+        }
     }
     try a.finish()
-    guard mode == "constant" else { throw c.error("Pad mode '\(mode)' is not supported (only constant zeros)") }
-    let x = try c.value(n.inputs[0])
+    guard ["constant", "reflect", "edge", "wrap"].contains(mode) else { throw c.error("Pad mode '\(mode)' is not supported (constant, reflect, edge, wrap)") }
+    guard value.isFinite else { throw c.error("padding with the constant \(value) is not supported (only finite values)") }
     guard x.onnxShape.count == 3, pads.count == 8, pads[0] == 0, pads[1] == 0, pads[4] == 0, pads[5] == 0, pads.allSatisfy({ $0 >= 0 }) else {
-        throw c.error("only zero padding of the spatial axes of (N, C, H, W) is supported, got pads \(pads)")
+        throw c.error("only padding the spatial axes of (N, C, H, W) is supported, got pads \(pads)")
     }
     try c.checkWindow(pads, "pads")
-    let node = try c.add(Padding2D(name: c.layerName("ZeroPadding2D"), kind: .zeroPad, top: pads[2], bottom: pads[6], left: pads[3], right: pads[7]),
-                         [try c.channelsLast(x)])
+    let (top, left, bottom, right) = (pads[2], pads[3], pads[6], pads[7])
+    let layer: any Layer
+    switch mode {
+    case "constant" where value == 0:
+        layer = Padding2D(name: c.layerName("ZeroPadding2D"), kind: .zeroPad, top: top, bottom: bottom, left: left, right: right)
+    default:
+        let m: Pad2D.Mode = mode == "reflect" ? .reflect : mode == "edge" ? .edge : mode == "wrap" ? .wrap : .constant(value)
+        layer = Pad2D(name: c.layerName("Pad2D"), mode: m, top: top, bottom: bottom, left: left, right: right)
+    }
+    let node = try c.add(layer, [try c.channelsLast(x)])
     c.output(n, c.imageValue(ofNode: node))
 }
 
@@ -451,6 +477,24 @@ private func exportPadding2D(_ l: Padding2D, _ x: [ONNXValue], _ c: ONNXExportCo
         let axes = c.constant(l.name + "_axes", shape: [2], int64s: [2, 3])
         y = c.node("Slice", [input.name, starts, ends, axes], name: l.name)
     }
+    return ONNXValue(name: y, kerasShape: out, channelsFirst: true)
+}
+
+private func exportPad2D(_ l: Pad2D, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
+    let input = try imageInput(l, x[0], c)
+    let out = try l.outputShape(for: input.kerasShape)
+    let mode: String, value: Float
+    switch l.mode {
+    case .constant(let v): (mode, value) = ("constant", v)
+    case .reflect: (mode, value) = ("reflect", 0)
+    case .edge: (mode, value) = ("edge", 0)
+    case .wrap: (mode, value) = ("wrap", 0)
+    }
+    guard mode != "wrap" || c.opset >= 19 else { throw c.error(l, "Pad mode 'wrap' needs opset 19 or later (exporting opset \(c.opset))") }
+    let pads = c.constant(l.name + "_pads", shape: [8], int64s: [0, 0, l.top, l.left, 0, 0, l.bottom, l.right].map { Int64($0) })
+    var inputs = [input.name, pads]
+    if mode == "constant" { inputs.append(c.scalar(l.name + "_value", value)) }
+    let y = c.node("Pad", inputs, [ONNXAttribute("mode", .string(mode))], name: l.name)
     return ONNXValue(name: y, kerasShape: out, channelsFirst: true)
 }
 
