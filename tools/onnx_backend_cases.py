@@ -142,7 +142,8 @@ DATA_OPERAND_OPS = {"Add", "Sub", "Mul", "Div", "Pow", "Sum", "Max", "Min", "Mea
 def fold_inputs(model, inputs):
     """Node cases: inputs after the first become initializers holding their test values
     (weights, pads, shapes, bounds), except the data operands of DATA_OPERAND_OPS that
-    have the first input's first-axis size (ModelPort's batch axis) and rank 2 or more."""
+    have the first input's first-axis size (ModelPort's batch axis; a vector is N samples
+    of one value)."""
     model = onnx.ModelProto.FromString(model.SerializeToString())
     live = graph_inputs(model)
     if not live:
@@ -152,7 +153,7 @@ def fold_inputs(model, inputs):
     keep = [live[0].name]
     for i in live[1:]:
         a = np.asarray(inputs[i.name])
-        if ops <= DATA_OPERAND_OPS and a.ndim >= 2 and first.ndim >= 2 and a.shape[0] == first.shape[0]:
+        if ops <= DATA_OPERAND_OPS and a.ndim >= 1 and first.ndim >= 1 and a.shape[0] == first.shape[0]:
             keep.append(i.name)
         else:
             model.graph.initializer.append(numpy_helper.from_array(inputs[i.name], i.name))
@@ -191,7 +192,7 @@ def generated_node_cases(work):
     """The CNN-relevant cases of onnx.backend.test.case.node, written once per onnx version."""
     os.makedirs(work, exist_ok=True)
     stamp = os.path.join(work, ".made-by")
-    key = "onnx " + onnx.__version__ + ", folding 2"
+    key = "onnx " + onnx.__version__ + ", folding 3"
     listing = os.path.join(work, "cases.json")
     if open(stamp).read() == key if os.path.exists(stamp) else False:
         return json.load(open(listing))
