@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes fixtures/onnx/ops/: small single-operator ONNX models for the operators
 ModelPort imports as its ONNX-only runtime layers (LRN, InstanceNormalization,
-LpNormalization, MaxPool/AveragePool beyond Keras's padding, Pad's modes), each with
+LpNormalization, MaxPool/AveragePool beyond Keras's padding, Pad's modes, Resize beyond
+Keras's UpSampling2D), each with
 seeded inputs and the outputs onnxruntime computes (numpy, from the definition, for an even
 LRN size, which onnxruntime refuses), in references.json. The Swift test
 ONNXOnlyLayerTests imports every model and compares ModelPort's outputs with these.
@@ -49,6 +50,7 @@ def model(op, x_shape, attributes, opset=17, initializers=(), extra_inputs=()):
 
 
 def cases(rng):
+    """The models; their inputs have batch size 2 (Resize's sizes name it)."""
     def pads(values, name="pads"):
         return numpy_helper.from_array(np.array(values, dtype=np.int64), name)
 
@@ -80,6 +82,27 @@ def cases(rng):
     yield "pad_edge", model("Pad", (2, 2, 3, 3), dict(mode="edge"), initializers=[pads([0, 0, 1, 4, 0, 0, 2, 0])], extra_inputs=["pads"])
     yield "pad_constant", model("Pad", (1, 3, 2, 3), dict(mode="constant"), initializers=[pads([0, 0, 1, 2, 0, 0, 0, 1]), floats(1.5, "value")],
                                 extra_inputs=["pads", "value"])
+    def resize(name, x_shape, attributes, scales=None, sizes=None, opset=19):
+        inits = [floats([], "roi")]
+        inputs = ["roi"]
+        if scales is not None:
+            inits.append(floats(scales, "scales"))
+            inputs.append("scales")
+        else:
+            inits.append(pads(sizes, "sizes"))
+            inputs += ["", "sizes"]
+        return name, model("Resize", x_shape, attributes, opset=opset, initializers=inits, extra_inputs=inputs)
+
+    yield resize("resize_cubic_exclude_outside", (1, 2, 5, 6), dict(mode="cubic", cubic_coeff_a=-0.5, exclude_outside=1), scales=[1, 1, 0.7, 1.5])
+    yield resize("resize_cubic_asymmetric", (1, 1, 4, 4), dict(mode="cubic", coordinate_transformation_mode="asymmetric"), sizes=[2, 1, 7, 3])
+    yield resize("resize_linear_align_corners", (1, 2, 3, 5), dict(mode="linear", coordinate_transformation_mode="align_corners"), sizes=[2, 2, 5, 4])
+    yield resize("resize_linear_pytorch_half_pixel", (1, 2, 4, 4), dict(mode="linear", coordinate_transformation_mode="pytorch_half_pixel"),
+                 sizes=[2, 2, 3, 1])
+    yield resize("resize_nearest_round_prefer_ceil", (1, 2, 3, 4), dict(mode="nearest", nearest_mode="round_prefer_ceil"), scales=[1, 1, 2.5, 0.75])
+    yield resize("resize_nearest_ceil_axes", (1, 2, 3, 4), dict(mode="nearest", nearest_mode="ceil", axes=[3, 2],
+                                                                    coordinate_transformation_mode="align_corners"), sizes=[5, 7])
+    yield resize("resize_linear_half_pixel_symmetric", (1, 1, 3, 4), dict(mode="linear", coordinate_transformation_mode="half_pixel_symmetric"),
+                 scales=[1, 1, 2.3, 0.6])
     yield "pad_wrap", model("Pad", (1, 2, 3, 4), dict(mode="wrap"), opset=19, initializers=[pads([0, 0, 2, 1, 0, 0, 1, 3])], extra_inputs=["pads"])
 
 

@@ -19,7 +19,7 @@ enum Float64Layers {
              is UnitNormalization, is Rescaling, is LayerScale, is ActivationLayer, is ReLU, is ELU, is PReLU, is Softmax,
              is MaxPooling2D, is AveragePooling2D, is GlobalPooling2D, is ConstantArithmetic, is UnaryMath, is StridedSlice,
              is Stack, is GroupedConv2D, is LocalResponseNormalization, is InstanceNormalization, is LpNormalization,
-             is WindowPooling, is Pad2D:
+             is WindowPooling, is Pad2D, is Resize2D:
             return true
         default:
             return false
@@ -191,6 +191,18 @@ enum Float64Layers {
             return try windowPool(x, l)
         case let l as Pad2D:
             return pad(x, l)
+        case let l as Resize2D:
+            // The layer's neighbours and weights (ONNX's definition, computed in double), summed in double.
+            let rows = l.taps(inputSize: x.shape[1], outputSize: l.outputSize.height, scale: l.scales.y)
+            let columns = l.taps(inputSize: x.shape[2], outputSize: l.outputSize.width, scale: l.scales.x)
+            let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+            var out = [Double](repeating: 0, count: n * rows.count * columns.count * c)
+            for b in 0..<n { for (oy, row) in rows.enumerated() { for (ox, column) in columns.enumerated() {
+                for (iy, wy) in row { for (ix, wx) in column {
+                    for ch in 0..<c { out[((b * rows.count + oy) * columns.count + ox) * c + ch] += wy * wx * x.scalars[((b * h + iy) * w + ix) * c + ch] }
+                } }
+            } } }
+            return Values(shape: [n, rows.count, columns.count, c], scalars: out)
         case let l as GlobalPooling2D:
             let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
             var out = [Double](repeating: l.kind == .max ? -.infinity : 0, count: n * c)

@@ -67,6 +67,10 @@ struct LayerCoverageTests {
         b.add { _ in LocalResponseNormalization(name: "lrn", size: 3, alpha: 0.2, beta: 0.75, bias: 1.5) }
         b.add { s in InstanceNormalization(name: "instance_norm", channels: s[2]) }
         b.add { _ in LpNormalization(name: "l1_norm", axis: 0, p: 1) }
+        b.add { s in Resize2D(name: "resize_cubic", mode: .cubic(a: -0.5, excludeOutside: true), transformation: .halfPixel,
+                              outputSize: (s[0] - 3, s[1] + 2), scales: (Double(s[0] - 3) / Double(s[0]), Double(s[1] + 2) / Double(s[1]))) }
+        b.add { s in Resize2D(name: "resize_nearest", mode: .nearest(.roundPreferFloor), transformation: .asymmetric,
+                              outputSize: (s[0] * 3 / 4, s[1] * 3 / 2), scales: (0.75, 1.5)) }
         b.add { s in PReLU(name: "prelu", inputShape: s, sharedAxes: [1, 2]) }
         b.add { _ in ELU(name: "elu", alpha: 0.7) }
         b.add { _ in ReLU(name: "relu_cfg", maxValue: 2, negativeSlope: 0.1, threshold: 0.05) }

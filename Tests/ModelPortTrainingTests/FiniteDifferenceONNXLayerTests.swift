@@ -4,7 +4,7 @@ import TestSupport
 
 /// Finite-difference checks of the ONNX-only layers' backward passes
 /// (local response, instance and Lp normalization, ONNX pooling, Pad's
-/// modes), with `FiniteDifferenceTests.check`.
+/// modes, ONNX Resize), with `FiniteDifferenceTests.check`.
 extension FiniteDifferenceTests {
     @Test func localResponseNormalization() {
         check(LocalResponseNormalization(name: "lrn", size: 3, alpha: 0.5, beta: 0.75, bias: 1.5), input: randomTensor([2, 2, 3, 5], seed: 60))
@@ -39,5 +39,14 @@ extension FiniteDifferenceTests {
         for mode in [Pad2D.Mode.constant(0.7), .reflect, .edge, .wrap] {
             check(Pad2D(name: "pad", mode: mode, top: 2, bottom: 1, left: 0, right: 3), input: randomTensor([2, 3, 4, 2], seed: 67))
         }
+    }
+
+    @Test func resize() {
+        let x = randomTensor([2, 3, 4, 2], seed: 68)
+        check(Resize2D(name: "cubic", mode: .cubic(a: -0.75, excludeOutside: false), transformation: .halfPixel, outputSize: (5, 3),
+                       scales: (5.0 / 3, 0.75)), input: x)
+        check(Resize2D(name: "linear", mode: .linear, transformation: .alignCorners, outputSize: (2, 7), scales: (2.0 / 3, 1.75)), input: x)
+        check(Resize2D(name: "nearest", mode: .nearest(.roundPreferCeil), transformation: .asymmetric, outputSize: (7, 5),
+                       scales: (2.5, 1.25)), input: x)
     }
 }

@@ -4,7 +4,8 @@ import ModelPortRuntime
 /// imports as a change of layout only), `RepeatVector` (<-> `Unsqueeze` +
 /// `Tile`), `Padding2D` (`ZeroPadding2D` <-> `Pad`, `Cropping2D` <-> `Slice`),
 /// `Pad2D` (ONNX-only: `Pad` with a non-zero constant, reflect, edge or wrap)
-/// and `UpSampling2D` (<-> nearest or half-pixel linear `Resize`); `Squeeze`/`Unsqueeze` and
+/// and `UpSampling2D` (<-> nearest or half-pixel linear `Resize`), `Resize2D`
+/// (ONNX-only: every other `Resize` of H and W but antialias and tf_crop_and_resize); `Squeeze`/`Unsqueeze` and
 /// `Slice` of constants are shape arithmetic.
 extension ONNXFamily {
     static let reshaping = ONNXFamily(
@@ -29,6 +30,7 @@ extension ONNXFamily {
             .layer(RepeatVector.self, ["RepeatVector"], exportRepeatVector),
             .layer(Padding2D.self, ["ZeroPadding2D", "Cropping2D"], exportPadding2D),
             .layer(Pad2D.self, ["Pad2D"], exportPad2D),
+            .layer(Resize2D.self, ["Resize2D"], exportResize2D),
             .layer(UpSampling2D.self, ["UpSampling2D"], exportUpSampling2D),
         ])
 }
@@ -285,25 +287,97 @@ private func upsample(_ n: ONNXNodeProto, _ x: ImportedValue, factors: [Double],
 
 private func importResize(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
     if c.opset < 11 { return try importUpsample(n, i, c) }
-    var a = Attributes(n, c, ignoring: ["cubic_coeff_a", "exclude_outside", "extrapolation_value"])
+    var a = Attributes(n, c)
     let mode = try a.string("mode", "nearest")
     let transform = try a.string("coordinate_transformation_mode", "half_pixel")
     let nearest = try a.string("nearest_mode", "round_prefer_floor")
+    let cubicA = try a.float("cubic_coeff_a", -0.75)
+    let excludeOutside = try a.int("exclude_outside", 0)
+    _ = try a.float("extrapolation_value", 0)  // read by tf_crop_and_resize only, which is refused below
+    let antialias = try a.int("antialias", 0)
+    let policy = try a.string("keep_aspect_ratio_policy", "stretch")
+    let givenAxes = try a.ints("axes", nil)
     try a.finish()
+    guard antialias == 0 else { throw c.error("Resize with antialias=1 is not supported") }
+    guard transform != "tf_crop_and_resize" else { throw c.error("Resize with coordinate_transformation_mode 'tf_crop_and_resize' is not supported") }
     let x = try c.value(n.inputs[0])
     guard x.onnxShape.count == 3 else { throw c.error("only resizing of (N, C, H, W) is supported") }
-    var factors: [Double]
+    let axes = (givenAxes ?? [0, 1, 2, 3]).map { $0 < 0 ? $0 + 4 : $0 }
+    guard Set(axes).count == axes.count, axes.allSatisfy({ (0..<4).contains($0) }) else { throw c.error("Resize axes \(givenAxes ?? []) are repeated or out of range") }
+    // Per axis (N, C, H, W): the scale and the output size (the batch axis's size is not known here).
+    let input = [1] + x.onnxShape
+    var scales = [Double](repeating: 1, count: 4), sizes = input
     if n.inputs.count > 2, !n.inputs[2].isEmpty, let s = c.constants[n.inputs[2]], !s.values.isEmpty {
-        factors = s.values
+        guard s.values.count == axes.count else { throw c.error("Resize has \(s.values.count) scales for \(axes.count) axes") }
+        for (k, axis) in axes.enumerated() {
+            guard s.values[k] > 0, s.values[k] <= Double(ONNXImportContext.maxWindowValue) else {
+                throw c.error("Resize scale \(s.values[k]) is not supported (more than 0, at most \(ONNXImportContext.maxWindowValue))")
+            }
+            scales[axis] = s.values[k]
+            sizes[axis] = Int((Double(input[axis]) * s.values[k]).rounded(.down))
+        }
     } else if n.inputs.count > 3, !n.inputs[3].isEmpty {
-        let sizes = try c.ints(n.inputs[3])
-        guard sizes.count == 4 else { throw c.error("Resize sizes must have 4 values") }
-        factors = [1, 1, Double(sizes[2]) / Double(x.onnxShape[1]), Double(sizes[3]) / Double(x.onnxShape[2])]
+        let given = try c.ints(n.inputs[3])
+        guard given.count == axes.count else { throw c.error("Resize has \(given.count) sizes for \(axes.count) axes") }
+        for (k, axis) in axes.enumerated() where axis != 0 {
+            // A sizes input names the batch size it was made for; the batch axis itself is never resized.
+            guard (1...(ONNXImportContext.maxWindowValue * input[axis])).contains(given[k]) else {
+                throw c.error("Resize to size \(given[k]) from \(input[axis]) is not supported (empty, or more than \(ONNXImportContext.maxWindowValue) times larger)")
+            }
+            sizes[axis] = given[k]
+            scales[axis] = Double(given[k]) / Double(input[axis])
+        }
+        switch policy {
+        case "stretch": break
+        case "not_larger", "not_smaller":
+            // The policy's scale is the smallest / largest over the listed axes: H and W only here.
+            guard axes.allSatisfy({ $0 >= 2 }) else {
+                throw c.error("keep_aspect_ratio_policy '\(policy)' over the batch or channel axis (axes \(axes)) is not supported")
+            }
+            let spatial = axes
+            guard let chosen = policy == "not_larger" ? spatial.map({ scales[$0] }).min() : spatial.map({ scales[$0] }).max() else { break }
+            for axis in spatial {
+                scales[axis] = chosen
+                sizes[axis] = Int(chosen * Double(input[axis]) + 0.5)
+            }
+        default: throw c.error("keep_aspect_ratio_policy '\(policy)' is not supported (stretch, not_larger, not_smaller)")
+        }
     } else { throw c.error("Resize needs constant scales or sizes") }
-    // Keras's nearest (floor of out / factor) or bilinear (TensorFlow's half-pixel centres).
+    guard scales[0] == 1, scales[1] == 1, sizes[1] == input[1] else {
+        throw c.error("Resize of the batch or channel axis is not supported (scales \(scales), sizes \(sizes.dropFirst()))")
+    }
+    guard sizes[2] >= 1, sizes[3] >= 1, sizes[2] <= ONNXImportContext.maxWindowValue * input[2], sizes[3] <= ONNXImportContext.maxWindowValue * input[3] else {
+        throw c.error("Resize to \(sizes[2])x\(sizes[3]) from \(input[2])x\(input[3]) is not supported (empty, or more than \(ONNXImportContext.maxWindowValue) times larger)")
+    }
+    // Keras's nearest (floor of out / factor) or bilinear (TensorFlow's half-pixel centres), for integer factors.
     let interpolation: UpSampling2D.Interpolation? = mode == "nearest" && transform == "asymmetric" && nearest == "floor" ? .nearest
         : mode == "linear" && (transform == "half_pixel" || transform == "pytorch_half_pixel") ? .bilinear : nil
-    try upsample(n, x, factors: factors, interpolation: interpolation, c, description: "mode \(mode), \(transform), \(nearest), scales \(factors)")
+    let integer = (2...3).allSatisfy { scales[$0] >= 1 && scales[$0].rounded() == scales[$0] && sizes[$0] == input[$0] * Int(scales[$0]) }
+    if interpolation != nil, integer {
+        return try upsample(n, x, factors: scales, interpolation: interpolation, c, description: "mode \(mode), \(transform), \(nearest), scales \(scales)")
+    }
+    let resizeMode: Resize2D.Mode
+    switch mode {
+    case "nearest":
+        let roundings: [String: Resize2D.NearestRounding] = ["round_prefer_floor": .roundPreferFloor, "round_prefer_ceil": .roundPreferCeil,
+                                                              "floor": .floor, "ceil": .ceil]
+        guard let r = roundings[nearest] else { throw c.error("nearest_mode '\(nearest)' is not supported (\(roundings.keys.sorted().joined(separator: ", ")))") }
+        resizeMode = .nearest(r)
+    case "linear": resizeMode = .linear
+    case "cubic": resizeMode = .cubic(a: Double(cubicA), excludeOutside: excludeOutside != 0)
+    default: throw c.error("Resize mode '\(mode)' is not supported (nearest, linear, cubic)")
+    }
+    let transforms: [String: Resize2D.CoordinateTransformation] = [
+        "half_pixel": .halfPixel, "half_pixel_symmetric": .halfPixelSymmetric, "pytorch_half_pixel": .pytorchHalfPixel,
+        "align_corners": .alignCorners, "asymmetric": .asymmetric,
+    ]
+    guard let transformation = transforms[transform] else {
+        throw c.error("coordinate_transformation_mode '\(transform)' is not supported (\(transforms.keys.sorted().joined(separator: ", ")))")
+    }
+    let layer = Resize2D(name: c.layerName("Resize2D"), mode: resizeMode, transformation: transformation, outputSize: (sizes[2], sizes[3]),
+                         scales: (scales[2], scales[3]))
+    let node = try c.add(layer, [try c.channelsLast(x)])
+    c.output(n, c.imageValue(ofNode: node))
 }
 
 /// `Tile` of (N, 1, F) by (1, n, 1): Keras's RepeatVector.
@@ -495,6 +569,44 @@ private func exportPad2D(_ l: Pad2D, _ x: [ONNXValue], _ c: ONNXExportContext) t
     var inputs = [input.name, pads]
     if mode == "constant" { inputs.append(c.scalar(l.name + "_value", value)) }
     let y = c.node("Pad", inputs, [ONNXAttribute("mode", .string(mode))], name: l.name)
+    return ONNXValue(name: y, kerasShape: out, channelsFirst: true)
+}
+
+private func exportResize2D(_ l: Resize2D, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
+    let input = try imageInput(l, x[0], c)
+    let s = input.kerasShape
+    let out = try l.outputShape(for: s)
+    var attributes: [ONNXAttribute] = []
+    switch l.mode {
+    case .nearest(let r):
+        let names: [Resize2D.NearestRounding: String] = [.roundPreferFloor: "round_prefer_floor", .roundPreferCeil: "round_prefer_ceil",
+                                                         .floor: "floor", .ceil: "ceil"]
+        attributes = [ONNXAttribute("mode", .string("nearest")), ONNXAttribute("nearest_mode", .string(names[r]!))]
+    case .linear: attributes = [ONNXAttribute("mode", .string("linear"))]
+    case .cubic(let a, let exclude):
+        attributes = [ONNXAttribute("mode", .string("cubic")), ONNXAttribute("cubic_coeff_a", .float(Float(a))),
+                      ONNXAttribute("exclude_outside", .int(exclude ? 1 : 0))]
+    }
+    let transforms: [Resize2D.CoordinateTransformation: String] = [.halfPixel: "half_pixel", .halfPixelSymmetric: "half_pixel_symmetric",
+                                                                   .pytorchHalfPixel: "pytorch_half_pixel", .alignCorners: "align_corners", .asymmetric: "asymmetric"]
+    guard l.transformation != .halfPixelSymmetric || c.opset >= 19 else {
+        throw c.error(l, "coordinate_transformation_mode 'half_pixel_symmetric' needs opset 19 or later (exporting opset \(c.opset))")
+    }
+    attributes.append(ONNXAttribute("coordinate_transformation_mode", .string(transforms[l.transformation]!)))
+    let roi = c.constant(l.name + "_roi", shape: [0], [])
+    let y: String
+    if l.scales.y == Double(out[0]) / Double(s[0]), l.scales.x == Double(out[1]) / Double(s[1]) {
+        let sizes = c.constant(l.name + "_sizes", shape: [4], int64s: [1, Int64(s[2]), Int64(out[0]), Int64(out[1])])
+        y = c.node("Resize", [input.name, roi, "", sizes], attributes, name: l.name)
+    } else {
+        // Scales as float32: only when they are float32 values that give the layer's output size.
+        let (sy, sx) = (Float(l.scales.y), Float(l.scales.x))
+        guard Double(sy) == l.scales.y, Double(sx) == l.scales.x,
+              Int((Double(s[0]) * Double(sy)).rounded(.down)) == out[0], Int((Double(s[1]) * Double(sx)).rounded(.down)) == out[1] else {
+            throw c.error(l, "scales (\(l.scales.y), \(l.scales.x)) are neither the output size over the input's nor float32 scales giving it")
+        }
+        y = c.node("Resize", [input.name, roi, c.constant(l.name + "_scales", shape: [4], [1, 1, sy, sx])], attributes, name: l.name)
+    }
     return ONNXValue(name: y, kerasShape: out, channelsFirst: true)
 }
 
