@@ -62,6 +62,24 @@ private func importReshape(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext)
     var a = Attributes(n, c)
     try a.require("allowzero", int: 0)
     try a.finish()
+    if let k = c.constants[n.inputs[0]] {
+        // A constant (Caffe2's zoo models reshape their Gemm weights): the same values in the new shape.
+        let target = try c.ints(n.inputs[1])
+        var shape = target.enumerated().map { i, d in d == 0 && i < k.shape.count ? k.shape[i] : d }
+        guard shape.allSatisfy({ $0 >= -1 }), shape.filter({ $0 == -1 }).count <= 1 else {
+            throw c.error("Reshape of constant '\(n.inputs[0])' to \(target) is invalid")
+        }
+        let known = try c.product(shape.filter { $0 != -1 }, of: "Reshape target")
+        if let unknown = shape.firstIndex(of: -1) {
+            guard known > 0, k.values.count % known == 0 else { throw c.error("Reshape of constant \(k.shape) to \(target) does not fit its \(k.values.count) values") }
+            shape[unknown] = k.values.count / known
+        }
+        guard try c.product(shape, of: "Reshape target") == k.values.count else {
+            throw c.error("Reshape of constant \(k.shape) to \(target) does not fit its \(k.values.count) values")
+        }
+        c.constants[n.outputs[0]] = ConstantTensor(shape: shape, values: k.values)
+        return
+    }
     let x = try c.value(n.inputs[0])
     let target = try c.symbolicInts(n.inputs[1])
     guard !target.isEmpty else { throw c.error("Reshape to a scalar is not supported") }
