@@ -103,6 +103,8 @@ def cases(rng):
                                                                     coordinate_transformation_mode="align_corners"), sizes=[5, 7])
     yield resize("resize_linear_half_pixel_symmetric", (1, 1, 3, 4), dict(mode="linear", coordinate_transformation_mode="half_pixel_symmetric"),
                  scales=[1, 1, 2.3, 0.6])
+    yield resize("resize_linear_antialias", (1, 2, 6, 7), dict(mode="linear", antialias=1), scales=[1, 1, 0.5, 0.6])
+    yield resize("resize_cubic_antialias", (1, 2, 7, 6), dict(mode="cubic", antialias=1), sizes=[2, 2, 3, 5])
     yield "pad_wrap", model("Pad", (1, 2, 3, 4), dict(mode="wrap"), opset=19, initializers=[pads([0, 0, 2, 1, 0, 0, 1, 3])], extra_inputs=["pads"])
 
 

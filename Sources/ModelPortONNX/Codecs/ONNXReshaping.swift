@@ -5,7 +5,7 @@ import ModelPortRuntime
 /// `Tile`), `Padding2D` (`ZeroPadding2D` <-> `Pad`, `Cropping2D` <-> `Slice`),
 /// `Pad2D` (ONNX-only: `Pad` with a non-zero constant, reflect, edge or wrap)
 /// and `UpSampling2D` (<-> nearest or half-pixel linear `Resize`), `Resize2D`
-/// (ONNX-only: every other `Resize` of H and W but antialias and tf_crop_and_resize); `Squeeze`/`Unsqueeze` and
+/// (ONNX-only: every other `Resize` of H and W but tf_crop_and_resize); `Squeeze`/`Unsqueeze` and
 /// `Slice` of constants are shape arithmetic.
 extension ONNXFamily {
     static let reshaping = ONNXFamily(
@@ -316,7 +316,7 @@ private func importResize(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) 
     let policy = try a.string("keep_aspect_ratio_policy", "stretch")
     let givenAxes = try a.ints("axes", nil)
     try a.finish()
-    guard antialias == 0 else { throw c.error("Resize with antialias=1 is not supported") }
+    guard antialias == 0 || mode != "nearest" else { throw c.error("Resize with antialias=1 and mode 'nearest' is not supported (ONNX defines it for linear and cubic)") }
     guard transform != "tf_crop_and_resize" else { throw c.error("Resize with coordinate_transformation_mode 'tf_crop_and_resize' is not supported") }
     let x = try c.value(n.inputs[0])
     guard x.onnxShape.count == 3 else { throw c.error("only resizing of (N, C, H, W) is supported") }
@@ -371,7 +371,7 @@ private func importResize(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) 
     let interpolation: UpSampling2D.Interpolation? = mode == "nearest" && transform == "asymmetric" && nearest == "floor" ? .nearest
         : mode == "linear" && (transform == "half_pixel" || transform == "pytorch_half_pixel") ? .bilinear : nil
     let integer = (2...3).allSatisfy { scales[$0] >= 1 && scales[$0].rounded() == scales[$0] && sizes[$0] == input[$0] * Int(scales[$0]) }
-    if interpolation != nil, integer {
+    if interpolation != nil, integer, antialias == 0 || (scales[2] >= 1 && scales[3] >= 1) {
         return try upsample(n, x, factors: scales, interpolation: interpolation, c, description: "mode \(mode), \(transform), \(nearest), scales \(scales)")
     }
     let resizeMode: Resize2D.Mode
@@ -393,7 +393,7 @@ private func importResize(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) 
         throw c.error("coordinate_transformation_mode '\(transform)' is not supported (\(transforms.keys.sorted().joined(separator: ", ")))")
     }
     let layer = Resize2D(name: c.layerName("Resize2D"), mode: resizeMode, transformation: transformation, outputSize: (sizes[2], sizes[3]),
-                         scales: (scales[2], scales[3]))
+                         scales: (scales[2], scales[3]), antialias: antialias != 0)
     let node = try c.add(layer, [try c.channelsLast(x)])
     c.output(n, c.imageValue(ofNode: node))
 }
@@ -604,6 +604,10 @@ private func exportResize2D(_ l: Resize2D, _ x: [ONNXValue], _ c: ONNXExportCont
     case .cubic(let a, let exclude):
         attributes = [ONNXAttribute("mode", .string("cubic")), ONNXAttribute("cubic_coeff_a", .float(Float(a))),
                       ONNXAttribute("exclude_outside", .int(exclude ? 1 : 0))]
+    }
+    if l.antialias {
+        guard c.opset >= 18 else { throw c.error(l, "antialias needs opset 18 or later (exporting opset \(c.opset))") }
+        attributes.append(ONNXAttribute("antialias", .int(1)))
     }
     let transforms: [Resize2D.CoordinateTransformation: String] = [.halfPixel: "half_pixel", .halfPixelSymmetric: "half_pixel_symmetric",
                                                                    .pytorchHalfPixel: "pytorch_half_pixel", .alignCorners: "align_corners", .asymmetric: "asymmetric"]

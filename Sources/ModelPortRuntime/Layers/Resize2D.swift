@@ -4,7 +4,8 @@ import Foundation
 /// it: each output coordinate maps back to an input coordinate (the
 /// coordinate transformation), and the output is a weighted sum of the
 /// neighbouring input elements (nearest, linear or cubic), one axis after the
-/// other (height, then width), neighbours past the edge reading the edge.
+/// other (height, then width), neighbours past the edge reading the edge;
+/// with `antialias`, downsampling widens the linear or cubic kernel.
 /// The importer uses it only where Keras's `UpSampling2D` (integer factors,
 /// nearest or TensorFlow's bilinear) does not fit, so it has no Keras class.
 /// The output size is fixed (ONNX's from the model's input size). No weights.
@@ -28,15 +29,21 @@ public final class Resize2D: Layer, @unchecked Sendable {
     public var typeName: String { "Resize2D" }
     public let mode: Mode
     public let transformation: CoordinateTransformation
+    /// Downsampling linear or cubic: the kernel stretched by 1 / scale (so
+    /// every input element contributes), its weights normalized.
+    public let antialias: Bool
     /// Output size (height, width).
     public let outputSize: (height: Int, width: Int)
     /// The scale factors (output over input; given, or derived from the sizes).
     public let scales: (y: Double, x: Double)
 
-    public init(name: String, mode: Mode, transformation: CoordinateTransformation, outputSize: (Int, Int), scales: (Double, Double)) {
+    public init(name: String, mode: Mode, transformation: CoordinateTransformation, outputSize: (Int, Int), scales: (Double, Double),
+                antialias: Bool = false) {
         precondition(outputSize.0 >= 1 && outputSize.1 >= 1 && scales.0 > 0 && scales.1 > 0)
+        if case .nearest = mode { precondition(!antialias, "antialias is for linear and cubic resizing") }
         self.name = name
         self.mode = mode
+        self.antialias = antialias
         self.transformation = transformation
         self.outputSize = outputSize
         self.scales = scales
@@ -80,12 +87,29 @@ public final class Resize2D: Layer, @unchecked Sendable {
                     }
                 }
                 weights = right ? [0, 1] : [1, 0]
+            case .linear where antialias:
+                // The triangle stretched by 1 / scale: taps from 1 - n / 2 to n / 2 around x.
+                let s = min(scale, 1)
+                let first = Int((-1 / s).rounded(.down)) + 1
+                weights = (first..<(2 - first)).map { max(0, min(1, 1 - abs((Double($0) - ratio) * s))) }
             case .linear:
                 weights = [1 - ratio, ratio]
+            case .cubic(let a, _) where antialias:
+                let s = min(scale, 1)
+                func kernel(_ t: Double) -> Double {
+                    let d = abs(t)
+                    return d <= 1 ? ((a + 2) * d - (a + 3)) * d * d + 1 : d < 2 ? ((a * d - 5 * a) * d + 8 * a) * d - 4 * a : 0
+                }
+                let first = Int((-2 / s).rounded(.down)) + 1
+                weights = (first..<(2 - first)).map { kernel((Double($0) - ratio) * s) }
             case .cubic(let a, _):
                 func near(_ d: Double) -> Double { ((a + 2) * d - (a + 3)) * d * d + 1 }
                 func far(_ d: Double) -> Double { ((a * d - 5 * a) * d + 8 * a) * d - 4 * a }
                 weights = [far(ratio + 1), near(ratio), near(1 - ratio), far(2 - ratio)]
+            }
+            if antialias {
+                let sum = weights.reduce(0, +)
+                weights = weights.map { $0 / sum }
             }
             // The first neighbour: the element left of x, minus (n / 2 - 1); one more to the left when x is exact.
             let n = weights.count
