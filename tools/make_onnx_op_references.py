@@ -82,8 +82,8 @@ def cases(rng):
     yield "pad_edge", model("Pad", (2, 2, 3, 3), dict(mode="edge"), initializers=[pads([0, 0, 1, 4, 0, 0, 2, 0])], extra_inputs=["pads"])
     yield "pad_constant", model("Pad", (1, 3, 2, 3), dict(mode="constant"), initializers=[pads([0, 0, 1, 2, 0, 0, 0, 1]), floats(1.5, "value")],
                                 extra_inputs=["pads", "value"])
-    def resize(name, x_shape, attributes, scales=None, sizes=None, opset=19):
-        inits = [floats([], "roi")]
+    def resize(name, x_shape, attributes, scales=None, sizes=None, opset=19, roi=()):
+        inits = [floats(list(roi), "roi")]
         inputs = ["roi"]
         if scales is not None:
             inits.append(floats(scales, "scales"))
@@ -105,6 +105,8 @@ def cases(rng):
                  scales=[1, 1, 2.3, 0.6])
     yield resize("resize_linear_antialias", (1, 2, 6, 7), dict(mode="linear", antialias=1), scales=[1, 1, 0.5, 0.6])
     yield resize("resize_cubic_antialias", (1, 2, 7, 6), dict(mode="cubic", antialias=1), sizes=[2, 2, 3, 5])
+    yield resize("resize_tf_crop_and_resize", (1, 2, 5, 6), dict(mode="linear", coordinate_transformation_mode="tf_crop_and_resize",
+                                                                 extrapolation_value=-3.0), sizes=[2, 2, 4, 3], roi=[0, 0, 0.2, -0.3, 1, 1, 0.9, 1.2])
     yield "pad_wrap", model("Pad", (1, 2, 3, 4), dict(mode="wrap"), opset=19, initializers=[pads([0, 0, 2, 1, 0, 0, 1, 3])], extra_inputs=["pads"])
 
 

@@ -192,6 +192,58 @@ enum Float64Layers {
         case let l as Pad2D:
             return pad(x, l)
         case let l as Resize2D:
+            // The layer's neighbours and weights (ONNX's definition, computed in double), summed in double, one axis
+            // after the other as ONNX defines it (an extrapolated coordinate reads the constant).
+            func along(_ v: Values, axis: Int, _ taps: [[(index: Int, weight: Double)]]) -> Values {
+                let outer = v.shape[..<axis].reduce(1, *), size = v.shape[axis], inner = v.shape[(axis + 1)...].reduce(1, *)
+                var shape = v.shape
+                shape[axis] = taps.count
+                var out = [Double](repeating: 0, count: outer * taps.count * inner)
+                for o in 0..<outer { for (k, row) in taps.enumerated() { for i in 0..<inner {
+                    out[(o * taps.count + k) * inner + i] = row.isEmpty ? Double(l.extrapolationValue)
+                        : row.reduce(0) { $0 + $1.weight * v.scalars[(o * size + $1.index) * inner + i] }
+                } } }
+                return Values(shape: shape, scalars: out)
+            }
+            let rows = l.taps(inputSize: x.shape[1], outputSize: l.outputSize.height, scale: l.scales.y, roi: l.roi.y)
+            let columns = l.taps(inputSize: x.shape[2], outputSize: l.outputSize.width, scale: l.scales.x, roi: l.roi.x)
+            return along(along(x, axis: 1, rows), axis: 2, columns)
+        case let l as Rescaling:
+            return map(x) { $0 * Double(l.scale) + Double(l.offset) }
+        case let l as LayerScale:
+            let g = l.gamma.value.scalars
+            return perChannel(x) { v, c in v * Double(g[c]) }
+        case let l as ActivationLayer:
+            return activate(x, l.activation)
+        case let l as ReLU:
+            return map(x) { v in
+                var y = v >= Double(l.threshold) ? v : Double(l.negativeSlope) * (v - Double(l.threshold))
+                if let m = l.maxValue { y = min(y, Double(m)) }
+                return y
+            }
+        case let l as ELU:
+            return map(x) { $0 > 0 ? $0 : Double(l.alpha) * Foundation.expm1($0) }
+        case let l as PReLU:
+            let alpha = Values(l.alpha.value)
+            let expanded = Broadcasting.expand(Tensor(shape: [1] + alpha.shape, scalars: (0..<alpha.count).map(Float.init)),
+                                               to: [1] + x.sampleShape)
+            let per = x.count / x.batch
+            var out = x
+            for i in 0..<x.count where x.scalars[i] < 0 {
+                out.scalars[i] = alpha.scalars[Int(expanded.scalars[i % per])] * x.scalars[i]
+            }
+            return out
+        case let l as Softmax:
+            return softmax(x, axis: l.axis, log: false)
+        case let l as MaxPooling2D:
+            return try pool(x, kernel: l.poolSize, strides: l.strides, padding: l.padding, average: false)
+        case let l as AveragePooling2D:
+            return try pool(x, kernel: l.poolSize, strides: l.strides, padding: l.padding, average: true)
+        case let l as WindowPooling:
+            return try windowPool(x, l)
+        case let l as Pad2D:
+            return pad(x, l)
+        case let l as Resize2D:
             // The layer's neighbours and weights (ONNX's definition, computed in double), summed in double.
             let rows = l.taps(inputSize: x.shape[1], outputSize: l.outputSize.height, scale: l.scales.y)
             let columns = l.taps(inputSize: x.shape[2], outputSize: l.outputSize.width, scale: l.scales.x)

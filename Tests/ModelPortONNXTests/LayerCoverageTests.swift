@@ -71,6 +71,8 @@ struct LayerCoverageTests {
                               outputSize: (s[0] - 3, s[1] + 2), scales: (Double(s[0] - 3) / Double(s[0]), Double(s[1] + 2) / Double(s[1]))) }
         b.add { s in Resize2D(name: "resize_nearest", mode: .nearest(.roundPreferFloor), transformation: .asymmetric,
                               outputSize: (s[0] * 3 / 4, s[1] * 3 / 2), scales: (0.75, 1.5)) }
+        b.add { s in Resize2D(name: "resize_crop", mode: .linear, transformation: .tfCropAndResize, outputSize: (s[0], s[1] - 1),
+                              scales: (1, Double(s[1] - 1) / Double(s[1])), antialias: false, roi: ((0.25, 1.5), (-0.5, 0.75)), extrapolationValue: 0.5) }
         b.add { s in PReLU(name: "prelu", inputShape: s, sharedAxes: [1, 2]) }
         b.add { _ in ELU(name: "elu", alpha: 0.7) }
         b.add { _ in ReLU(name: "relu_cfg", maxValue: 2, negativeSlope: 0.1, threshold: 0.05) }

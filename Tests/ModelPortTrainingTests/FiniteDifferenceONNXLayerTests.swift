@@ -48,6 +48,8 @@ extension FiniteDifferenceTests {
         check(Resize2D(name: "linear", mode: .linear, transformation: .alignCorners, outputSize: (2, 7), scales: (2.0 / 3, 1.75)), input: x)
         check(Resize2D(name: "antialias", mode: .cubic(a: -0.5, excludeOutside: false), transformation: .halfPixel, outputSize: (2, 3),
                        scales: (2.0 / 3, 0.75), antialias: true), input: x)
+        check(Resize2D(name: "crop", mode: .linear, transformation: .tfCropAndResize, outputSize: (4, 3), scales: (4.0 / 3, 0.75),
+                       roi: ((0.2, 0.9), (-0.3, 1.2)), extrapolationValue: 2), input: x)
         check(Resize2D(name: "nearest", mode: .nearest(.roundPreferCeil), transformation: .asymmetric, outputSize: (7, 5),
                        scales: (2.5, 1.25)), input: x)
     }

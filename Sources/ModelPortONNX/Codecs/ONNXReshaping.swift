@@ -5,7 +5,7 @@ import ModelPortRuntime
 /// `Tile`), `Padding2D` (`ZeroPadding2D` <-> `Pad`, `Cropping2D` <-> `Slice`),
 /// `Pad2D` (ONNX-only: `Pad` with a non-zero constant, reflect, edge or wrap)
 /// and `UpSampling2D` (<-> nearest or half-pixel linear `Resize`), `Resize2D`
-/// (ONNX-only: every other `Resize` of H and W but tf_crop_and_resize); `Squeeze`/`Unsqueeze` and
+/// (ONNX-only: every other `Resize` of H and W); `Squeeze`/`Unsqueeze` and
 /// `Slice` of constants are shape arithmetic.
 extension ONNXFamily {
     static let reshaping = ONNXFamily(
@@ -311,13 +311,12 @@ private func importResize(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) 
     let nearest = try a.string("nearest_mode", "round_prefer_floor")
     let cubicA = try a.float("cubic_coeff_a", -0.75)
     let excludeOutside = try a.int("exclude_outside", 0)
-    _ = try a.float("extrapolation_value", 0)  // read by tf_crop_and_resize only, which is refused below
+    let extrapolation = try a.float("extrapolation_value", 0)  // tf_crop_and_resize only
     let antialias = try a.int("antialias", 0)
     let policy = try a.string("keep_aspect_ratio_policy", "stretch")
     let givenAxes = try a.ints("axes", nil)
     try a.finish()
     guard antialias == 0 || mode != "nearest" else { throw c.error("Resize with antialias=1 and mode 'nearest' is not supported (ONNX defines it for linear and cubic)") }
-    guard transform != "tf_crop_and_resize" else { throw c.error("Resize with coordinate_transformation_mode 'tf_crop_and_resize' is not supported") }
     let x = try c.value(n.inputs[0])
     guard x.onnxShape.count == 3 else { throw c.error("only resizing of (N, C, H, W) is supported") }
     let axes = (givenAxes ?? [0, 1, 2, 3]).map { $0 < 0 ? $0 + 4 : $0 }
@@ -361,6 +360,18 @@ private func importResize(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) 
         default: throw c.error("keep_aspect_ratio_policy '\(policy)' is not supported (stretch, not_larger, not_smaller)")
         }
     } else { throw c.error("Resize needs constant scales or sizes") }
+    // tf_crop_and_resize's region of interest (starts, then ends), per axis; the others (0, 1).
+    var roi = [0.0, 0, 0, 0, 1, 1, 1, 1]
+    if transform == "tf_crop_and_resize" {
+        guard n.inputs.count > 1, !n.inputs[1].isEmpty else { throw c.error("Resize with tf_crop_and_resize needs its roi input") }
+        let given = try c.constant(n.inputs[1]).values
+        guard given.count == 2 * axes.count, given.allSatisfy({ $0.isFinite && abs($0) <= 1e6 }) else {
+            throw c.error("Resize roi \(given) must hold a finite start and end for each of the \(axes.count) axes")
+        }
+        for (k, axis) in axes.enumerated() { (roi[axis], roi[axis + 4]) = (given[k], given[k + axes.count]) }
+        guard roi[0] == 0, roi[1] == 0, roi[4] == 1, roi[5] == 1 else { throw c.error("Resize roi \(roi) crops the batch or channel axis, which is not supported") }
+        guard extrapolation.isFinite else { throw c.error("extrapolation_value \(extrapolation) must be finite") }
+    }
     guard scales[0] == 1, scales[1] == 1, sizes[1] == input[1] else {
         throw c.error("Resize of the batch or channel axis is not supported (scales \(scales), sizes \(sizes.dropFirst()))")
     }
@@ -387,13 +398,14 @@ private func importResize(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) 
     }
     let transforms: [String: Resize2D.CoordinateTransformation] = [
         "half_pixel": .halfPixel, "half_pixel_symmetric": .halfPixelSymmetric, "pytorch_half_pixel": .pytorchHalfPixel,
-        "align_corners": .alignCorners, "asymmetric": .asymmetric,
+        "align_corners": .alignCorners, "asymmetric": .asymmetric, "tf_crop_and_resize": .tfCropAndResize,
     ]
     guard let transformation = transforms[transform] else {
         throw c.error("coordinate_transformation_mode '\(transform)' is not supported (\(transforms.keys.sorted().joined(separator: ", ")))")
     }
     let layer = Resize2D(name: c.layerName("Resize2D"), mode: resizeMode, transformation: transformation, outputSize: (sizes[2], sizes[3]),
-                         scales: (scales[2], scales[3]), antialias: antialias != 0)
+                         scales: (scales[2], scales[3]), antialias: antialias != 0, roi: ((roi[2], roi[6]), (roi[3], roi[7])),
+                         extrapolationValue: extrapolation)
     let node = try c.add(layer, [try c.channelsLast(x)])
     c.output(n, c.imageValue(ofNode: node))
 }
@@ -610,12 +622,19 @@ private func exportResize2D(_ l: Resize2D, _ x: [ONNXValue], _ c: ONNXExportCont
         attributes.append(ONNXAttribute("antialias", .int(1)))
     }
     let transforms: [Resize2D.CoordinateTransformation: String] = [.halfPixel: "half_pixel", .halfPixelSymmetric: "half_pixel_symmetric",
-                                                                   .pytorchHalfPixel: "pytorch_half_pixel", .alignCorners: "align_corners", .asymmetric: "asymmetric"]
+                                                                   .pytorchHalfPixel: "pytorch_half_pixel", .alignCorners: "align_corners", .asymmetric: "asymmetric",
+                                                                   .tfCropAndResize: "tf_crop_and_resize"]
     guard l.transformation != .halfPixelSymmetric || c.opset >= 19 else {
         throw c.error(l, "coordinate_transformation_mode 'half_pixel_symmetric' needs opset 19 or later (exporting opset \(c.opset))")
     }
     attributes.append(ONNXAttribute("coordinate_transformation_mode", .string(transforms[l.transformation]!)))
-    let roi = c.constant(l.name + "_roi", shape: [0], [])
+    let roi: String
+    if l.transformation == .tfCropAndResize {
+        attributes.append(ONNXAttribute("extrapolation_value", .float(l.extrapolationValue)))
+        roi = c.constant(l.name + "_roi", shape: [8], [0, 0, Float(l.roi.y.start), Float(l.roi.x.start), 1, 1, Float(l.roi.y.end), Float(l.roi.x.end)])
+    } else {
+        roi = c.constant(l.name + "_roi", shape: [0], [])
+    }
     let y: String
     if l.scales.y == Double(out[0]) / Double(s[0]), l.scales.x == Double(out[1]) / Double(s[1]) {
         let sizes = c.constant(l.name + "_sizes", shape: [4], int64s: [1, Int64(s[2]), Int64(out[0]), Int64(out[1])])

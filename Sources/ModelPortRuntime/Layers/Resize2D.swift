@@ -23,6 +23,10 @@ public final class Resize2D: Layer, @unchecked Sendable {
 
     public enum CoordinateTransformation: String, Sendable {
         case halfPixel, halfPixelSymmetric, pytorchHalfPixel, alignCorners, asymmetric
+        /// TensorFlow's crop_and_resize: the output spans the region of interest
+        /// (`roi`, as fractions of the input's extent); coordinates outside the
+        /// input read `extrapolationValue`.
+        case tfCropAndResize
     }
 
     public let name: String
@@ -32,18 +36,23 @@ public final class Resize2D: Layer, @unchecked Sendable {
     /// Downsampling linear or cubic: the kernel stretched by 1 / scale (so
     /// every input element contributes), its weights normalized.
     public let antialias: Bool
+    /// For `tfCropAndResize`: the region of interest per axis (start, end), and the value outside the input.
+    public let roi: (y: (start: Double, end: Double), x: (start: Double, end: Double))
+    public let extrapolationValue: Float
     /// Output size (height, width).
     public let outputSize: (height: Int, width: Int)
     /// The scale factors (output over input; given, or derived from the sizes).
     public let scales: (y: Double, x: Double)
 
     public init(name: String, mode: Mode, transformation: CoordinateTransformation, outputSize: (Int, Int), scales: (Double, Double),
-                antialias: Bool = false) {
+                antialias: Bool = false, roi: ((Double, Double), (Double, Double)) = ((0, 1), (0, 1)), extrapolationValue: Float = 0) {
         precondition(outputSize.0 >= 1 && outputSize.1 >= 1 && scales.0 > 0 && scales.1 > 0)
         if case .nearest = mode { precondition(!antialias, "antialias is for linear and cubic resizing") }
         self.name = name
         self.mode = mode
         self.antialias = antialias
+        self.roi = ((roi.0.0, roi.0.1), (roi.1.0, roi.1.1))
+        self.extrapolationValue = extrapolationValue
         self.transformation = transformation
         self.outputSize = outputSize
         self.scales = scales
@@ -56,8 +65,9 @@ public final class Resize2D: Layer, @unchecked Sendable {
 
     /// The input elements and weights of each output coordinate along one
     /// axis of `inputSize` elements resized to `outputSize` by `scale`
-    /// (ONNX's definition, in double).
-    public func taps(inputSize: Int, outputSize: Int, scale: Double) -> [[(index: Int, weight: Double)]] {
+    /// (ONNX's definition, in double); none for a coordinate outside the
+    /// input under `tfCropAndResize` (it reads `extrapolationValue`).
+    public func taps(inputSize: Int, outputSize: Int, scale: Double, roi: (start: Double, end: Double) = (0, 1)) -> [[(index: Int, weight: Double)]] {
         let length = scale * Double(inputSize)
         return (0..<outputSize).map { o in
             let y = Double(o)
@@ -70,6 +80,10 @@ public final class Resize2D: Layer, @unchecked Sendable {
             case .halfPixelSymmetric:
                 let offset = Double(inputSize) / 2 * (1 - Double(outputSize) / length)
                 x = offset + (y + 0.5) / scale - 0.5
+            case .tfCropAndResize:
+                let span = (roi.end - roi.start) * Double(inputSize - 1)
+                x = (length == 1 ? span / 2 : y * span / (length - 1)) + roi.start * Double(inputSize - 1)
+                if x < 0 || x > Double(inputSize - 1) { return [] }
             }
             let whole = x.rounded(.down)
             // The fraction past the element on the left, in (0, 1]: an exact element is 1 past its left neighbour.
@@ -133,6 +147,7 @@ public final class Resize2D: Layer, @unchecked Sendable {
         for o in 0..<outer {
             for (k, row) in taps.enumerated() {
                 let dst = (o * taps.count + k) * inner
+                if row.isEmpty { for i in 0..<inner { out.scalars[dst + i] = extrapolationValue } }
                 for (index, weight) in row where weight != 0 {
                     let src = (o * size + index) * inner, w = Float(weight)
                     for i in 0..<inner { out.scalars[dst + i] += w * x.scalars[src + i] }
@@ -143,8 +158,8 @@ public final class Resize2D: Layer, @unchecked Sendable {
     }
 
     func allTaps(_ inputShape: [Int]) -> (rows: [[(index: Int, weight: Double)]], columns: [[(index: Int, weight: Double)]]) {
-        (taps(inputSize: inputShape[1], outputSize: outputSize.height, scale: scales.y),
-         taps(inputSize: inputShape[2], outputSize: outputSize.width, scale: scales.x))
+        (taps(inputSize: inputShape[1], outputSize: outputSize.height, scale: scales.y, roi: roi.y),
+         taps(inputSize: inputShape[2], outputSize: outputSize.width, scale: scales.x, roi: roi.x))
     }
 
     public func forward(_ input: Tensor) -> Tensor {
@@ -163,7 +178,8 @@ extension Resize2D: TrainableLayer {
     }
 
     /// The transposed maps, width then height: each output element's
-    /// gradient goes back to its neighbours, times their weights.
+    /// gradient goes back to its neighbours, times their weights (an
+    /// extrapolated one, a constant, to none).
     public func backward(_ outputGradient: Tensor, cache: any LayerCache, gradients: Gradients) -> Tensor {
         let shape = (cache as! Cache).inputShape
         let (rows, columns) = allTaps(shape)
