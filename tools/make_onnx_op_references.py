@@ -2,7 +2,7 @@
 """Writes fixtures/onnx/ops/: small single-operator ONNX models for the operators
 ModelPort imports as its ONNX-only runtime layers (LRN, InstanceNormalization,
 LpNormalization, MaxPool/AveragePool beyond Keras's padding, Pad's modes, Resize beyond
-Keras's UpSampling2D), each with
+Keras's UpSampling2D, 3-D Conv), each with
 seeded inputs and the outputs onnxruntime computes (numpy, from the definition, for an even
 LRN size, which onnxruntime refuses), in references.json. The Swift test
 ONNXOnlyLayerTests imports every model and compares ModelPort's outputs with these.
@@ -107,6 +107,11 @@ def cases(rng):
     yield resize("resize_cubic_antialias", (1, 2, 7, 6), dict(mode="cubic", antialias=1), sizes=[2, 2, 3, 5])
     yield resize("resize_tf_crop_and_resize", (1, 2, 5, 6), dict(mode="linear", coordinate_transformation_mode="tf_crop_and_resize",
                                                                  extrapolation_value=-3.0), sizes=[2, 2, 4, 3], roi=[0, 0, 0.2, -0.3, 1, 1, 0.9, 1.2])
+    yield "conv3d_groups_dilated", model("Conv", (1, 4, 5, 6, 7), dict(group=2, dilations=[1, 2, 1], strides=[1, 1, 2], pads=[1, 0, 2, 0, 1, 1]),
+                                         initializers=[floats(rng.standard_normal((6, 2, 2, 3, 3)), "w"), floats(rng.standard_normal(6), "b")],
+                                         extra_inputs=["w", "b"])
+    yield "conv3d_same_lower", model("Conv", (1, 3, 4, 5, 3), dict(auto_pad="SAME_LOWER", strides=[2, 1, 1]),
+                                     initializers=[floats(rng.standard_normal((2, 3, 2, 2, 3)), "w")], extra_inputs=["w"])
     yield "pad_wrap", model("Pad", (1, 2, 3, 4), dict(mode="wrap"), opset=19, initializers=[pads([0, 0, 2, 1, 0, 0, 1, 3])], extra_inputs=["pads"])
 
 

@@ -19,7 +19,7 @@ enum Float64Layers {
              is UnitNormalization, is Rescaling, is LayerScale, is ActivationLayer, is ReLU, is ELU, is PReLU, is Softmax,
              is MaxPooling2D, is AveragePooling2D, is GlobalPooling2D, is ConstantArithmetic, is UnaryMath, is StridedSlice,
              is Stack, is GroupedConv2D, is LocalResponseNormalization, is InstanceNormalization, is LpNormalization,
-             is WindowPooling, is Pad2D, is Resize2D:
+             is WindowPooling, is Pad2D, is Resize2D, is WindowConvolution:
             return true
         default:
             return false
@@ -189,6 +189,8 @@ enum Float64Layers {
             return try pool(x, kernel: l.poolSize, strides: l.strides, padding: l.padding, average: true)
         case let l as WindowPooling:
             return try windowPool(x, l)
+        case let l as WindowConvolution:
+            return try windowConvolution(x, l)
         case let l as Pad2D:
             return pad(x, l)
         case let l as Resize2D:
@@ -241,6 +243,8 @@ enum Float64Layers {
             return try pool(x, kernel: l.poolSize, strides: l.strides, padding: l.padding, average: true)
         case let l as WindowPooling:
             return try windowPool(x, l)
+        case let l as WindowConvolution:
+            return try windowConvolution(x, l)
         case let l as Pad2D:
             return pad(x, l)
         case let l as Resize2D:
@@ -480,6 +484,43 @@ enum Float64Layers {
             }
         }
         return Values(shape: [x.batch] + out + [c], scalars: result)
+    }
+
+    /// ONNX Conv over any number of spatial axes: output o of filter f sums, over the
+    /// kernel offsets t (per axis o * stride - pad + t * dilation, inside the input) and
+    /// the input channels of f's group, input times kernel; plus the bias.
+    static func windowConvolution(_ x: Values, _ l: WindowConvolution) throws -> Values {
+        let sample = x.sampleShape, spatial = Array(sample.dropLast()), c = l.inputChannels, f = l.filters
+        let out = Array(try l.outputShape(for: sample).dropLast())
+        let perGroupIn = c / l.groups, perGroupOut = f / l.groups
+        let w = l.kernel.value.scalars.map(Double.init)
+        let inCount = sample.reduce(1, *), outPositions = out.reduce(1, *)
+        var result = [Double](repeating: 0, count: x.batch * outPositions * f)
+        for o in 0..<outPositions {
+            var rest = o, coordinate = [Int](repeating: 0, count: out.count)
+            for a in stride(from: out.count - 1, through: 0, by: -1) { coordinate[a] = rest % out[a]; rest /= out[a] }
+            for t in 0..<l.kernelSize.reduce(1, *) {
+                var r = t, flat = 0, inside = true
+                for a in stride(from: out.count - 1, through: 0, by: -1) {
+                    let k = r % l.kernelSize[a]
+                    r /= l.kernelSize[a]
+                    let p = coordinate[a] * l.strides[a] - l.padsBegin[a] + k * l.dilations[a]
+                    inside = inside && p >= 0 && p < spatial[a]
+                    flat += p * spatial[(a + 1)...].reduce(1, *)
+                }
+                guard inside else { continue }
+                for b in 0..<x.batch {
+                    for filter in 0..<f {
+                        let group = filter / perGroupOut
+                        var sum = 0.0
+                        for i in 0..<perGroupIn { sum += x.scalars[b * inCount + flat * c + group * perGroupIn + i] * w[(t * perGroupIn + i) * f + filter] }
+                        result[(b * outPositions + o) * f + filter] += sum
+                    }
+                }
+            }
+        }
+        if let bias = l.bias { for i in result.indices { result[i] += Double(bias.value.scalars[i % f]) } }
+        return Values(shape: [x.batch] + out + [f], scalars: result)
     }
 
     /// ONNX Pad's modes on an NHWC image: out-of-range coordinates read the

@@ -165,9 +165,20 @@ struct LayerCoverageTests {
         return try Functional(name: "coverage_operations", nodes: nodes, inputNodes: [0], outputNodes: [divided, x])
     }
 
+    /// 3-D windows (ONNX-only layers).
+    static func volumeModel() throws -> Sequential {
+        var b = Builder([4, 5, 6, 2])
+        b.add { s in WindowConvolution(name: "conv3d", inputChannels: s[3], filters: 4, kernelSize: [2, 3, 2], strides: [1, 2, 1],
+                                       dilations: [1, 1, 2], padsBegin: [1, 1, 0], padsEnd: [0, 1, 1], groups: 2) }
+        b.add { _ in WindowPooling(name: "pool3d", kind: .max, kernel: [2, 2, 2], strides: [1, 1, 2], dilations: [1, 1, 1], padsBegin: [0, 1, 0],
+                                   padsEnd: [1, 0, 0], ceilMode: true) }
+        randomize(b.layers, seed: 13)
+        return try Sequential(name: "coverage_volume", inputShape: [4, 5, 6, 2], layers: b.layers)
+    }
+
     @Test(arguments: [13, 17, 20])
     func everyExportedLayerRoundTrips(_ opset: Int) throws {
-        for model in [try Self.imageModel() as any Model, try Self.mergeModel(), try Self.operationsModel()] {
+        for model in [try Self.imageModel() as any Model, try Self.mergeModel(), try Self.operationsModel(), try Self.volumeModel()] {
             let proto = try roundTrip(try ONNXExporter.export(model, options: ONNXExportOptions(opset: opset)))
             let imported = try ONNXImporter.buildModel(proto, file: "\(model.name).onnx")
             let inputs = model.inputShapes.enumerated().map { k, s in randomTensor([5] + s, seed: UInt64(100 + k)) }
@@ -191,6 +202,7 @@ struct LayerCoverageTests {
         collect(try Self.imageModel().layers)
         collect(try Self.mergeModel().layers)
         collect(try Self.operationsModel().layers)
+        collect(try Self.volumeModel().layers)
         // Identity-at-inference layers share one exporter; one of them is enough.
         let identities = Set(InferenceIdentity.Kind.allCases.map(\.rawValue)).subtracting(["SpatialDropout2D"])
         let missing = Set(ONNXCodecs.supportedLayerTypes).subtracting(["Sequential", "Functional"]).subtracting(used).subtracting(identities)

@@ -4,7 +4,7 @@ import TestSupport
 
 /// Finite-difference checks of the ONNX-only layers' backward passes
 /// (local response, instance and Lp normalization, ONNX pooling, Pad's
-/// modes, ONNX Resize), with `FiniteDifferenceTests.check`.
+/// modes, ONNX Resize, 3-D convolution), with `FiniteDifferenceTests.check`.
 extension FiniteDifferenceTests {
     @Test func localResponseNormalization() {
         check(LocalResponseNormalization(name: "lrn", size: 3, alpha: 0.5, beta: 0.75, bias: 1.5), input: randomTensor([2, 2, 3, 5], seed: 60))
@@ -52,5 +52,12 @@ extension FiniteDifferenceTests {
                        roi: ((0.2, 0.9), (-0.3, 1.2)), extrapolationValue: 2), input: x)
         check(Resize2D(name: "nearest", mode: .nearest(.roundPreferCeil), transformation: .asymmetric, outputSize: (7, 5),
                        scales: (2.5, 1.25)), input: x)
+    }
+
+    @Test func windowConvolution() {
+        check(WindowConvolution(name: "conv3d", inputChannels: 4, filters: 4, kernelSize: [2, 2, 3], strides: [1, 2, 1], dilations: [2, 1, 1],
+                                padsBegin: [1, 0, 1], padsEnd: [0, 1, 1], groups: 2), input: randomTensor([2, 3, 4, 3, 4], seed: 69))
+        check(WindowConvolution(name: "conv3d_no_bias", inputChannels: 2, filters: 3, kernelSize: [1, 2, 2], strides: [1, 1, 1],
+                                dilations: [1, 1, 1], padsBegin: [0, 0, 0], padsEnd: [0, 0, 0], useBias: false), input: randomTensor([1, 2, 3, 3, 2], seed: 70))
     }
 }

@@ -2,8 +2,8 @@ import ModelPortRuntime
 
 /// Convolutions: Keras `Conv2D`, `DepthwiseConv2D` (a grouped `Conv`),
 /// `SeparableConv2D` (a depthwise then a 1x1 `Conv`) and `Conv2DTranspose`
-/// <-> ONNX `Conv` and `ConvTranspose`. Kernels change layout through
-/// `ONNXWeightLayouts`.
+/// <-> ONNX `Conv` and `ConvTranspose`, and 3-D `Conv` <-> `WindowConvolution`
+/// (ONNX-only). Kernels change layout through `ONNXWeightLayouts`.
 extension ONNXFamily {
     static let convolutions = ONNXFamily(
         "convolutions",
@@ -17,6 +17,7 @@ extension ONNXFamily {
             .layer(GroupedConv2D.self, [], exportGroupedConv2D),
             .layer(SeparableConv2D.self, ["SeparableConv2D"], exportSeparableConv2D),
             .layer(Conv2DTranspose.self, ["Conv2DTranspose"], exportConv2DTranspose),
+            .layer(WindowConvolution.self, ["WindowConvolution"], exportWindowConvolution),
         ])
 }
 
@@ -26,7 +27,8 @@ private func importConv(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) th
     var a = Attributes(n, c)
     let x = try c.value(n.inputs[0])
     if x.onnxShape.count == 2 { return try importAs2D(n, i, c, importConv) }
-    guard x.onnxShape.count == 3 else { throw c.error("only 2-D convolutions of (N, C, H, W) are supported, input has shape \([-1] + x.onnxShape)") }
+    if x.onnxShape.count == 4 { return try importWindowConv(n, x, c) }
+    guard x.onnxShape.count == 3 else { throw c.error("only 1-D, 2-D and 3-D convolutions are supported, input has shape \([-1] + x.onnxShape)") }
     let w = try c.constant(n.inputs[1])
     guard w.shape.count == 4 else { throw c.error("kernel of shape \(w.shape) is not (out, in, kh, kw)") }
     let (o, ig, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
@@ -140,6 +142,59 @@ private func importConvTranspose(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportCo
     c.output(n, c.imageValue(ofNode: node))
 }
 
+/// A 3-D `Conv` (N, C, D, H, W): ONNX's own definition, `WindowConvolution`.
+private func importWindowConv(_ n: ONNXNodeProto, _ x: ImportedValue, _ c: ONNXImportContext) throws {
+    var a = Attributes(n, c)
+    let k = x.onnxShape.count - 1, cin = x.onnxShape[0]
+    let w = try c.constant(n.inputs[1])
+    guard w.shape.count == k + 2 else { throw c.error("kernel of shape \(w.shape) is not (out, in / group, \(k) kernel sizes)") }
+    let filters = w.shape[0], kernelSize = Array(w.shape[2...])
+    guard try a.ints("kernel_shape", kernelSize)! == kernelSize else { throw c.error("kernel_shape does not match the weight's \(kernelSize)") }
+    let strides = try a.ints("strides", nil) ?? .init(repeating: 1, count: k)
+    let dilations = try a.ints("dilations", nil) ?? .init(repeating: 1, count: k)
+    let group = try a.int("group", 1)
+    guard strides.count == k, dilations.count == k else { throw c.error("strides \(strides) and dilations \(dilations) must hold \(k) values") }
+    try c.checkWindow(kernelSize, "kernel size", range: 1...ONNXImportContext.maxWindowValue)
+    try c.checkWindow(strides, "strides", range: 1...ONNXImportContext.maxWindowValue)
+    try c.checkWindow(dilations, "dilations", range: 1...ONNXImportContext.maxWindowValue)
+    guard group >= 1, cin % group == 0, filters % group == 0, w.shape[1] * group == cin else {
+        throw c.error("group \(group) does not fit \(cin) input channels, \(filters) filters and a kernel of shape \(w.shape)")
+    }
+    let autoPad = try a.string("auto_pad", "NOTSET")
+    var pads = try a.ints("pads", nil) ?? .init(repeating: 0, count: 2 * k)
+    switch autoPad {
+    case "NOTSET": break
+    case "VALID": pads = .init(repeating: 0, count: 2 * k)
+    case "SAME_UPPER", "SAME_LOWER":
+        for d in 0..<k {
+            let size = x.onnxShape[d + 1], out = (size + strides[d] - 1) / strides[d]
+            let total = max((out - 1) * strides[d] + (kernelSize[d] - 1) * dilations[d] + 1 - size, 0)
+            (pads[d], pads[d + k]) = autoPad == "SAME_UPPER" ? (total / 2, total - total / 2) : (total - total / 2, total / 2)
+        }
+    default: throw c.error("auto_pad '\(autoPad)' is not supported (NOTSET, VALID, SAME_UPPER, SAME_LOWER)")
+    }
+    try a.finish()
+    guard pads.count == 2 * k else { throw c.error("pads \(pads) must hold \(2 * k) values") }
+    try c.checkWindow(pads, "pads")
+    var bias: [Float]? = nil
+    if n.inputs.count > 2, !n.inputs[2].isEmpty {
+        let b = try c.constant(n.inputs[2])
+        guard b.values.count == filters else { throw c.error("bias has \(b.values.count) values for \(filters) filters") }
+        bias = b.values.map { Float($0) }
+    }
+    try c.reserve(w.shape, for: "the Conv kernel")
+    let layer = WindowConvolution(name: c.layerName("WindowConvolution"), inputChannels: cin, filters: filters, kernelSize: kernelSize,
+                                  strides: strides, dilations: dilations, padsBegin: Array(pads.prefix(k)), padsEnd: Array(pads.suffix(k)),
+                                  groups: group, useBias: bias != nil)
+    // ONNX (out, in / group, k...) -> (k..., in / group, out).
+    layer.kernel.value = Tensor(shape: kernelSize + [w.shape[1], filters],
+                                scalars: permuteAxes(w.values.map { Float($0) }, shape: w.shape, perm: Array(2..<(k + 2)) + [1, 0]))
+    if let bias { layer.bias!.value = Tensor(shape: [filters], scalars: bias) }
+    let node = try c.add(layer, [try c.channelsLast(x)])
+    let out = c.shape(ofNode: node)
+    c.output(n, ImportedValue(node: node, onnxShape: [out.last!] + out.dropLast(), perm: Array(1..<out.count) + [0]))
+}
+
 // MARK: - Export
 
 /// Keras's grouped kernel (kh, kw, in / groups, filters) is ONNX's grouped weight (filters, in / groups, kh, kw).
@@ -223,4 +278,19 @@ private func exportConv2DTranspose(_ l: Conv2DTranspose, _ x: [ONNXValue], _ c: 
     if outputPadding != [0, 0] { attributes.append(ints("output_padding", outputPadding)) }
     let y = c.node("ConvTranspose", inputs, attributes, name: l.name)
     return try exportActivation(l.activation, ONNXValue(name: y, kerasShape: out, channelsFirst: true), c, name: l.name)
+}
+
+private func exportWindowConvolution(_ l: WindowConvolution, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
+    let k = l.kernelSize.count
+    guard x[0].kerasShape.count == k + 1 else { throw c.error(l, "expects \(k) spatial axes and channels, got \(x[0].kerasShape)") }
+    let input = c.channelsFirst(x[0])
+    // (k..., in / group, out) -> ONNX (out, in / group, k...).
+    let shape = l.kernel.shape
+    let w = c.constant(l.name + "_kernel", shape: [l.filters, shape[k]] + l.kernelSize,
+                       permuteAxes(l.kernel.value.scalars, shape: shape, perm: [k + 1, k] + Array(0..<k)))
+    var inputs = [input.name, w]
+    if let bias = l.bias { inputs.append(c.constant(l.name + "_bias", shape: [l.filters], bias.value.scalars)) }
+    let y = c.node("Conv", inputs, [ints("kernel_shape", l.kernelSize), ints("strides", l.strides), ints("dilations", l.dilations),
+                                    ints("pads", l.padsBegin + l.padsEnd), ONNXAttribute("group", .int(Int64(l.groups)))], name: l.name)
+    return ONNXValue(name: y, kerasShape: try l.outputShape(for: x[0].kerasShape), channelsFirst: true)
 }
