@@ -2,7 +2,7 @@
 """Writes fixtures/onnx/ops/: small single-operator ONNX models for the operators
 ModelPort imports as its ONNX-only runtime layers (LRN, InstanceNormalization,
 LpNormalization, MaxPool/AveragePool beyond Keras's padding, Pad's modes, Resize beyond
-Keras's UpSampling2D, 3-D Conv), each with
+Keras's UpSampling2D, 3-D Conv, ConvTranspose beyond Keras's Conv2DTranspose), each with
 seeded inputs and the outputs onnxruntime computes (numpy, from the definition, for an even
 LRN size, which onnxruntime refuses), in references.json. The Swift test
 ONNXOnlyLayerTests imports every model and compares ModelPort's outputs with these.
@@ -112,6 +112,14 @@ def cases(rng):
                                          extra_inputs=["w", "b"])
     yield "conv3d_same_lower", model("Conv", (1, 3, 4, 5, 3), dict(auto_pad="SAME_LOWER", strides=[2, 1, 1]),
                                      initializers=[floats(rng.standard_normal((2, 3, 2, 2, 3)), "w")], extra_inputs=["w"])
+    yield "convtranspose_groups_dilated", model("ConvTranspose", (1, 4, 3, 4), dict(group=2, dilations=[2, 1], strides=[2, 3],
+                                                                                  pads=[1, 0, 0, 2], output_padding=[1, 2]),
+                                                initializers=[floats(rng.standard_normal((4, 3, 2, 3)), "w"), floats(rng.standard_normal(6), "b")],
+                                                extra_inputs=["w", "b"])
+    yield "convtranspose_output_shape", model("ConvTranspose", (1, 2, 3, 3), dict(strides=[2, 2], output_shape=[8, 7]),
+                                              initializers=[floats(rng.standard_normal((2, 3, 3, 3)), "w")], extra_inputs=["w"])
+    yield "convtranspose_same_upper_3d", model("ConvTranspose", (1, 2, 2, 3, 2), dict(strides=[2, 1, 2], auto_pad="SAME_UPPER"),
+                                               initializers=[floats(rng.standard_normal((2, 2, 3, 2, 2)), "w")], extra_inputs=["w"])
     yield "pad_wrap", model("Pad", (1, 2, 3, 4), dict(mode="wrap"), opset=19, initializers=[pads([0, 0, 2, 1, 0, 0, 1, 3])], extra_inputs=["pads"])
 
 

@@ -19,7 +19,7 @@ enum Float64Layers {
              is UnitNormalization, is Rescaling, is LayerScale, is ActivationLayer, is ReLU, is ELU, is PReLU, is Softmax,
              is MaxPooling2D, is AveragePooling2D, is GlobalPooling2D, is ConstantArithmetic, is UnaryMath, is StridedSlice,
              is Stack, is GroupedConv2D, is LocalResponseNormalization, is InstanceNormalization, is LpNormalization,
-             is WindowPooling, is Pad2D, is Resize2D, is WindowConvolution:
+             is WindowPooling, is Pad2D, is Resize2D, is WindowConvolution, is WindowConvTranspose:
             return true
         default:
             return false
@@ -191,6 +191,8 @@ enum Float64Layers {
             return try windowPool(x, l)
         case let l as WindowConvolution:
             return try windowConvolution(x, l)
+        case let l as WindowConvTranspose:
+            return windowConvTranspose(x, l)
         case let l as Pad2D:
             return pad(x, l)
         case let l as Resize2D:
@@ -245,6 +247,8 @@ enum Float64Layers {
             return try windowPool(x, l)
         case let l as WindowConvolution:
             return try windowConvolution(x, l)
+        case let l as WindowConvTranspose:
+            return windowConvTranspose(x, l)
         case let l as Pad2D:
             return pad(x, l)
         case let l as Resize2D:
@@ -521,6 +525,40 @@ enum Float64Layers {
         }
         if let bias = l.bias { for i in result.indices { result[i] += Double(bias.value.scalars[i % f]) } }
         return Values(shape: [x.batch] + out + [f], scalars: result)
+    }
+
+    /// ONNX ConvTranspose: input position i of channel c adds, through kernel offset t,
+    /// x times kernel to output position i * stride + t * dilation - padBegin (per axis,
+    /// inside the output) of each filter of c's group; plus the bias.
+    static func windowConvTranspose(_ x: Values, _ l: WindowConvTranspose) -> Values {
+        let sample = x.sampleShape, spatial = Array(sample.dropLast()), c = l.inputChannels, f = l.filters
+        let perGroupIn = c / l.groups, perGroupOut = f / l.groups
+        let w = l.kernel.value.scalars.map(Double.init)
+        let inPositions = spatial.reduce(1, *), outPositions = l.outputSize.reduce(1, *)
+        var result = [Double](repeating: 0, count: x.batch * outPositions * f)
+        for i in 0..<inPositions {
+            var rest = i, coordinate = [Int](repeating: 0, count: spatial.count)
+            for a in stride(from: spatial.count - 1, through: 0, by: -1) { coordinate[a] = rest % spatial[a]; rest /= spatial[a] }
+            for t in 0..<l.kernelSize.reduce(1, *) {
+                var r = t, flat = 0, inside = true
+                for a in stride(from: spatial.count - 1, through: 0, by: -1) {
+                    let k = r % l.kernelSize[a]
+                    r /= l.kernelSize[a]
+                    let o = coordinate[a] * l.strides[a] + k * l.dilations[a] - l.padsBegin[a]
+                    inside = inside && o >= 0 && o < l.outputSize[a]
+                    flat += o * l.outputSize[(a + 1)...].reduce(1, *)
+                }
+                guard inside else { continue }
+                for b in 0..<x.batch {
+                    for ch in 0..<c {
+                        let v = x.scalars[(b * inPositions + i) * c + ch], group = ch / perGroupIn
+                        for m in 0..<perGroupOut { result[(b * outPositions + flat) * f + group * perGroupOut + m] += v * w[(t * perGroupOut + m) * c + ch] }
+                    }
+                }
+            }
+        }
+        if let bias = l.bias { for j in result.indices { result[j] += Double(bias.value.scalars[j % f]) } }
+        return Values(shape: [x.batch] + l.outputSize + [f], scalars: result)
     }
 
     /// ONNX Pad's modes on an NHWC image: out-of-range coordinates read the

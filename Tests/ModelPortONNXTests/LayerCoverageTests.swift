@@ -172,6 +172,8 @@ struct LayerCoverageTests {
                                        dilations: [1, 1, 2], padsBegin: [1, 1, 0], padsEnd: [0, 1, 1], groups: 2) }
         b.add { _ in WindowPooling(name: "pool3d", kind: .max, kernel: [2, 2, 2], strides: [1, 1, 2], dilations: [1, 1, 1], padsBegin: [0, 1, 0],
                                    padsEnd: [1, 0, 0], ceilMode: true) }
+        b.add { s in WindowConvTranspose(name: "tconv3d", inputChannels: s[3], filters: 4, kernelSize: [2, 2, 3], strides: [2, 1, 2],
+                                         dilations: [1, 2, 1], padsBegin: [1, 0, 1], outputSize: [2 * s[0] - 1, s[1] + 2, 2 * s[2]], groups: 2) }
         randomize(b.layers, seed: 13)
         return try Sequential(name: "coverage_volume", inputShape: [4, 5, 6, 2], layers: b.layers)
     }

@@ -6,7 +6,8 @@ import TestSupport
 
 /// The operators ModelPort imports as its ONNX-only runtime layers
 /// (`LocalResponseNormalization`, `InstanceNormalization`, `LpNormalization`,
-/// `WindowPooling`, `Pad2D`, `Resize2D`, `WindowConvolution`) against onnxruntime: the single-operator models and
+/// `WindowPooling`, `Pad2D`, `Resize2D`, `WindowConvolution`, `WindowConvTranspose`) against
+/// onnxruntime: the single-operator models and
 /// the outputs onnxruntime computed for seeded inputs, committed by
 /// tools/make_onnx_op_references.py (fixtures/onnx/ops).
 struct ONNXOnlyLayerTests {
@@ -30,12 +31,12 @@ struct ONNXOnlyLayerTests {
     /// The runtime layer each case must import as (not a Keras layer that happens to agree).
     static let expectedLayer: [String: String] = [
         "lrn": "LocalResponseNormalization", "instancenorm": "InstanceNormalization", "lpnorm": "LpNormalization",
-        "maxpool": "WindowPooling", "avgpool": "WindowPooling", "pad": "Pad2D", "resize": "Resize2D", "conv3d": "WindowConvolution",
+        "maxpool": "WindowPooling", "avgpool": "WindowPooling", "pad": "Pad2D", "resize": "Resize2D", "conv3d": "WindowConvolution", "convtranspose": "WindowConvTranspose",
     ]
 
     @Test func everyCaseMatchesOnnxruntime() throws {
         let cases = try Self.references()
-        #expect(cases.count >= 31)
+        #expect(cases.count >= 34)
         for c in cases {
             let model = try ONNXImporter.load(Self.directory.appendingPathComponent(c.name + ".onnx").path).model
             let prefix = String(c.name.prefix { $0 != "_" })

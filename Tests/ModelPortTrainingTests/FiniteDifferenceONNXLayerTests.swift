@@ -4,7 +4,7 @@ import TestSupport
 
 /// Finite-difference checks of the ONNX-only layers' backward passes
 /// (local response, instance and Lp normalization, ONNX pooling, Pad's
-/// modes, ONNX Resize, 3-D convolution), with `FiniteDifferenceTests.check`.
+/// modes, ONNX Resize, 3-D and transposed convolutions), with `FiniteDifferenceTests.check`.
 extension FiniteDifferenceTests {
     @Test func localResponseNormalization() {
         check(LocalResponseNormalization(name: "lrn", size: 3, alpha: 0.5, beta: 0.75, bias: 1.5), input: randomTensor([2, 2, 3, 5], seed: 60))
@@ -59,5 +59,12 @@ extension FiniteDifferenceTests {
                                 padsBegin: [1, 0, 1], padsEnd: [0, 1, 1], groups: 2), input: randomTensor([2, 3, 4, 3, 4], seed: 69))
         check(WindowConvolution(name: "conv3d_no_bias", inputChannels: 2, filters: 3, kernelSize: [1, 2, 2], strides: [1, 1, 1],
                                 dilations: [1, 1, 1], padsBegin: [0, 0, 0], padsEnd: [0, 0, 0], useBias: false), input: randomTensor([1, 2, 3, 3, 2], seed: 70))
+    }
+
+    @Test func windowConvTranspose() {
+        check(WindowConvTranspose(name: "tconv", inputChannels: 4, filters: 6, kernelSize: [2, 3], strides: [2, 1], dilations: [1, 2],
+                                  padsBegin: [1, 0], outputSize: [6, 7], groups: 2), input: randomTensor([2, 3, 3, 4], seed: 71))
+        check(WindowConvTranspose(name: "tconv3d", inputChannels: 2, filters: 2, kernelSize: [2, 1, 2], strides: [1, 2, 2], dilations: [1, 1, 1],
+                                  padsBegin: [-1, 0, 1], outputSize: [3, 4, 3], useBias: false), input: randomTensor([2, 2, 2, 2, 2], seed: 72))
     }
 }
