@@ -48,4 +48,12 @@ struct ONNXOnlyLayerTests {
             #expect(maxAbsDifference(y, expected) <= 2e-6 * scale, "\(c.name): max difference \(maxAbsDifference(y, expected))")
         }
     }
+
+    /// A window wholly in the padding (0 / 0 for an average) is refused, as onnxruntime refuses it.
+    @Test func poolingPadsNotSmallerThanTheKernelAreRefused() {
+        typealias T = OldOpsetImportTests
+        let proto = T.model(opset: 13, [2, 5, 6], [T.node("AveragePool", ["x"], [ONNXAttribute("kernel_shape", .ints([2, 2])),
+                                                                                 ONNXAttribute("pads", .ints([2, 0, 0, 0]))])])
+        #expect(T.error(proto).contains("pads [2, 0, 0, 0] are not all smaller than kernel_shape [2, 2]"), "\(T.error(proto))")
+    }
 }

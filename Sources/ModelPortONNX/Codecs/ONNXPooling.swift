@@ -78,6 +78,10 @@ private func poolAttributes(_ n: ONNXNodeProto, _ x: ImportedValue, _ c: ONNXImp
         pads = try a.ints("pads", pads)!
         guard pads!.count == 2 * k else { throw c.error("pads \(pads!) must hold \(2 * k) values") }
         try c.checkWindow(pads!, "pads")
+        // As onnxruntime requires: a window never lies wholly in the padding (whose average would be 0 / 0).
+        guard (0..<(2 * k)).allSatisfy({ pads![$0] < kernel[$0 % k] }) else {
+            throw c.error("pads \(pads!) are not all smaller than kernel_shape \(kernel)")
+        }
     case "VALID": break
     case "SAME_UPPER", "SAME_LOWER": pads = nil
     default: throw c.error("auto_pad '\(autoPad)' is not supported (supported: NOTSET, VALID, SAME_UPPER, SAME_LOWER)")
