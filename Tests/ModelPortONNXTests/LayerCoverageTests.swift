@@ -165,6 +165,25 @@ struct LayerCoverageTests {
         return try Functional(name: "coverage_operations", nodes: nodes, inputNodes: [0], outputNodes: [divided, x])
     }
 
+    /// One of each ONNX-only 2-D layer, small (for the attribute sweep).
+    static func onnxOnlyModel() throws -> Sequential {
+        var b = Builder([6, 7, 3])
+        b.add { _ in Pad2D(name: "reflect_pad", mode: .reflect, top: 1, bottom: 2, left: 0, right: 1) }
+        b.add { _ in Pad2D(name: "wrap_pad", mode: .wrap, top: 0, bottom: 1, left: 2, right: 0) }
+        b.add { _ in WindowPooling(name: "window_avg", kind: .average(countIncludePad: true), kernel: [3, 2], strides: [1, 2], dilations: [1, 2],
+                                   padsBegin: [1, 1], padsEnd: [1, 0], ceilMode: true) }
+        b.add { _ in LocalResponseNormalization(name: "lrn", size: 3, alpha: 0.2, beta: 0.75, bias: 1.5) }
+        b.add { s in InstanceNormalization(name: "instance_norm", channels: s[2]) }
+        b.add { _ in LpNormalization(name: "l2_norm", axis: 1, p: 2) }
+        b.add { s in Resize2D(name: "resize_cubic", mode: .cubic(a: -0.75, excludeOutside: false), transformation: .alignCorners,
+                              outputSize: (s[0] + 3, s[1] - 1), scales: (Double(s[0] + 3) / Double(s[0]), Double(s[1] - 1) / Double(s[1])),
+                              antialias: true) }
+        b.add { s in WindowConvTranspose(name: "tconv", inputChannels: s[2], filters: 3, kernelSize: [2, 3], strides: [2, 1], dilations: [1, 2],
+                                         padsBegin: [1, 0], outputSize: [2 * s[0] - 1, s[1] + 3], groups: 3) }
+        randomize(b.layers, seed: 17)
+        return try Sequential(name: "coverage_onnx_only", inputShape: [6, 7, 3], layers: b.layers)
+    }
+
     /// 3-D windows (ONNX-only layers).
     static func volumeModel() throws -> Sequential {
         var b = Builder([4, 5, 6, 2])
