@@ -58,12 +58,20 @@ public final class WindowConvolution: Layer, @unchecked Sendable {
         return out + [filters]
     }
 
+    /// The output shape for a sample shape `outputShape(for:)` accepted
+    /// (forward and backward passes). No checks.
+    func outputShape(validated inputShape: [Int]) -> [Int] {
+        kernelSize.indices.map { a in
+            (inputShape[a] + padsBegin[a] + padsEnd[a] - ((kernelSize[a] - 1) * dilations[a] + 1)) / strides[a] + 1
+        } + [filters]
+    }
+
     /// Calls `body(outputPosition, taps)` for every output position of one
     /// sample, `taps` holding (kernel position, input position) pairs inside
     /// the input (positions are flat spatial indices).
     func eachWindow(_ inputShape: [Int], _ body: (Int, [(kernel: Int, input: Int)]) -> Void) {
         let spatial = Array(inputShape.dropLast())
-        let out = Array((try! outputShape(for: inputShape)).dropLast())
+        let out = Array(outputShape(validated: inputShape).dropLast())
         var inStrides = [Int](repeating: 1, count: spatial.count), kStrides = inStrides
         for a in stride(from: spatial.count - 2, through: 0, by: -1) {
             inStrides[a] = inStrides[a + 1] * spatial[a + 1]
@@ -88,7 +96,7 @@ public final class WindowConvolution: Layer, @unchecked Sendable {
 
     public func forward(_ input: Tensor) -> Tensor {
         let sample = input.sampleShape
-        let outSample = try! outputShape(for: sample)
+        let outSample = outputShape(validated: sample)
         let n = input.batchCount, inCount = sample.reduce(1, *), outCount = outSample.reduce(1, *)
         let c = inputChannels, f = filters, perGroupIn = c / groups, perGroupOut = f / groups
         let w = kernel.value.scalars, x = input.scalars

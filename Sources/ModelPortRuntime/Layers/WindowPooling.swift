@@ -64,6 +64,12 @@ public final class WindowPooling: Layer, @unchecked Sendable {
         return out + [inputShape.last!]
     }
 
+    /// The output shape for a sample shape `outputShape(for:)` accepted
+    /// (forward and backward passes). No checks.
+    func outputShape(validated inputShape: [Int]) -> [Int] {
+        kernel.indices.map { outputSize($0, inputShape[$0]) ?? 0 } + [inputShape.last!]
+    }
+
     /// Per spatial axis and output coordinate: the input coordinates the
     /// window covers, and the number of window positions an average divides by.
     struct AxisWindows {
@@ -72,7 +78,7 @@ public final class WindowPooling: Layer, @unchecked Sendable {
     }
 
     func windows(_ inputShape: [Int]) -> [AxisWindows] {
-        let out = try! outputShape(for: inputShape)
+        let out = outputShape(validated: inputShape)
         return kernel.indices.map { a in
             var inside: [[Int]] = [], counted: [Int] = []
             for o in 0..<out[a] {
@@ -116,7 +122,7 @@ public final class WindowPooling: Layer, @unchecked Sendable {
     /// The pooled output and, for max pooling, each output element's winning input index.
     func pool(_ input: Tensor) -> (output: Tensor, winners: [Int]) {
         let sample = input.sampleShape, c = sample.last!
-        let outSample = try! outputShape(for: sample)
+        let outSample = outputShape(validated: sample)
         let n = input.batchCount, inCount = sample.reduce(1, *), outCount = outSample.reduce(1, *)
         var output = Tensor(zeros: [n] + outSample)
         var winners = kind == .max ? [Int](repeating: -1, count: output.count) : []
