@@ -28,6 +28,10 @@ runs with a time limit. Verdicts:
   FAIL       the model loads and an output differs (wrong answer or wrong shape), or
              ModelPort crashed or hung
   refused    ModelPort declined the file with a message (exit 2): the reason is counted
+  (pass)     when the default rule fails and the stored outputs are given to 4 decimals only
+             (typed into the onnx test's source), onnx's reference implementation recomputes
+             them; if the typed values are within 1e-4 of its, ModelPort is judged against it
+             (default rule) and the JSON says so ("judged"), otherwise the case is unjudged
   unjudged   ModelPort's validator failed the case, but the stored outputs hold NaN (sqrt
              or pow of negative inputs), which the validator always counts as a
              difference; counted apart, not a pass
@@ -138,7 +142,8 @@ DATA_OPERAND_OPS = {"Add", "Sub", "Mul", "Div", "Pow", "Sum", "Max", "Min", "Mea
 def fold_inputs(model, inputs):
     """Node cases: inputs after the first become initializers holding their test values
     (weights, pads, shapes, bounds), except the data operands of DATA_OPERAND_OPS that
-    have the first input's first-axis size (ModelPort's batch axis) and rank 2 or more."""
+    have the first input's first-axis size (ModelPort's batch axis; a vector is N samples
+    of one value)."""
     model = onnx.ModelProto.FromString(model.SerializeToString())
     live = graph_inputs(model)
     if not live:
@@ -148,7 +153,7 @@ def fold_inputs(model, inputs):
     keep = [live[0].name]
     for i in live[1:]:
         a = np.asarray(inputs[i.name])
-        if ops <= DATA_OPERAND_OPS and a.ndim >= 2 and first.ndim >= 2 and a.shape[0] == first.shape[0]:
+        if ops <= DATA_OPERAND_OPS and a.ndim >= 1 and first.ndim >= 1 and a.shape[0] == first.shape[0]:
             keep.append(i.name)
         else:
             model.graph.initializer.append(numpy_helper.from_array(inputs[i.name], i.name))
@@ -187,7 +192,7 @@ def generated_node_cases(work):
     """The CNN-relevant cases of onnx.backend.test.case.node, written once per onnx version."""
     os.makedirs(work, exist_ok=True)
     stamp = os.path.join(work, ".made-by")
-    key = "onnx " + onnx.__version__ + ", folding 2"
+    key = "onnx " + onnx.__version__ + ", folding 3"
     listing = os.path.join(work, "cases.json")
     if open(stamp).read() == key if os.path.exists(stamp) else False:
         return json.load(open(listing))
@@ -265,6 +270,19 @@ def run_case(binary, directory, name, prepare, timeout):
     if p.returncode == 0:
         result["verdict"] = "pass"
         result["max_abs_error"] = max_error(p.stdout)
+    elif p.returncode == 1 and reference_is_rounded(ref):
+        # Outputs typed by hand to 4 decimals in the onnx test's source (one of them mistyped in
+        # test_averagepool_2d_ceil_last_window_starts_on_pad): onnx's reference implementation
+        # recomputes them, and ModelPort is judged against that, by the default rule.
+        recomputed, note = recompute_reference(model_path, ref)
+        if recomputed is None:
+            result.update(verdict="unjudged", reason=note)
+            return result
+        retry = subprocess.run([binary, "validate", model_path, "--reference", recomputed, "--json"], capture_output=True, text=True, timeout=timeout)
+        if retry.returncode == 0:
+            result.update(verdict="pass", max_abs_error=max_error(retry.stdout), judged=note)
+        else:
+            result.update(verdict="FAIL", reason="wrong answer: max |modelport - reference| = %s (%s)" % (max_error(retry.stdout), note))
     elif p.returncode == 1 and reference_has_nan(ref):
         # sqrt or pow of negative inputs: the stored outputs hold NaN, which ModelPort's
         # validator always counts as a difference (it has no equal_nan); not judged here.
@@ -282,6 +300,43 @@ def run_case(binary, directory, name, prepare, timeout):
     else:
         result.update(verdict="FAIL", reason=f"crashed (exit {p.returncode}): {err[-300:]}")
     return result
+
+
+ROUNDED_DECIMALS = 4
+
+
+def reference_is_rounded(ref):
+    """Every stored output is a multiple of 10^-4 and some are not whole numbers: values
+    typed to 4 decimals in the onnx test's source, not computed."""
+    with h5py.File(ref, "r") as f:
+        outputs = f["outputs"]
+        datasets = [outputs] if isinstance(outputs, h5py.Dataset) else [outputs[k] for k in outputs]
+        values = np.concatenate([np.asarray(d[()], dtype=np.float64).ravel() for d in datasets])
+    scaled = values * 10 ** ROUNDED_DECIMALS
+    return bool(np.all(np.isfinite(values)) and np.all(np.abs(scaled - np.round(scaled)) < 1e-2)
+                and np.any(values != np.round(values)))
+
+
+def recompute_reference(model_path, ref):
+    """A copy of `ref` with the outputs onnx's reference implementation computes, when the
+    stored (rounded) outputs agree with them within one unit of their last decimal; else
+    None and why."""
+    from onnx.reference import ReferenceEvaluator
+    model = onnx.load(model_path)
+    with h5py.File(ref, "r") as f:
+        ins = f["inputs"]
+        inputs = {graph_inputs(model)[0].name: ins[()]} if isinstance(ins, h5py.Dataset) else {k: ins[k][()] for k in ins}
+        outs = f["outputs"]
+        stored = [outs[()]] if isinstance(outs, h5py.Dataset) else [outs[o.name][()] for o in model.graph.output]
+    names = [o.name for o in model.graph.output]
+    computed = ReferenceEvaluator(model).run(names, inputs)
+    worst = max(float(np.max(np.abs(np.asarray(c, np.float64) - np.asarray(s, np.float64)))) for c, s in zip(computed, stored))
+    if worst > 10 ** -ROUNDED_DECIMALS:
+        return None, f"the stored outputs, given to {ROUNDED_DECIMALS} decimals, differ from onnx's reference implementation by {worst:.3g}"
+    path = ref[: -len(".reference.h5")] + ".recomputed.reference.h5"
+    write_reference(path, inputs, dict(zip(names, computed)))
+    return path, (f"the stored outputs are given to {ROUNDED_DECIMALS} decimals (within {worst:.2g} of onnx's reference "
+                  f"implementation, which computed the reference used)")
 
 
 def reference_has_nan(ref):

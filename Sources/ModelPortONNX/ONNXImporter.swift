@@ -123,7 +123,7 @@ public enum ONNXImporter {
     }
 
     /// `[batch, d1, ...]` -> `[d1, ...]`: a float32 tensor with a free first
-    /// axis and fixed, sane other axes.
+    /// axis and fixed, sane other axes; `[batch]` -> `[]`, one value per sample.
     private static func sampleShape(_ input: ONNXValueInfo, file: String) throws -> [Int] {
         guard let type = input.elementType else {
             throw ONNXError(file: file, message: "graph input '\(input.name)' is not a tensor")
@@ -131,8 +131,9 @@ public enum ONNXImporter {
         guard type == 1 else {
             throw ONNXError(file: file, message: "graph input '\(input.name)' has element type \(type); ModelPort takes float32 (1) inputs")
         }
-        guard let dims = input.shape, dims.count >= 2 else {
-            throw ONNXError(file: file, message: "graph input '\(input.name)' needs a shape of at least (batch, features)")
+        // A vector (N) is N samples of one value each: element-wise graphs read it as they would (N, 1).
+        guard let dims = input.shape, dims.count >= 1 else {
+            throw ONNXError(file: file, message: "graph input '\(input.name)' needs a shape with a batch axis (a scalar input is not supported)")
         }
         var shape: [Int] = []
         var total = 1

@@ -18,7 +18,8 @@ enum Float64Layers {
              is SeparableConv2D, is Conv2DTranspose, is BatchNormalization, is LayerNormalization, is Normalization,
              is UnitNormalization, is Rescaling, is LayerScale, is ActivationLayer, is ReLU, is ELU, is PReLU, is Softmax,
              is MaxPooling2D, is AveragePooling2D, is GlobalPooling2D, is ConstantArithmetic, is UnaryMath, is StridedSlice,
-             is Stack, is GroupedConv2D:
+             is Stack, is GroupedConv2D, is LocalResponseNormalization, is InstanceNormalization, is LpNormalization,
+             is WindowPooling, is Pad2D, is Resize2D, is WindowConvolution, is WindowConvTranspose:
             return true
         default:
             return false
@@ -119,6 +120,42 @@ enum Float64Layers {
                 let inverse = min(1 / row.reduce(0) { $0 + $1 * $1 }.squareRoot(), Double(l.maxInverseNorm))
                 return row.map { $0 * inverse }
             }
+        case let l as LocalResponseNormalization:
+            let (before, after) = ((l.size - 1) / 2, l.size / 2)
+            return rows(x) { row in
+                row.indices.map { c in
+                    let sum = row[max(0, c - before)...min(row.count - 1, c + after)].reduce(0) { $0 + $1 * $1 }
+                    return row[c] / Foundation.pow(Double(l.bias) + Double(l.alpha) / Double(l.size) * sum, Double(l.beta))
+                }
+            }
+        case let l as InstanceNormalization:
+            // Per sample and channel, over every other sample axis.
+            let c = l.channels, positions = x.count / (x.batch * c)
+            var out = x.scalars
+            for b in 0..<x.batch {
+                for ch in 0..<c {
+                    let at = (0..<positions).map { b * positions * c + $0 * c + ch }
+                    let mean = at.reduce(0) { $0 + x.scalars[$1] } / Double(positions)
+                    let variance = at.reduce(0) { $0 + (x.scalars[$1] - mean) * (x.scalars[$1] - mean) } / Double(positions)
+                    for i in at {
+                        out[i] = (x.scalars[i] - mean) / (variance + Double(l.epsilon)).squareRoot() * Double(l.gamma.value.scalars[ch])
+                            + Double(l.beta.value.scalars[ch])
+                    }
+                }
+            }
+            return Values(shape: x.shape, scalars: out)
+        case let l as LpNormalization:
+            let shape = x.shape, k = l.axis + 1
+            let length = shape[k], inner = shape[(k + 1)...].reduce(1, *), outer = x.count / (length * inner)
+            var out = x.scalars
+            for o in 0..<outer {
+                for i in 0..<inner {
+                    let at = (0..<length).map { (o * length + $0) * inner + i }
+                    let norm = l.p == 1 ? at.reduce(0) { $0 + abs(x.scalars[$1]) } : at.reduce(0) { $0 + x.scalars[$1] * x.scalars[$1] }.squareRoot()
+                    for j in at { out[j] = x.scalars[j] / norm }
+                }
+            }
+            return Values(shape: x.shape, scalars: out)
         case let l as Rescaling:
             return map(x) { $0 * Double(l.scale) + Double(l.offset) }
         case let l as LayerScale:
@@ -150,6 +187,82 @@ enum Float64Layers {
             return try pool(x, kernel: l.poolSize, strides: l.strides, padding: l.padding, average: false)
         case let l as AveragePooling2D:
             return try pool(x, kernel: l.poolSize, strides: l.strides, padding: l.padding, average: true)
+        case let l as WindowPooling:
+            return try windowPool(x, l)
+        case let l as WindowConvolution:
+            return try windowConvolution(x, l)
+        case let l as WindowConvTranspose:
+            return windowConvTranspose(x, l)
+        case let l as Pad2D:
+            return pad(x, l)
+        case let l as Resize2D:
+            // The layer's neighbours and weights (ONNX's definition, computed in double), summed in double, one axis
+            // after the other as ONNX defines it (an extrapolated coordinate reads the constant).
+            func along(_ v: Values, axis: Int, _ taps: [[(index: Int, weight: Double)]]) -> Values {
+                let outer = v.shape[..<axis].reduce(1, *), size = v.shape[axis], inner = v.shape[(axis + 1)...].reduce(1, *)
+                var shape = v.shape
+                shape[axis] = taps.count
+                var out = [Double](repeating: 0, count: outer * taps.count * inner)
+                for o in 0..<outer { for (k, row) in taps.enumerated() { for i in 0..<inner {
+                    out[(o * taps.count + k) * inner + i] = row.isEmpty ? Double(l.extrapolationValue)
+                        : row.reduce(0) { $0 + $1.weight * v.scalars[(o * size + $1.index) * inner + i] }
+                } } }
+                return Values(shape: shape, scalars: out)
+            }
+            let rows = l.taps(inputSize: x.shape[1], outputSize: l.outputSize.height, scale: l.scales.y, roi: l.roi.y)
+            let columns = l.taps(inputSize: x.shape[2], outputSize: l.outputSize.width, scale: l.scales.x, roi: l.roi.x)
+            return along(along(x, axis: 1, rows), axis: 2, columns)
+        case let l as Rescaling:
+            return map(x) { $0 * Double(l.scale) + Double(l.offset) }
+        case let l as LayerScale:
+            let g = l.gamma.value.scalars
+            return perChannel(x) { v, c in v * Double(g[c]) }
+        case let l as ActivationLayer:
+            return activate(x, l.activation)
+        case let l as ReLU:
+            return map(x) { v in
+                var y = v >= Double(l.threshold) ? v : Double(l.negativeSlope) * (v - Double(l.threshold))
+                if let m = l.maxValue { y = min(y, Double(m)) }
+                return y
+            }
+        case let l as ELU:
+            return map(x) { $0 > 0 ? $0 : Double(l.alpha) * Foundation.expm1($0) }
+        case let l as PReLU:
+            let alpha = Values(l.alpha.value)
+            let expanded = Broadcasting.expand(Tensor(shape: [1] + alpha.shape, scalars: (0..<alpha.count).map(Float.init)),
+                                               to: [1] + x.sampleShape)
+            let per = x.count / x.batch
+            var out = x
+            for i in 0..<x.count where x.scalars[i] < 0 {
+                out.scalars[i] = alpha.scalars[Int(expanded.scalars[i % per])] * x.scalars[i]
+            }
+            return out
+        case let l as Softmax:
+            return softmax(x, axis: l.axis, log: false)
+        case let l as MaxPooling2D:
+            return try pool(x, kernel: l.poolSize, strides: l.strides, padding: l.padding, average: false)
+        case let l as AveragePooling2D:
+            return try pool(x, kernel: l.poolSize, strides: l.strides, padding: l.padding, average: true)
+        case let l as WindowPooling:
+            return try windowPool(x, l)
+        case let l as WindowConvolution:
+            return try windowConvolution(x, l)
+        case let l as WindowConvTranspose:
+            return windowConvTranspose(x, l)
+        case let l as Pad2D:
+            return pad(x, l)
+        case let l as Resize2D:
+            // The layer's neighbours and weights (ONNX's definition, computed in double), summed in double.
+            let rows = l.taps(inputSize: x.shape[1], outputSize: l.outputSize.height, scale: l.scales.y)
+            let columns = l.taps(inputSize: x.shape[2], outputSize: l.outputSize.width, scale: l.scales.x)
+            let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+            var out = [Double](repeating: 0, count: n * rows.count * columns.count * c)
+            for b in 0..<n { for (oy, row) in rows.enumerated() { for (ox, column) in columns.enumerated() {
+                for (iy, wy) in row { for (ix, wx) in column {
+                    for ch in 0..<c { out[((b * rows.count + oy) * columns.count + ox) * c + ch] += wy * wx * x.scalars[((b * h + iy) * w + ix) * c + ch] }
+                } }
+            } } }
+            return Values(shape: [n, rows.count, columns.count, c], scalars: out)
         case let l as GlobalPooling2D:
             let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
             var out = [Double](repeating: l.kind == .max ? -.infinity : 0, count: n * c)
@@ -337,6 +450,143 @@ enum Float64Layers {
             out[((b * g.outHeight + oy) * g.outWidth + ox) * c + ch] = average ? acc / Double(count) : acc
         } } } }
         return Values(shape: [n, g.outHeight, g.outWidth, c], scalars: out)
+    }
+
+    /// ONNX pooling: every window position (o * stride - pad + t * dilation per
+    /// axis) inside the input takes part; an average divides by those, or, counting
+    /// the padding, by the positions inside input plus pads.
+    static func windowPool(_ x: Values, _ l: WindowPooling) throws -> Values {
+        let sample = x.sampleShape, spatial = Array(sample.dropLast()), c = sample.last!
+        let out = Array(try l.outputShape(for: sample).dropLast())
+        let inCount = sample.reduce(1, *), outCount = out.reduce(1, *) * c
+        var result = [Double](repeating: 0, count: x.batch * outCount)
+        for o in 0..<out.reduce(1, *) {
+            // The output coordinate per axis, then every kernel offset combination.
+            var rest = o, coordinate = [Int](repeating: 0, count: out.count)
+            for a in stride(from: out.count - 1, through: 0, by: -1) { coordinate[a] = rest % out[a]; rest /= out[a] }
+            var inside: [Int] = [], counted = 0
+            for t in 0..<l.kernel.reduce(1, *) {
+                var r = t, flat = 0, isInside = true, isCounted = true
+                for a in stride(from: out.count - 1, through: 0, by: -1) {
+                    let k = r % l.kernel[a]
+                    r /= l.kernel[a]
+                    let p = coordinate[a] * l.strides[a] - l.padsBegin[a] + k * l.dilations[a]
+                    isInside = isInside && p >= 0 && p < spatial[a]
+                    isCounted = isCounted && p >= -l.padsBegin[a] && p < spatial[a] + l.padsEnd[a]
+                    flat += p * spatial[(a + 1)...].reduce(1, *)
+                }
+                if isInside { inside.append(flat) }
+                if l.kind == .average(countIncludePad: true) ? isCounted : isInside { counted += 1 }
+            }
+            for b in 0..<x.batch {
+                for ch in 0..<c {
+                    let values = inside.map { x.scalars[b * inCount + $0 * c + ch] }
+                    result[b * outCount + o * c + ch] = l.kind == .max
+                        ? values.reduce(-Double.infinity) { $1.isNaN || $0.isNaN ? .nan : max($0, $1) }
+                        : values.reduce(0, +) / Double(counted)
+                }
+            }
+        }
+        return Values(shape: [x.batch] + out + [c], scalars: result)
+    }
+
+    /// ONNX Conv over any number of spatial axes: output o of filter f sums, over the
+    /// kernel offsets t (per axis o * stride - pad + t * dilation, inside the input) and
+    /// the input channels of f's group, input times kernel; plus the bias.
+    static func windowConvolution(_ x: Values, _ l: WindowConvolution) throws -> Values {
+        let sample = x.sampleShape, spatial = Array(sample.dropLast()), c = l.inputChannels, f = l.filters
+        let out = Array(try l.outputShape(for: sample).dropLast())
+        let perGroupIn = c / l.groups, perGroupOut = f / l.groups
+        let w = l.kernel.value.scalars.map(Double.init)
+        let inCount = sample.reduce(1, *), outPositions = out.reduce(1, *)
+        var result = [Double](repeating: 0, count: x.batch * outPositions * f)
+        for o in 0..<outPositions {
+            var rest = o, coordinate = [Int](repeating: 0, count: out.count)
+            for a in stride(from: out.count - 1, through: 0, by: -1) { coordinate[a] = rest % out[a]; rest /= out[a] }
+            for t in 0..<l.kernelSize.reduce(1, *) {
+                var r = t, flat = 0, inside = true
+                for a in stride(from: out.count - 1, through: 0, by: -1) {
+                    let k = r % l.kernelSize[a]
+                    r /= l.kernelSize[a]
+                    let p = coordinate[a] * l.strides[a] - l.padsBegin[a] + k * l.dilations[a]
+                    inside = inside && p >= 0 && p < spatial[a]
+                    flat += p * spatial[(a + 1)...].reduce(1, *)
+                }
+                guard inside else { continue }
+                for b in 0..<x.batch {
+                    for filter in 0..<f {
+                        let group = filter / perGroupOut
+                        var sum = 0.0
+                        for i in 0..<perGroupIn { sum += x.scalars[b * inCount + flat * c + group * perGroupIn + i] * w[(t * perGroupIn + i) * f + filter] }
+                        result[(b * outPositions + o) * f + filter] += sum
+                    }
+                }
+            }
+        }
+        if let bias = l.bias { for i in result.indices { result[i] += Double(bias.value.scalars[i % f]) } }
+        return Values(shape: [x.batch] + out + [f], scalars: result)
+    }
+
+    /// ONNX ConvTranspose: input position i of channel c adds, through kernel offset t,
+    /// x times kernel to output position i * stride + t * dilation - padBegin (per axis,
+    /// inside the output) of each filter of c's group; plus the bias.
+    static func windowConvTranspose(_ x: Values, _ l: WindowConvTranspose) -> Values {
+        let sample = x.sampleShape, spatial = Array(sample.dropLast()), c = l.inputChannels, f = l.filters
+        let perGroupIn = c / l.groups, perGroupOut = f / l.groups
+        let w = l.kernel.value.scalars.map(Double.init)
+        let inPositions = spatial.reduce(1, *), outPositions = l.outputSize.reduce(1, *)
+        var result = [Double](repeating: 0, count: x.batch * outPositions * f)
+        for i in 0..<inPositions {
+            var rest = i, coordinate = [Int](repeating: 0, count: spatial.count)
+            for a in stride(from: spatial.count - 1, through: 0, by: -1) { coordinate[a] = rest % spatial[a]; rest /= spatial[a] }
+            for t in 0..<l.kernelSize.reduce(1, *) {
+                var r = t, flat = 0, inside = true
+                for a in stride(from: spatial.count - 1, through: 0, by: -1) {
+                    let k = r % l.kernelSize[a]
+                    r /= l.kernelSize[a]
+                    let o = coordinate[a] * l.strides[a] + k * l.dilations[a] - l.padsBegin[a]
+                    inside = inside && o >= 0 && o < l.outputSize[a]
+                    flat += o * l.outputSize[(a + 1)...].reduce(1, *)
+                }
+                guard inside else { continue }
+                for b in 0..<x.batch {
+                    for ch in 0..<c {
+                        let v = x.scalars[(b * inPositions + i) * c + ch], group = ch / perGroupIn
+                        for m in 0..<perGroupOut { result[(b * outPositions + flat) * f + group * perGroupOut + m] += v * w[(t * perGroupOut + m) * c + ch] }
+                    }
+                }
+            }
+        }
+        if let bias = l.bias { for j in result.indices { result[j] += Double(bias.value.scalars[j % f]) } }
+        return Values(shape: [x.batch] + l.outputSize + [f], scalars: result)
+    }
+
+    /// ONNX Pad's modes on an NHWC image: out-of-range coordinates read the
+    /// constant, the clamped coordinate (edge), the mirrored one without the
+    /// edge repeated (reflect) or the one modulo the size (wrap).
+    static func pad(_ x: Values, _ l: Pad2D) -> Values {
+        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (oh, ow) = (h + l.top + l.bottom, w + l.left + l.right)
+        func source(_ i: Int, _ size: Int) -> Int? {
+            if (0..<size).contains(i) { return i }
+            switch l.mode {
+            case .constant: return nil
+            case .edge: return i < 0 ? 0 : size - 1
+            case .wrap: return (i % size + size) % size
+            case .reflect:
+                var j = i
+                while !(0..<size).contains(j) { j = j < 0 ? -j : 2 * (size - 1) - j }
+                return j
+            }
+        }
+        var fill = 0.0
+        if case .constant(let v) = l.mode { fill = Double(v) }
+        var out = [Double](repeating: fill, count: n * oh * ow * c)
+        for b in 0..<n { for oy in 0..<oh { for ox in 0..<ow {
+            guard let iy = source(oy - l.top, h), let ix = source(ox - l.left, w) else { continue }
+            for ch in 0..<c { out[((b * oh + oy) * ow + ox) * c + ch] = x.scalars[((b * h + iy) * w + ix) * c + ch] }
+        } } }
+        return Values(shape: [n, oh, ow, c], scalars: out)
     }
 
     /// TensorFlow's bilinear resize with half-pixel centres, in double.

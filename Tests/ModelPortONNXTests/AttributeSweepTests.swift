@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// Real graphs (tf2onnx conversions and ModelPort's own exports of the
-/// coverage models) with one attribute, one small integer constant or one
+/// coverage models and of the ONNX-only layers) with one attribute, one small integer constant or one
 /// node's input list at a time set to the values that break arithmetic:
 /// every variant imports or fails with an error naming the file, never traps.
 struct AttributeSweepTests {
@@ -23,6 +23,10 @@ struct AttributeSweepTests {
         ]
         for stem in ["cov_conv", "cov_merge", "cov_residual", "cov_dense"] {
             out.append((stem, try ONNXExporter.export(try ModelLoader.load(TestPaths.fixture("coverage/\(stem).h5")).model), nil))
+        }
+        // The ONNX-only layers (LRN, InstanceNormalization, LpNormalization, pooling, Pad, Resize, Conv and ConvTranspose beyond Keras's).
+        for model in [try LayerCoverageTests.onnxOnlyModel(), try LayerCoverageTests.volumeModel()] {
+            out.append((model.name, try ONNXExporter.export(model, options: ONNXExportOptions(opset: 20)), nil))
         }
         return out
     }

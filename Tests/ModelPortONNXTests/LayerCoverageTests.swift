@@ -57,6 +57,22 @@ struct LayerCoverageTests {
         b.add { _ in UpSampling2D(name: "up_bilinear", size: (3, 2), interpolation: .bilinear) }
         b.add { _ in MaxPooling2D(name: "maxpool", poolSize: (3, 3), strides: (2, 2), padding: .same) }
         b.add { _ in AveragePooling2D(name: "avgpool", poolSize: (2, 2), strides: (1, 1), padding: .same) }
+        b.add { _ in Pad2D(name: "reflect_pad", mode: .reflect, top: 1, bottom: 2, left: 0, right: 1) }
+        b.add { _ in Pad2D(name: "value_pad", mode: .constant(0.5), top: 0, bottom: 1, left: 2, right: 0) }
+        b.add { _ in Pad2D(name: "edge_pad", mode: .edge, top: 1, bottom: 0, left: 1, right: 1) }
+        b.add { _ in WindowPooling(name: "window_max", kind: .max, kernel: [2, 2], strides: [1, 2], dilations: [2, 1], padsBegin: [1, 0],
+                                   padsEnd: [0, 1], ceilMode: true) }
+        b.add { _ in WindowPooling(name: "window_avg", kind: .average(countIncludePad: true), kernel: [3, 2], strides: [1, 1], dilations: [1, 1],
+                                   padsBegin: [1, 1], padsEnd: [1, 0], ceilMode: false) }
+        b.add { _ in LocalResponseNormalization(name: "lrn", size: 3, alpha: 0.2, beta: 0.75, bias: 1.5) }
+        b.add { s in InstanceNormalization(name: "instance_norm", channels: s[2]) }
+        b.add { _ in LpNormalization(name: "l1_norm", axis: 0, p: 1) }
+        b.add { s in Resize2D(name: "resize_cubic", mode: .cubic(a: -0.5, excludeOutside: true), transformation: .halfPixel,
+                              outputSize: (s[0] - 3, s[1] + 2), scales: (Double(s[0] - 3) / Double(s[0]), Double(s[1] + 2) / Double(s[1]))) }
+        b.add { s in Resize2D(name: "resize_nearest", mode: .nearest(.roundPreferFloor), transformation: .asymmetric,
+                              outputSize: (s[0] * 3 / 4, s[1] * 3 / 2), scales: (0.75, 1.5)) }
+        b.add { s in Resize2D(name: "resize_crop", mode: .linear, transformation: .tfCropAndResize, outputSize: (s[0], s[1] - 1),
+                              scales: (1, Double(s[1] - 1) / Double(s[1])), antialias: false, roi: ((0.25, 1.5), (-0.5, 0.75)), extrapolationValue: 0.5) }
         b.add { s in PReLU(name: "prelu", inputShape: s, sharedAxes: [1, 2]) }
         b.add { _ in ELU(name: "elu", alpha: 0.7) }
         b.add { _ in ReLU(name: "relu_cfg", maxValue: 2, negativeSlope: 0.1, threshold: 0.05) }
@@ -149,9 +165,41 @@ struct LayerCoverageTests {
         return try Functional(name: "coverage_operations", nodes: nodes, inputNodes: [0], outputNodes: [divided, x])
     }
 
+    /// One of each ONNX-only 2-D layer, small (for the attribute sweep).
+    static func onnxOnlyModel() throws -> Sequential {
+        var b = Builder([6, 7, 3])
+        b.add { _ in Pad2D(name: "reflect_pad", mode: .reflect, top: 1, bottom: 2, left: 0, right: 1) }
+        b.add { _ in Pad2D(name: "wrap_pad", mode: .wrap, top: 0, bottom: 1, left: 2, right: 0) }
+        b.add { _ in WindowPooling(name: "window_avg", kind: .average(countIncludePad: true), kernel: [3, 2], strides: [1, 2], dilations: [1, 2],
+                                   padsBegin: [1, 1], padsEnd: [1, 0], ceilMode: true) }
+        b.add { _ in LocalResponseNormalization(name: "lrn", size: 3, alpha: 0.2, beta: 0.75, bias: 1.5) }
+        b.add { s in InstanceNormalization(name: "instance_norm", channels: s[2]) }
+        b.add { _ in LpNormalization(name: "l2_norm", axis: 1, p: 2) }
+        b.add { s in Resize2D(name: "resize_cubic", mode: .cubic(a: -0.75, excludeOutside: false), transformation: .alignCorners,
+                              outputSize: (s[0] + 3, s[1] - 1), scales: (Double(s[0] + 3) / Double(s[0]), Double(s[1] - 1) / Double(s[1])),
+                              antialias: true) }
+        b.add { s in WindowConvTranspose(name: "tconv", inputChannels: s[2], filters: 3, kernelSize: [2, 3], strides: [2, 1], dilations: [1, 2],
+                                         padsBegin: [1, 0], outputSize: [2 * s[0] - 1, s[1] + 3], groups: 3) }
+        randomize(b.layers, seed: 17)
+        return try Sequential(name: "coverage_onnx_only", inputShape: [6, 7, 3], layers: b.layers)
+    }
+
+    /// 3-D windows (ONNX-only layers).
+    static func volumeModel() throws -> Sequential {
+        var b = Builder([4, 5, 6, 2])
+        b.add { s in WindowConvolution(name: "conv3d", inputChannels: s[3], filters: 4, kernelSize: [2, 3, 2], strides: [1, 2, 1],
+                                       dilations: [1, 1, 2], padsBegin: [1, 1, 0], padsEnd: [0, 1, 1], groups: 2) }
+        b.add { _ in WindowPooling(name: "pool3d", kind: .max, kernel: [2, 2, 2], strides: [1, 1, 2], dilations: [1, 1, 1], padsBegin: [0, 1, 0],
+                                   padsEnd: [1, 0, 0], ceilMode: true) }
+        b.add { s in WindowConvTranspose(name: "tconv3d", inputChannels: s[3], filters: 4, kernelSize: [2, 2, 3], strides: [2, 1, 2],
+                                         dilations: [1, 2, 1], padsBegin: [1, 0, 1], outputSize: [2 * s[0] - 1, s[1] + 2, 2 * s[2]], groups: 2) }
+        randomize(b.layers, seed: 13)
+        return try Sequential(name: "coverage_volume", inputShape: [4, 5, 6, 2], layers: b.layers)
+    }
+
     @Test(arguments: [13, 17, 20])
     func everyExportedLayerRoundTrips(_ opset: Int) throws {
-        for model in [try Self.imageModel() as any Model, try Self.mergeModel(), try Self.operationsModel()] {
+        for model in [try Self.imageModel() as any Model, try Self.mergeModel(), try Self.operationsModel(), try Self.volumeModel()] {
             let proto = try roundTrip(try ONNXExporter.export(model, options: ONNXExportOptions(opset: opset)))
             let imported = try ONNXImporter.buildModel(proto, file: "\(model.name).onnx")
             let inputs = model.inputShapes.enumerated().map { k, s in randomTensor([5] + s, seed: UInt64(100 + k)) }
@@ -175,6 +223,7 @@ struct LayerCoverageTests {
         collect(try Self.imageModel().layers)
         collect(try Self.mergeModel().layers)
         collect(try Self.operationsModel().layers)
+        collect(try Self.volumeModel().layers)
         // Identity-at-inference layers share one exporter; one of them is enough.
         let identities = Set(InferenceIdentity.Kind.allCases.map(\.rawValue)).subtracting(["SpatialDropout2D"])
         let missing = Set(ONNXCodecs.supportedLayerTypes).subtracting(["Sequential", "Functional"]).subtracting(used).subtracting(identities)

@@ -106,15 +106,21 @@ private func fusableBias(after name: String, channels: Int, image: Bool, _ c: ON
 
 /// Resolves ONNX window padding to Keras's "valid"/"same" (TensorFlow's
 /// "same" pads the odd extra row after, which is ONNX SAME_UPPER), or to
-/// explicit zero padding for Conv.
+/// explicit zero padding for Conv (SAME_LOWER with an odd total, other pads).
 func windowPadding(_ a: inout Attributes, kernel: (Int, Int), strides: (Int, Int), dilation: (Int, Int),
                    height: Int, width: Int, c: ONNXImportContext) throws -> (WindowGeometry.Padding, [Int]) {
     let autoPad = try a.string("auto_pad", "NOTSET")
     switch autoPad {
     case "VALID": return (.valid, [0, 0, 0, 0])
     case "SAME_UPPER": return (.same, [0, 0, 0, 0])
+    case "SAME_LOWER":
+        // Like SAME_UPPER with the odd extra row/column before: explicit pads when there is one.
+        let g = try WindowGeometry(inHeight: height, inWidth: width, kernel: kernel, strides: strides, dilation: dilation, padding: .same)
+        let upper = windowPads(g)
+        let lower = [upper[2], upper[3], upper[0], upper[1]]
+        return lower == upper ? (.same, [0, 0, 0, 0]) : (.valid, lower)
     case "NOTSET": break
-    default: throw c.error("auto_pad '\(autoPad)' is not supported (supported: NOTSET, VALID, SAME_UPPER)")
+    default: throw c.error("auto_pad '\(autoPad)' is not supported (supported: NOTSET, VALID, SAME_UPPER, SAME_LOWER)")
     }
     let pads = try a.ints("pads", [0, 0, 0, 0])!
     guard pads.count == 4, pads.allSatisfy({ $0 >= 0 }) else { throw c.error("pads \(pads) are not 4 non-negative values") }

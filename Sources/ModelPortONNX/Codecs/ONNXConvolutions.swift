@@ -2,8 +2,8 @@ import ModelPortRuntime
 
 /// Convolutions: Keras `Conv2D`, `DepthwiseConv2D` (a grouped `Conv`),
 /// `SeparableConv2D` (a depthwise then a 1x1 `Conv`) and `Conv2DTranspose`
-/// <-> ONNX `Conv` and `ConvTranspose`. Kernels change layout through
-/// `ONNXWeightLayouts`.
+/// <-> ONNX `Conv` and `ConvTranspose`, and (ONNX-only) 3-D `Conv` <->
+/// `WindowConvolution`, other `ConvTranspose`s <-> `WindowConvTranspose`. Kernels change layout through `ONNXWeightLayouts`.
 extension ONNXFamily {
     static let convolutions = ONNXFamily(
         "convolutions",
@@ -17,6 +17,8 @@ extension ONNXFamily {
             .layer(GroupedConv2D.self, [], exportGroupedConv2D),
             .layer(SeparableConv2D.self, ["SeparableConv2D"], exportSeparableConv2D),
             .layer(Conv2DTranspose.self, ["Conv2DTranspose"], exportConv2DTranspose),
+            .layer(WindowConvolution.self, ["WindowConvolution"], exportWindowConvolution),
+            .layer(WindowConvTranspose.self, ["WindowConvTranspose"], exportWindowConvTranspose),
         ])
 }
 
@@ -26,7 +28,8 @@ private func importConv(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) th
     var a = Attributes(n, c)
     let x = try c.value(n.inputs[0])
     if x.onnxShape.count == 2 { return try importAs2D(n, i, c, importConv) }
-    guard x.onnxShape.count == 3 else { throw c.error("only 2-D convolutions of (N, C, H, W) are supported, input has shape \([-1] + x.onnxShape)") }
+    if x.onnxShape.count == 4 { return try importWindowConv(n, x, c) }
+    guard x.onnxShape.count == 3 else { throw c.error("only 1-D, 2-D and 3-D convolutions are supported, input has shape \([-1] + x.onnxShape)") }
     let w = try c.constant(n.inputs[1])
     guard w.shape.count == 4 else { throw c.error("kernel of shape \(w.shape) is not (out, in, kh, kw)") }
     let (o, ig, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
@@ -92,6 +95,7 @@ private func importConvTranspose(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportCo
     var a = Attributes(n, c)
     let x = try c.value(n.inputs[0])
     if x.onnxShape.count == 2 { return try importAs2D(n, i, c, importConvTranspose) }
+    if !keras2DTransposedConvolution(n, x, c) { return try importWindowConvTranspose(n, x, c) }
     let w = try c.constant(n.inputs[1])
     guard x.onnxShape.count == 3, w.shape.count == 4, w.shape[0] == x.onnxShape[0] else {
         throw c.error("only 2-D transposed convolutions of (N, C, H, W) with a (in, out, kh, kw) kernel are supported")
@@ -138,6 +142,158 @@ private func importConvTranspose(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportCo
                          [c.imageValue(ofNode: node)])
     }
     c.output(n, c.imageValue(ofNode: node))
+}
+
+/// Whether a ConvTranspose is Keras's `Conv2DTranspose` ("valid" or "same",
+/// or "valid" then cropped): 2-D, no groups, dilations, auto_pad or
+/// output_shape, output_padding within the end pads. Anything else (or an
+/// attribute of the wrong kind, which the importers then refuse by name) is
+/// `WindowConvTranspose`'s.
+private func keras2DTransposedConvolution(_ n: ONNXNodeProto, _ x: ImportedValue, _ c: ONNXImportContext) -> Bool {
+    func ints(_ name: String) -> [Int]? { if case .ints(let v)? = n.attribute(name) { return v.map { Int($0) } }; return nil }
+    func int(_ name: String) -> Int? { if case .int(let v)? = n.attribute(name) { return Int(v) }; return nil }
+    guard x.onnxShape.count == 3, (int("group") ?? 1) == 1, (ints("dilations") ?? [1, 1]) == [1, 1], n.attribute("output_shape") == nil else { return false }
+    if case .string(let autoPad)? = n.attribute("auto_pad"), autoPad != "NOTSET" { return false }
+    let pads = ints("pads") ?? [0, 0, 0, 0], outputPadding = ints("output_padding") ?? [0, 0]
+    guard pads.count == 4, outputPadding.count == 2 else { return true }
+    return outputPadding[0] <= pads[2] && outputPadding[1] <= pads[3] || isKerasSame(n, pads: pads, outputPadding: outputPadding, c)
+}
+
+/// Keras "same" for a ConvTranspose: the pads and output_padding TensorFlow's rule gives.
+private func isKerasSame(_ n: ONNXNodeProto, pads: [Int], outputPadding: [Int], _ c: ONNXImportContext) -> Bool {
+    guard let w = c.constants[n.inputs[1]], w.shape.count == 4 else { return false }
+    var strides = [1, 1]
+    if case .ints(let v)? = n.attribute("strides"), v.count == 2 { strides = v.map { Int($0) } }
+    return (0..<2).allSatisfy { k in
+        let kernel = w.shape[k + 2], stride = strides[k], total = max(kernel - stride, 0)
+        return pads[k] == total / 2 && pads[k + 2] == total - total / 2 && outputPadding[k] == stride - kernel + total
+    }
+}
+
+/// ConvTranspose as ONNX defines it (`WindowConvTranspose`): groups,
+/// dilations, any pads and output_padding, output_shape, auto_pad, 1 to 3
+/// spatial axes. Output size and begin pads follow onnx's reference
+/// implementation: explicit pads (default 0) give
+/// `stride * (in - 1) + output_padding + (k - 1) * dilation + 1 - pads`,
+/// unless output_shape names it; SAME_UPPER / SAME_LOWER take output_shape
+/// (default in * stride) and split the total padding, the odd one after / before.
+private func importWindowConvTranspose(_ n: ONNXNodeProto, _ x: ImportedValue, _ c: ONNXImportContext) throws {
+    var a = Attributes(n, c)
+    let k = x.onnxShape.count - 1, cin = x.onnxShape[0]
+    guard k >= 1 else { throw c.error("ConvTranspose needs an input (N, C, spatial...)") }
+    let w = try c.constant(n.inputs[1])
+    guard w.shape.count == k + 2, w.shape[0] == cin else { throw c.error("kernel of shape \(w.shape) is not (\(cin) inputs, out / group, \(k) kernel sizes)") }
+    let kernelSize = Array(w.shape[2...])
+    guard try a.ints("kernel_shape", kernelSize)! == kernelSize else { throw c.error("kernel_shape does not match the weight's \(kernelSize)") }
+    let strides = try a.ints("strides", nil) ?? .init(repeating: 1, count: k)
+    let dilations = try a.ints("dilations", nil) ?? .init(repeating: 1, count: k)
+    let outputPadding = try a.ints("output_padding", nil) ?? .init(repeating: 0, count: k)
+    let group = try a.int("group", 1)
+    let autoPad = try a.string("auto_pad", "NOTSET")
+    var outputShape = try a.ints("output_shape", nil)
+    let givenPads = try a.ints("pads", nil)
+    try a.finish()
+    guard strides.count == k, dilations.count == k, outputPadding.count == k else {
+        throw c.error("strides \(strides), dilations \(dilations) and output_padding \(outputPadding) must hold \(k) values")
+    }
+    if let o = outputShape, o.count == k + 2 { outputShape = Array(o.suffix(k)) }
+    guard outputShape == nil || outputShape!.count == k else { throw c.error("output_shape \(outputShape!) must hold \(k) values") }
+    try c.checkWindow(kernelSize, "kernel size", range: 1...ONNXImportContext.maxWindowValue)
+    try c.checkWindow(strides, "strides", range: 1...ONNXImportContext.maxWindowValue)
+    try c.checkWindow(dilations, "dilations", range: 1...ONNXImportContext.maxWindowValue)
+    try c.checkWindow(outputPadding, "output_padding")
+    try c.checkWindow(outputShape ?? [], "output_shape", range: 1...ONNXImportContext.maxWindowValue)
+    guard group >= 1, cin % group == 0 else { throw c.error("group \(group) does not divide the \(cin) input channels") }
+    let filters = w.shape[1] * group
+    var padsBegin: [Int] = [], size: [Int] = []
+    func natural(_ d: Int) -> Int { strides[d] * (x.onnxShape[d + 1] - 1) + outputPadding[d] + (kernelSize[d] - 1) * dilations[d] + 1 }
+    switch autoPad {
+    case "NOTSET", "VALID":
+        let pads = autoPad == "VALID" ? [Int](repeating: 0, count: 2 * k) : givenPads ?? .init(repeating: 0, count: 2 * k)
+        guard pads.count == 2 * k else { throw c.error("pads \(pads) must hold \(2 * k) values") }
+        try c.checkWindow(pads, "pads")
+        padsBegin = Array(pads.prefix(k))
+        size = outputShape ?? (0..<k).map { natural($0) - pads[$0] - pads[$0 + k] }
+    case "SAME_UPPER", "SAME_LOWER":
+        size = outputShape ?? (0..<k).map { x.onnxShape[$0 + 1] * strides[$0] }
+        for d in 0..<k {
+            let total = natural(d) - size[d]
+            let half = Int((Double(total) / 2).rounded(.down))  // Python's floor division
+            padsBegin.append(autoPad == "SAME_UPPER" ? half : total - half)
+        }
+    default: throw c.error("auto_pad '\(autoPad)' is not supported (NOTSET, VALID, SAME_UPPER, SAME_LOWER)")
+    }
+    guard size.allSatisfy({ $0 >= 1 }) else { throw c.error("ConvTranspose would produce an empty output of size \(size)") }
+    var bias: [Float]? = nil
+    if n.inputs.count > 2, !n.inputs[2].isEmpty {
+        let b = try c.constant(n.inputs[2])
+        guard b.values.count == filters else { throw c.error("bias has \(b.values.count) values for \(filters) filters") }
+        bias = b.values.map { Float($0) }
+    }
+    try c.reserve(w.shape, for: "the ConvTranspose kernel")
+    let layer = WindowConvTranspose(name: c.layerName("WindowConvTranspose"), inputChannels: cin, filters: filters, kernelSize: kernelSize,
+                                    strides: strides, dilations: dilations, padsBegin: padsBegin, outputSize: size, groups: group,
+                                    useBias: bias != nil)
+    // ONNX (in, out / group, k...) -> (k..., out / group, in).
+    layer.kernel.value = Tensor(shape: kernelSize + [w.shape[1], cin],
+                                scalars: permuteAxes(w.values.map { Float($0) }, shape: w.shape, perm: Array(2..<(k + 2)) + [1, 0]))
+    if let bias { layer.bias!.value = Tensor(shape: [filters], scalars: bias) }
+    let node = try c.add(layer, [try c.channelsLast(x)])
+    let out = c.shape(ofNode: node)
+    c.output(n, ImportedValue(node: node, onnxShape: [out.last!] + out.dropLast(), perm: Array(1..<out.count) + [0]))
+}
+
+/// A 3-D `Conv` (N, C, D, H, W): ONNX's own definition, `WindowConvolution`.
+private func importWindowConv(_ n: ONNXNodeProto, _ x: ImportedValue, _ c: ONNXImportContext) throws {
+    var a = Attributes(n, c)
+    let k = x.onnxShape.count - 1, cin = x.onnxShape[0]
+    let w = try c.constant(n.inputs[1])
+    guard w.shape.count == k + 2 else { throw c.error("kernel of shape \(w.shape) is not (out, in / group, \(k) kernel sizes)") }
+    let filters = w.shape[0], kernelSize = Array(w.shape[2...])
+    guard try a.ints("kernel_shape", kernelSize)! == kernelSize else { throw c.error("kernel_shape does not match the weight's \(kernelSize)") }
+    let strides = try a.ints("strides", nil) ?? .init(repeating: 1, count: k)
+    let dilations = try a.ints("dilations", nil) ?? .init(repeating: 1, count: k)
+    let group = try a.int("group", 1)
+    guard strides.count == k, dilations.count == k else { throw c.error("strides \(strides) and dilations \(dilations) must hold \(k) values") }
+    try c.checkWindow(kernelSize, "kernel size", range: 1...ONNXImportContext.maxWindowValue)
+    try c.checkWindow(strides, "strides", range: 1...ONNXImportContext.maxWindowValue)
+    try c.checkWindow(dilations, "dilations", range: 1...ONNXImportContext.maxWindowValue)
+    guard group >= 1, cin % group == 0, filters % group == 0, w.shape[1] * group == cin else {
+        throw c.error("group \(group) does not fit \(cin) input channels, \(filters) filters and a kernel of shape \(w.shape)")
+    }
+    let autoPad = try a.string("auto_pad", "NOTSET")
+    var pads = try a.ints("pads", nil) ?? .init(repeating: 0, count: 2 * k)
+    switch autoPad {
+    case "NOTSET": break
+    case "VALID": pads = .init(repeating: 0, count: 2 * k)
+    case "SAME_UPPER", "SAME_LOWER":
+        for d in 0..<k {
+            let size = x.onnxShape[d + 1], out = (size + strides[d] - 1) / strides[d]
+            let total = max((out - 1) * strides[d] + (kernelSize[d] - 1) * dilations[d] + 1 - size, 0)
+            (pads[d], pads[d + k]) = autoPad == "SAME_UPPER" ? (total / 2, total - total / 2) : (total - total / 2, total / 2)
+        }
+    default: throw c.error("auto_pad '\(autoPad)' is not supported (NOTSET, VALID, SAME_UPPER, SAME_LOWER)")
+    }
+    try a.finish()
+    guard pads.count == 2 * k else { throw c.error("pads \(pads) must hold \(2 * k) values") }
+    try c.checkWindow(pads, "pads")
+    var bias: [Float]? = nil
+    if n.inputs.count > 2, !n.inputs[2].isEmpty {
+        let b = try c.constant(n.inputs[2])
+        guard b.values.count == filters else { throw c.error("bias has \(b.values.count) values for \(filters) filters") }
+        bias = b.values.map { Float($0) }
+    }
+    try c.reserve(w.shape, for: "the Conv kernel")
+    let layer = WindowConvolution(name: c.layerName("WindowConvolution"), inputChannels: cin, filters: filters, kernelSize: kernelSize,
+                                  strides: strides, dilations: dilations, padsBegin: Array(pads.prefix(k)), padsEnd: Array(pads.suffix(k)),
+                                  groups: group, useBias: bias != nil)
+    // ONNX (out, in / group, k...) -> (k..., in / group, out).
+    layer.kernel.value = Tensor(shape: kernelSize + [w.shape[1], filters],
+                                scalars: permuteAxes(w.values.map { Float($0) }, shape: w.shape, perm: Array(2..<(k + 2)) + [1, 0]))
+    if let bias { layer.bias!.value = Tensor(shape: [filters], scalars: bias) }
+    let node = try c.add(layer, [try c.channelsLast(x)])
+    let out = c.shape(ofNode: node)
+    c.output(n, ImportedValue(node: node, onnxShape: [out.last!] + out.dropLast(), perm: Array(1..<out.count) + [0]))
 }
 
 // MARK: - Export
@@ -223,4 +379,48 @@ private func exportConv2DTranspose(_ l: Conv2DTranspose, _ x: [ONNXValue], _ c: 
     if outputPadding != [0, 0] { attributes.append(ints("output_padding", outputPadding)) }
     let y = c.node("ConvTranspose", inputs, attributes, name: l.name)
     return try exportActivation(l.activation, ONNXValue(name: y, kerasShape: out, channelsFirst: true), c, name: l.name)
+}
+
+private func exportWindowConvolution(_ l: WindowConvolution, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
+    let k = l.kernelSize.count
+    guard x[0].kerasShape.count == k + 1 else { throw c.error(l, "expects \(k) spatial axes and channels, got \(x[0].kerasShape)") }
+    let input = c.channelsFirst(x[0])
+    // (k..., in / group, out) -> ONNX (out, in / group, k...).
+    let shape = l.kernel.shape
+    let w = c.constant(l.name + "_kernel", shape: [l.filters, shape[k]] + l.kernelSize,
+                       permuteAxes(l.kernel.value.scalars, shape: shape, perm: [k + 1, k] + Array(0..<k)))
+    var inputs = [input.name, w]
+    if let bias = l.bias { inputs.append(c.constant(l.name + "_bias", shape: [l.filters], bias.value.scalars)) }
+    let y = c.node("Conv", inputs, [ints("kernel_shape", l.kernelSize), ints("strides", l.strides), ints("dilations", l.dilations),
+                                    ints("pads", l.padsBegin + l.padsEnd), ONNXAttribute("group", .int(Int64(l.groups)))], name: l.name)
+    return ONNXValue(name: y, kerasShape: try l.outputShape(for: x[0].kerasShape), channelsFirst: true)
+}
+
+/// Explicit begin pads and output_shape: the output size whatever the end pads.
+private func exportWindowConvTranspose(_ l: WindowConvTranspose, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
+    let k = l.kernelSize.count
+    guard x[0].kerasShape.count == k + 1 else { throw c.error(l, "expects \(k) spatial axes and channels, got \(x[0].kerasShape)") }
+    guard l.padsBegin.allSatisfy({ $0 >= 0 }) else { throw c.error(l, "negative begin pads \(l.padsBegin) have no ONNX spelling") }
+    let input = c.channelsFirst(x[0])
+    // (k..., out / group, in) -> ONNX (in, out / group, k...).
+    let shape = l.kernel.shape
+    let w = c.constant(l.name + "_kernel", shape: [l.inputChannels, shape[k]] + l.kernelSize,
+                       permuteAxes(l.kernel.value.scalars, shape: shape, perm: [k + 1, k] + Array(0..<k)))
+    var inputs = [input.name, w]
+    if let bias = l.bias { inputs.append(c.constant(l.name + "_bias", shape: [l.filters], bias.value.scalars)) }
+    // End pads from the output size: natural size - begin - end = output size, output_padding taking what is negative.
+    var ends: [Int] = [], outputPadding: [Int] = []
+    for d in 0..<k {
+        let natural = l.strides[d] * (x[0].kerasShape[d] - 1) + (l.kernelSize[d] - 1) * l.dilations[d] + 1
+        let end = natural - l.padsBegin[d] - l.outputSize[d]
+        ends.append(max(end, 0))
+        outputPadding.append(max(-end, 0))
+    }
+    guard (0..<k).allSatisfy({ outputPadding[$0] < max(l.strides[$0], l.dilations[$0]) }) else {
+        throw c.error(l, "output size \(l.outputSize) needs output_padding \(outputPadding), not less than the strides or dilations as ONNX requires")
+    }
+    let y = c.node("ConvTranspose", inputs, [ints("kernel_shape", l.kernelSize), ints("strides", l.strides), ints("dilations", l.dilations),
+                                             ints("pads", l.padsBegin + ends), ints("output_padding", outputPadding),
+                                             ONNXAttribute("group", .int(Int64(l.groups)))], name: l.name)
+    return ONNXValue(name: y, kerasShape: l.outputSize + [l.filters], channelsFirst: true)
 }

@@ -144,13 +144,29 @@ private func importActivation(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportConte
     case "HardSwish": act = .hardSilu
     case "Selu":
         let alpha = try a.float("alpha", 1.67326319217681884765625), gamma = try a.float("gamma", 1.05070102214813232421875)
-        guard alpha == 1.67326319217681884765625, gamma == 1.05070102214813232421875 else { throw c.error("Selu with non-default alpha/gamma is not supported") }
+        guard alpha == 1.67326319217681884765625, gamma == 1.05070102214813232421875 else {
+            // Other constants: gamma * ELU_alpha(x), an ELU then a Rescaling.
+            try a.finish()
+            guard alpha.isFinite, gamma.isFinite else { throw c.error("Selu alpha \(alpha) and gamma \(gamma) must be finite") }
+            let elu = try c.add(ELU(name: c.layerName("ELU"), alpha: alpha), [x])
+            let scaled = try c.add(Rescaling(name: c.layerName("Rescaling"), scale: gamma, offset: 0), [ImportedValue(node: elu, onnxShape: x.onnxShape, perm: x.perm)])
+            c.output(n, ImportedValue(node: scaled, onnxShape: x.onnxShape, perm: x.perm))
+            return
+        }
         act = .selu
     case "HardSigmoid":
         let alpha = try a.float("alpha", 0.2), beta = try a.float("beta", 0.5)
         if abs(alpha - 1.0 / 6) < 1e-7 && beta == 0.5 { act = .hardSigmoid }
         else if alpha == 0.2 && beta == 0.5 { act = .hardSigmoidKeras2 }
-        else { throw c.error("HardSigmoid with alpha=\(alpha), beta=\(beta) is not supported (Keras's 1/6, 0.5 or 0.2, 0.5)") }
+        else {
+            // Other constants: min(max(alpha * x + beta, 0), 1), a Rescaling then a ReLU capped at 1.
+            try a.finish()
+            guard alpha.isFinite, beta.isFinite else { throw c.error("HardSigmoid alpha \(alpha) and beta \(beta) must be finite") }
+            let affine = try c.add(Rescaling(name: c.layerName("Rescaling"), scale: alpha, offset: beta), [x])
+            let clipped = try c.add(ReLU(name: c.layerName("ReLU"), maxValue: 1), [ImportedValue(node: affine, onnxShape: x.onnxShape, perm: x.perm)])
+            c.output(n, ImportedValue(node: clipped, onnxShape: x.onnxShape, perm: x.perm))
+            return
+        }
     case "Gelu":
         let approximate = try a.string("approximate", "none")
         guard approximate == "none" || approximate == "tanh" else { throw c.error("Gelu approximate='\(approximate)' is not supported") }

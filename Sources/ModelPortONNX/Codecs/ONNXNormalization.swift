@@ -5,13 +5,18 @@ import ModelPortRuntime
 /// `LayerNormalization` <-> `LayerNormalization` (opset 17+, decomposed with
 /// `ReduceMean` before), and the exports of `Normalization` (`Sub`, `Div`) and
 /// `Rescaling` (`Mul`, `Add`; imported by the merges family from a scalar
-/// `Mul`/`Add`/`Sub`).
+/// `Mul`/`Add`/`Sub`). ONNX-only, both ways (no core Keras layer):
+/// `LRN` <-> `LocalResponseNormalization`, `InstanceNormalization` <->
+/// `InstanceNormalization`, `LpNormalization` <-> `LpNormalization`.
 extension ONNXFamily {
     static let normalization = ONNXFamily(
         "normalization",
         imports: [
             ONNXOpImport("BatchNormalization", minimumInputs: 5, importBatchNormalization),
             ONNXOpImport("LayerNormalization", minimumInputs: 2, since: 17, importLayerNormalization),
+            ONNXOpImport("LRN", importLRN),
+            ONNXOpImport("InstanceNormalization", minimumInputs: 3, importInstanceNormalization),
+            ONNXOpImport("LpNormalization", importLpNormalization),
         ],
         exports: [
             .layer(BatchNormalization.self, ["BatchNormalization"], exportBatchNormalization),
@@ -19,6 +24,9 @@ extension ONNXFamily {
             .layer(Normalization.self, ["Normalization"], exportNormalization),
             .layer(UnitNormalization.self, ["UnitNormalization"], exportUnitNormalization),
             .layer(Rescaling.self, ["Rescaling"], exportRescaling),
+            .layer(LocalResponseNormalization.self, ["LocalResponseNormalization"], exportLRN),
+            .layer(InstanceNormalization.self, ["InstanceNormalization"], exportInstanceNormalization),
+            .layer(LpNormalization.self, ["LpNormalization"], exportLpNormalization),
         ])
 }
 
@@ -78,6 +86,59 @@ private func importLayerNormalization(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImp
     if let bias { layer.beta!.value = Tensor(shape: [f], scalars: bias.values.map { Float($0) }) }
     let input = try c.identityLayout(x)
     c.output(n, ImportedValue(node: try c.add(layer, [input]), onnxShape: x.onnxShape, perm: input.perm))
+}
+
+/// Across the channels (ONNX axis 1) of (N, C, ...), at any rank: the runtime layer works on the last axis.
+private func importLRN(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+    var a = Attributes(n, c)
+    let size = try a.int("size", 0)
+    let alpha = try a.float("alpha", 1e-4), beta = try a.float("beta", 0.75), bias = try a.float("bias", 1)
+    try a.finish()
+    guard (1...ONNXImportContext.maxWindowValue).contains(size) else {
+        throw c.error("LRN needs its 'size' attribute between 1 and \(ONNXImportContext.maxWindowValue), got \(size)")
+    }
+    guard alpha.isFinite, beta.isFinite, bias.isFinite else { throw c.error("LRN alpha \(alpha), beta \(beta) and bias \(bias) must be finite") }
+    let x = try c.value(n.inputs[0])
+    guard !x.onnxShape.isEmpty else { throw c.error("LRN needs an input with a channel axis (N, C, ...)") }
+    let input = try c.channelsLast(x)
+    let layer = LocalResponseNormalization(name: c.layerName("LocalResponseNormalization"), size: size, alpha: alpha, beta: beta, bias: bias)
+    c.output(n, ImportedValue(node: try c.add(layer, [input]), onnxShape: x.onnxShape, perm: input.perm))
+}
+
+/// Each channel (ONNX axis 1) of (N, C, D1, ...) normalized over D1, ...
+private func importInstanceNormalization(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+    var a = Attributes(n, c)
+    let epsilon = try a.float("epsilon", 1e-5)
+    try a.finish()
+    let x = try c.value(n.inputs[0])
+    guard x.onnxShape.count >= 2 else { throw c.error("InstanceNormalization needs an input (N, C, D1, ...) with at least one axis after the channels") }
+    let channels = x.onnxShape[0]
+    let scale = try c.constant(n.inputs[1]), bias = try c.constant(n.inputs[2])
+    guard scale.values.count == channels, bias.values.count == channels else {
+        throw c.error("scale (\(scale.values.count) values) and B (\(bias.values.count)) must hold one value per channel (\(channels))")
+    }
+    try c.reserve([2, channels], for: "the InstanceNormalization parameters")
+    let layer = InstanceNormalization(name: c.layerName("InstanceNormalization"), channels: channels, epsilon: epsilon)
+    layer.gamma.value = Tensor(shape: [channels], scalars: scale.values.map { Float($0) })
+    layer.beta.value = Tensor(shape: [channels], scalars: bias.values.map { Float($0) })
+    let input = try c.channelsLast(x)
+    c.output(n, ImportedValue(node: try c.add(layer, [input]), onnxShape: x.onnxShape, perm: input.perm))
+}
+
+/// Over any axis but the batch axis, in whatever layout the value is held.
+private func importLpNormalization(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
+    var a = Attributes(n, c)
+    let axis = try a.int("axis", -1), p = try a.int("p", 2)
+    try a.finish()
+    guard p == 1 || p == 2 else { throw c.error("LpNormalization p = \(p) is not supported (ONNX defines 1 and 2)") }
+    let x = try c.value(n.inputs[0])
+    let rank = x.onnxShape.count + 1
+    guard (-rank..<rank).contains(axis) else { throw c.error("axis \(axis) is outside the input's \(rank) axes") }
+    let onnxAxis = axis < 0 ? axis + rank : axis
+    guard onnxAxis != 0 else { throw c.error("LpNormalization over axis 0, ModelPort's batch axis, is not supported") }
+    let runtimeAxis = x.perm.firstIndex(of: onnxAxis - 1)!
+    let layer = LpNormalization(name: c.layerName("LpNormalization"), axis: runtimeAxis, p: p)
+    c.output(n, ImportedValue(node: try c.add(layer, [x]), onnxShape: x.onnxShape, perm: x.perm))
 }
 
 // MARK: - Export
@@ -161,4 +222,27 @@ private func exportUnitNormalization(_ l: UnitNormalization, _ x: [ONNXValue], _
     let floor = c.node("Max", [norm, c.scalar(l.name + "_floor", 1 / l.maxInverseNorm)], name: l.name + "_floored")
     let y = c.node("Div", [input.name, floor], name: l.name)
     return ONNXValue(name: y, kerasShape: input.kerasShape, channelsFirst: false)
+}
+
+/// ONNX's LRN normalizes axis 1 of (N, C, H, W): the image channels-first.
+private func exportLRN(_ l: LocalResponseNormalization, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
+    let input = try imageInput(l, x[0], c)
+    let y = c.node("LRN", [input.name], [ONNXAttribute("size", .int(Int64(l.size))), ONNXAttribute("alpha", .float(l.alpha)),
+                                         ONNXAttribute("beta", .float(l.beta)), ONNXAttribute("bias", .float(l.bias))], name: l.name)
+    return ONNXValue(name: y, kerasShape: input.kerasShape, channelsFirst: true)
+}
+
+private func exportInstanceNormalization(_ l: InstanceNormalization, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
+    guard x[0].kerasShape.count >= 2 else { throw c.error(l, "expects an input with positions and channels, got \(x[0].kerasShape)") }
+    let input = c.channelsFirst(x[0])
+    let y = c.node("InstanceNormalization", [input.name, c.constant(l.name + "_scale", shape: [l.channels], l.gamma.value.scalars),
+                                             c.constant(l.name + "_bias", shape: [l.channels], l.beta.value.scalars)],
+                   [ONNXAttribute("epsilon", .float(l.epsilon))], name: l.name)
+    return ONNXValue(name: y, kerasShape: input.kerasShape, channelsFirst: true)
+}
+
+private func exportLpNormalization(_ l: LpNormalization, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
+    let y = c.node("LpNormalization", [x[0].name], [ONNXAttribute("axis", .int(Int64(x[0].onnxAxis(ofKerasSampleAxis: l.axis)))),
+                                                    ONNXAttribute("p", .int(Int64(l.p)))], name: l.name)
+    return ONNXValue(name: y, kerasShape: x[0].kerasShape, channelsFirst: x[0].channelsFirst)
 }

@@ -2,8 +2,10 @@ import ModelPortRuntime
 
 /// Reshaping: Keras `Flatten`, `Reshape`, `Permute` (<-> `Transpose`, which
 /// imports as a change of layout only), `RepeatVector` (<-> `Unsqueeze` +
-/// `Tile`), `Padding2D` (`ZeroPadding2D` <-> `Pad`, `Cropping2D` <-> `Slice`)
-/// and `UpSampling2D` (<-> nearest or half-pixel linear `Resize`); `Squeeze`/`Unsqueeze` and
+/// `Tile`), `Padding2D` (`ZeroPadding2D` <-> `Pad`, `Cropping2D` <-> `Slice`),
+/// `Pad2D` (ONNX-only: `Pad` with a non-zero constant, reflect, edge or wrap)
+/// and `UpSampling2D` (<-> nearest or half-pixel linear `Resize`), `Resize2D`
+/// (ONNX-only: every other `Resize` of H and W); `Squeeze`/`Unsqueeze` and
 /// `Slice` of constants are shape arithmetic.
 extension ONNXFamily {
     static let reshaping = ONNXFamily(
@@ -27,6 +29,8 @@ extension ONNXFamily {
             .layer(Permute.self, ["Permute"], exportPermute),
             .layer(RepeatVector.self, ["RepeatVector"], exportRepeatVector),
             .layer(Padding2D.self, ["ZeroPadding2D", "Cropping2D"], exportPadding2D),
+            .layer(Pad2D.self, ["Pad2D"], exportPad2D),
+            .layer(Resize2D.self, ["Resize2D"], exportResize2D),
             .layer(UpSampling2D.self, ["UpSampling2D"], exportUpSampling2D),
         ])
 }
@@ -58,6 +62,24 @@ private func importReshape(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext)
     var a = Attributes(n, c)
     try a.require("allowzero", int: 0)
     try a.finish()
+    if let k = c.constants[n.inputs[0]] {
+        // A constant (Caffe2's zoo models reshape their Gemm weights): the same values in the new shape.
+        let target = try c.ints(n.inputs[1])
+        var shape = target.enumerated().map { i, d in d == 0 && i < k.shape.count ? k.shape[i] : d }
+        guard shape.allSatisfy({ $0 >= -1 }), shape.filter({ $0 == -1 }).count <= 1 else {
+            throw c.error("Reshape of constant '\(n.inputs[0])' to \(target) is invalid")
+        }
+        let known = try c.product(shape.filter { $0 != -1 }, of: "Reshape target")
+        if let unknown = shape.firstIndex(of: -1) {
+            guard known > 0, k.values.count % known == 0 else { throw c.error("Reshape of constant \(k.shape) to \(target) does not fit its \(k.values.count) values") }
+            shape[unknown] = k.values.count / known
+        }
+        guard try c.product(shape, of: "Reshape target") == k.values.count else {
+            throw c.error("Reshape of constant \(k.shape) to \(target) does not fit its \(k.values.count) values")
+        }
+        c.constants[n.outputs[0]] = ConstantTensor(shape: shape, values: k.values)
+        return
+    }
     let x = try c.value(n.inputs[0])
     let target = try c.symbolicInts(n.inputs[1])
     guard !target.isEmpty else { throw c.error("Reshape to a scalar is not supported") }
@@ -119,30 +141,54 @@ private func importTranspose(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContex
 private func importPad(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
     var a = Attributes(n, c)
     let mode = try a.string("mode", "constant")
-    let pads: [Int]
+    let x = try c.value(n.inputs[0])
+    let rank = x.onnxShape.count + 1
+    var pads: [Int]
+    var value: Float = 0
     if c.opset < 11 {
         // Before opset 11, `pads` and `value` are attributes.
         guard let p = try a.ints("pads", nil) else { throw c.error("Pad needs its 'pads' attribute (before opset 11)") }
         pads = p
-        let value = try a.float("value", 0)
-        guard value == 0 else { throw c.error("padding with the non-zero constant \(value) is not supported (only zeros)") }
+        value = try a.float("value", 0)
     } else {
         guard n.inputs.count > 1, !n.inputs[1].isEmpty else { throw c.error("Pad needs its 'pads' input (opset 11 and later)") }
-        if n.inputs.count > 2, !n.inputs[2].isEmpty, try c.constant(n.inputs[2]).values.contains(where: { $0 != 0 }) {
-            throw c.error("padding with a non-zero constant is not supported")
-        }
-        guard n.inputs.count < 4 || n.inputs[3].isEmpty else { throw c.error("Pad with an 'axes' input is not supported") }
         pads = try c.ints(n.inputs[1])
+        if n.inputs.count > 2, !n.inputs[2].isEmpty {
+            let v = try c.constant(n.inputs[2])
+            guard v.values.count == 1 else { throw c.error("Pad's constant_value must be one value, got \(v.values.count)") }
+            value = Float(v.values[0])
+        }
+        if n.inputs.count > 3, !n.inputs[3].isEmpty {
+            // Opset 18's `axes`: the pads of the listed axes; the others get none.
+            let axes = try c.ints(n.inputs[3])
+            guard pads.count == 2 * axes.count else { throw c.error("Pad has \(pads.count) pads for \(axes.count) axes") }
+            var full = [Int](repeating: 0, count: 2 * rank)
+            for (k, axis) in axes.enumerated() {
+                guard (-rank..<rank).contains(axis) else { throw c.error("Pad axis \(axis) is outside the input's \(rank) axes") }
+                let r = axis < 0 ? axis + rank : axis
+                full[r] = pads[k]
+                full[r + rank] = pads[k + axes.count]
+            }
+            pads = full
+        }
     }
     try a.finish()
-    guard mode == "constant" else { throw c.error("Pad mode '\(mode)' is not supported (only constant zeros)") }
-    let x = try c.value(n.inputs[0])
+    guard ["constant", "reflect", "edge", "wrap"].contains(mode) else { throw c.error("Pad mode '\(mode)' is not supported (constant, reflect, edge, wrap)") }
+    guard value.isFinite else { throw c.error("padding with the constant \(value) is not supported (only finite values)") }
     guard x.onnxShape.count == 3, pads.count == 8, pads[0] == 0, pads[1] == 0, pads[4] == 0, pads[5] == 0, pads.allSatisfy({ $0 >= 0 }) else {
-        throw c.error("only zero padding of the spatial axes of (N, C, H, W) is supported, got pads \(pads)")
+        throw c.error("only padding the spatial axes of (N, C, H, W) is supported, got pads \(pads)")
     }
     try c.checkWindow(pads, "pads")
-    let node = try c.add(Padding2D(name: c.layerName("ZeroPadding2D"), kind: .zeroPad, top: pads[2], bottom: pads[6], left: pads[3], right: pads[7]),
-                         [try c.channelsLast(x)])
+    let (top, left, bottom, right) = (pads[2], pads[3], pads[6], pads[7])
+    let layer: any Layer
+    switch mode {
+    case "constant" where value == 0:
+        layer = Padding2D(name: c.layerName("ZeroPadding2D"), kind: .zeroPad, top: top, bottom: bottom, left: left, right: right)
+    default:
+        let m: Pad2D.Mode = mode == "reflect" ? .reflect : mode == "edge" ? .edge : mode == "wrap" ? .wrap : .constant(value)
+        layer = Pad2D(name: c.layerName("Pad2D"), mode: m, top: top, bottom: bottom, left: left, right: right)
+    }
+    let node = try c.add(layer, [try c.channelsLast(x)])
     c.output(n, c.imageValue(ofNode: node))
 }
 
@@ -259,25 +305,109 @@ private func upsample(_ n: ONNXNodeProto, _ x: ImportedValue, factors: [Double],
 
 private func importResize(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
     if c.opset < 11 { return try importUpsample(n, i, c) }
-    var a = Attributes(n, c, ignoring: ["cubic_coeff_a", "exclude_outside", "extrapolation_value"])
+    var a = Attributes(n, c)
     let mode = try a.string("mode", "nearest")
     let transform = try a.string("coordinate_transformation_mode", "half_pixel")
     let nearest = try a.string("nearest_mode", "round_prefer_floor")
+    let cubicA = try a.float("cubic_coeff_a", -0.75)
+    let excludeOutside = try a.int("exclude_outside", 0)
+    let extrapolation = try a.float("extrapolation_value", 0)  // tf_crop_and_resize only
+    let antialias = try a.int("antialias", 0)
+    let policy = try a.string("keep_aspect_ratio_policy", "stretch")
+    let givenAxes = try a.ints("axes", nil)
     try a.finish()
+    guard antialias == 0 || mode != "nearest" else { throw c.error("Resize with antialias=1 and mode 'nearest' is not supported (ONNX defines it for linear and cubic)") }
     let x = try c.value(n.inputs[0])
     guard x.onnxShape.count == 3 else { throw c.error("only resizing of (N, C, H, W) is supported") }
-    var factors: [Double]
+    let axes = (givenAxes ?? [0, 1, 2, 3]).map { $0 < 0 ? $0 + 4 : $0 }
+    guard Set(axes).count == axes.count, axes.allSatisfy({ (0..<4).contains($0) }) else { throw c.error("Resize axes \(givenAxes ?? []) are repeated or out of range") }
+    // Per axis (N, C, H, W): the scale and the output size (the batch axis's size is not known here).
+    let input = [1] + x.onnxShape
+    var scales = [Double](repeating: 1, count: 4), sizes = input
     if n.inputs.count > 2, !n.inputs[2].isEmpty, let s = c.constants[n.inputs[2]], !s.values.isEmpty {
-        factors = s.values
+        guard s.values.count == axes.count else { throw c.error("Resize has \(s.values.count) scales for \(axes.count) axes") }
+        for (k, axis) in axes.enumerated() {
+            guard s.values[k] > 0, s.values[k] <= Double(ONNXImportContext.maxWindowValue) else {
+                throw c.error("Resize scale \(s.values[k]) is not supported (more than 0, at most \(ONNXImportContext.maxWindowValue))")
+            }
+            scales[axis] = s.values[k]
+            sizes[axis] = Int((Double(input[axis]) * s.values[k]).rounded(.down))
+        }
     } else if n.inputs.count > 3, !n.inputs[3].isEmpty {
-        let sizes = try c.ints(n.inputs[3])
-        guard sizes.count == 4 else { throw c.error("Resize sizes must have 4 values") }
-        factors = [1, 1, Double(sizes[2]) / Double(x.onnxShape[1]), Double(sizes[3]) / Double(x.onnxShape[2])]
+        let given = try c.ints(n.inputs[3])
+        guard given.count == axes.count else { throw c.error("Resize has \(given.count) sizes for \(axes.count) axes") }
+        for (k, axis) in axes.enumerated() where axis != 0 {
+            // A sizes input names the batch size it was made for; the batch axis itself is never resized.
+            guard (1...(ONNXImportContext.maxWindowValue * input[axis])).contains(given[k]) else {
+                throw c.error("Resize to size \(given[k]) from \(input[axis]) is not supported (empty, or more than \(ONNXImportContext.maxWindowValue) times larger)")
+            }
+            sizes[axis] = given[k]
+            scales[axis] = Double(given[k]) / Double(input[axis])
+        }
+        switch policy {
+        case "stretch": break
+        case "not_larger", "not_smaller":
+            // The policy's scale is the smallest / largest over the listed axes: H and W only here.
+            guard axes.allSatisfy({ $0 >= 2 }) else {
+                throw c.error("keep_aspect_ratio_policy '\(policy)' over the batch or channel axis (axes \(axes)) is not supported")
+            }
+            let spatial = axes
+            guard let chosen = policy == "not_larger" ? spatial.map({ scales[$0] }).min() : spatial.map({ scales[$0] }).max() else { break }
+            for axis in spatial {
+                scales[axis] = chosen
+                sizes[axis] = Int(chosen * Double(input[axis]) + 0.5)
+            }
+        default: throw c.error("keep_aspect_ratio_policy '\(policy)' is not supported (stretch, not_larger, not_smaller)")
+        }
     } else { throw c.error("Resize needs constant scales or sizes") }
-    // Keras's nearest (floor of out / factor) or bilinear (TensorFlow's half-pixel centres).
+    // tf_crop_and_resize's region of interest (starts, then ends), per axis; the others (0, 1).
+    var roi = [0.0, 0, 0, 0, 1, 1, 1, 1]
+    if transform == "tf_crop_and_resize" {
+        guard n.inputs.count > 1, !n.inputs[1].isEmpty else { throw c.error("Resize with tf_crop_and_resize needs its roi input") }
+        let given = try c.constant(n.inputs[1]).values
+        guard given.count == 2 * axes.count, given.allSatisfy({ $0.isFinite && abs($0) <= 1e6 }) else {
+            throw c.error("Resize roi \(given) must hold a finite start and end for each of the \(axes.count) axes")
+        }
+        for (k, axis) in axes.enumerated() { (roi[axis], roi[axis + 4]) = (given[k], given[k + axes.count]) }
+        guard roi[0] == 0, roi[1] == 0, roi[4] == 1, roi[5] == 1 else { throw c.error("Resize roi \(roi) crops the batch or channel axis, which is not supported") }
+        guard extrapolation.isFinite else { throw c.error("extrapolation_value \(extrapolation) must be finite") }
+    }
+    guard scales[0] == 1, scales[1] == 1, sizes[1] == input[1] else {
+        throw c.error("Resize of the batch or channel axis is not supported (scales \(scales), sizes \(sizes.dropFirst()))")
+    }
+    guard sizes[2] >= 1, sizes[3] >= 1, sizes[2] <= ONNXImportContext.maxWindowValue * input[2], sizes[3] <= ONNXImportContext.maxWindowValue * input[3] else {
+        throw c.error("Resize to \(sizes[2])x\(sizes[3]) from \(input[2])x\(input[3]) is not supported (empty, or more than \(ONNXImportContext.maxWindowValue) times larger)")
+    }
+    // Keras's nearest (floor of out / factor) or bilinear (TensorFlow's half-pixel centres), for integer factors.
     let interpolation: UpSampling2D.Interpolation? = mode == "nearest" && transform == "asymmetric" && nearest == "floor" ? .nearest
         : mode == "linear" && (transform == "half_pixel" || transform == "pytorch_half_pixel") ? .bilinear : nil
-    try upsample(n, x, factors: factors, interpolation: interpolation, c, description: "mode \(mode), \(transform), \(nearest), scales \(factors)")
+    let integer = (2...3).allSatisfy { scales[$0] >= 1 && scales[$0].rounded() == scales[$0] && sizes[$0] == input[$0] * Int(scales[$0]) }
+    if interpolation != nil, integer, antialias == 0 || (scales[2] >= 1 && scales[3] >= 1) {
+        return try upsample(n, x, factors: scales, interpolation: interpolation, c, description: "mode \(mode), \(transform), \(nearest), scales \(scales)")
+    }
+    let resizeMode: Resize2D.Mode
+    switch mode {
+    case "nearest":
+        let roundings: [String: Resize2D.NearestRounding] = ["round_prefer_floor": .roundPreferFloor, "round_prefer_ceil": .roundPreferCeil,
+                                                              "floor": .floor, "ceil": .ceil]
+        guard let r = roundings[nearest] else { throw c.error("nearest_mode '\(nearest)' is not supported (\(roundings.keys.sorted().joined(separator: ", ")))") }
+        resizeMode = .nearest(r)
+    case "linear": resizeMode = .linear
+    case "cubic": resizeMode = .cubic(a: Double(cubicA), excludeOutside: excludeOutside != 0)
+    default: throw c.error("Resize mode '\(mode)' is not supported (nearest, linear, cubic)")
+    }
+    let transforms: [String: Resize2D.CoordinateTransformation] = [
+        "half_pixel": .halfPixel, "half_pixel_symmetric": .halfPixelSymmetric, "pytorch_half_pixel": .pytorchHalfPixel,
+        "align_corners": .alignCorners, "asymmetric": .asymmetric, "tf_crop_and_resize": .tfCropAndResize,
+    ]
+    guard let transformation = transforms[transform] else {
+        throw c.error("coordinate_transformation_mode '\(transform)' is not supported (\(transforms.keys.sorted().joined(separator: ", ")))")
+    }
+    let layer = Resize2D(name: c.layerName("Resize2D"), mode: resizeMode, transformation: transformation, outputSize: (sizes[2], sizes[3]),
+                         scales: (scales[2], scales[3]), antialias: antialias != 0, roi: ((roi[2], roi[6]), (roi[3], roi[7])),
+                         extrapolationValue: extrapolation)
+    let node = try c.add(layer, [try c.channelsLast(x)])
+    c.output(n, c.imageValue(ofNode: node))
 }
 
 /// `Tile` of (N, 1, F) by (1, n, 1): Keras's RepeatVector.
@@ -450,6 +580,73 @@ private func exportPadding2D(_ l: Padding2D, _ x: [ONNXValue], _ c: ONNXExportCo
         let ends = c.constant(l.name + "_ends", shape: [2], int64s: [Int64(s[0] - l.bottom), Int64(s[1] - l.right)])
         let axes = c.constant(l.name + "_axes", shape: [2], int64s: [2, 3])
         y = c.node("Slice", [input.name, starts, ends, axes], name: l.name)
+    }
+    return ONNXValue(name: y, kerasShape: out, channelsFirst: true)
+}
+
+private func exportPad2D(_ l: Pad2D, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
+    let input = try imageInput(l, x[0], c)
+    let out = try l.outputShape(for: input.kerasShape)
+    let mode: String, value: Float
+    switch l.mode {
+    case .constant(let v): (mode, value) = ("constant", v)
+    case .reflect: (mode, value) = ("reflect", 0)
+    case .edge: (mode, value) = ("edge", 0)
+    case .wrap: (mode, value) = ("wrap", 0)
+    }
+    guard mode != "wrap" || c.opset >= 19 else { throw c.error(l, "Pad mode 'wrap' needs opset 19 or later (exporting opset \(c.opset))") }
+    let pads = c.constant(l.name + "_pads", shape: [8], int64s: [0, 0, l.top, l.left, 0, 0, l.bottom, l.right].map { Int64($0) })
+    var inputs = [input.name, pads]
+    if mode == "constant" { inputs.append(c.scalar(l.name + "_value", value)) }
+    let y = c.node("Pad", inputs, [ONNXAttribute("mode", .string(mode))], name: l.name)
+    return ONNXValue(name: y, kerasShape: out, channelsFirst: true)
+}
+
+private func exportResize2D(_ l: Resize2D, _ x: [ONNXValue], _ c: ONNXExportContext) throws -> ONNXValue {
+    let input = try imageInput(l, x[0], c)
+    let s = input.kerasShape
+    let out = try l.outputShape(for: s)
+    var attributes: [ONNXAttribute] = []
+    switch l.mode {
+    case .nearest(let r):
+        let names: [Resize2D.NearestRounding: String] = [.roundPreferFloor: "round_prefer_floor", .roundPreferCeil: "round_prefer_ceil",
+                                                         .floor: "floor", .ceil: "ceil"]
+        attributes = [ONNXAttribute("mode", .string("nearest")), ONNXAttribute("nearest_mode", .string(names[r]!))]
+    case .linear: attributes = [ONNXAttribute("mode", .string("linear"))]
+    case .cubic(let a, let exclude):
+        attributes = [ONNXAttribute("mode", .string("cubic")), ONNXAttribute("cubic_coeff_a", .float(Float(a))),
+                      ONNXAttribute("exclude_outside", .int(exclude ? 1 : 0))]
+    }
+    if l.antialias {
+        guard c.opset >= 18 else { throw c.error(l, "antialias needs opset 18 or later (exporting opset \(c.opset))") }
+        attributes.append(ONNXAttribute("antialias", .int(1)))
+    }
+    let transforms: [Resize2D.CoordinateTransformation: String] = [.halfPixel: "half_pixel", .halfPixelSymmetric: "half_pixel_symmetric",
+                                                                   .pytorchHalfPixel: "pytorch_half_pixel", .alignCorners: "align_corners", .asymmetric: "asymmetric",
+                                                                   .tfCropAndResize: "tf_crop_and_resize"]
+    guard l.transformation != .halfPixelSymmetric || c.opset >= 19 else {
+        throw c.error(l, "coordinate_transformation_mode 'half_pixel_symmetric' needs opset 19 or later (exporting opset \(c.opset))")
+    }
+    attributes.append(ONNXAttribute("coordinate_transformation_mode", .string(transforms[l.transformation]!)))
+    let roi: String
+    if l.transformation == .tfCropAndResize {
+        attributes.append(ONNXAttribute("extrapolation_value", .float(l.extrapolationValue)))
+        roi = c.constant(l.name + "_roi", shape: [8], [0, 0, Float(l.roi.y.start), Float(l.roi.x.start), 1, 1, Float(l.roi.y.end), Float(l.roi.x.end)])
+    } else {
+        roi = c.constant(l.name + "_roi", shape: [0], [])
+    }
+    let y: String
+    if l.scales.y == Double(out[0]) / Double(s[0]), l.scales.x == Double(out[1]) / Double(s[1]) {
+        let sizes = c.constant(l.name + "_sizes", shape: [4], int64s: [1, Int64(s[2]), Int64(out[0]), Int64(out[1])])
+        y = c.node("Resize", [input.name, roi, "", sizes], attributes, name: l.name)
+    } else {
+        // Scales as float32: only when they are float32 values that give the layer's output size.
+        let (sy, sx) = (Float(l.scales.y), Float(l.scales.x))
+        guard Double(sy) == l.scales.y, Double(sx) == l.scales.x,
+              Int((Double(s[0]) * Double(sy)).rounded(.down)) == out[0], Int((Double(s[1]) * Double(sx)).rounded(.down)) == out[1] else {
+            throw c.error(l, "scales (\(l.scales.y), \(l.scales.x)) are neither the output size over the input's nor float32 scales giving it")
+        }
+        y = c.node("Resize", [input.name, roi, c.constant(l.name + "_scales", shape: [4], [1, 1, sy, sx])], attributes, name: l.name)
     }
     return ONNXValue(name: y, kerasShape: out, channelsFirst: true)
 }
