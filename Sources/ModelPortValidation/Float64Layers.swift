@@ -212,57 +212,6 @@ enum Float64Layers {
             let rows = l.taps(inputSize: x.shape[1], outputSize: l.outputSize.height, scale: l.scales.y, roi: l.roi.y)
             let columns = l.taps(inputSize: x.shape[2], outputSize: l.outputSize.width, scale: l.scales.x, roi: l.roi.x)
             return along(along(x, axis: 1, rows), axis: 2, columns)
-        case let l as Rescaling:
-            return map(x) { $0 * Double(l.scale) + Double(l.offset) }
-        case let l as LayerScale:
-            let g = l.gamma.value.scalars
-            return perChannel(x) { v, c in v * Double(g[c]) }
-        case let l as ActivationLayer:
-            return activate(x, l.activation)
-        case let l as ReLU:
-            return map(x) { v in
-                var y = v >= Double(l.threshold) ? v : Double(l.negativeSlope) * (v - Double(l.threshold))
-                if let m = l.maxValue { y = min(y, Double(m)) }
-                return y
-            }
-        case let l as ELU:
-            return map(x) { $0 > 0 ? $0 : Double(l.alpha) * Foundation.expm1($0) }
-        case let l as PReLU:
-            let alpha = Values(l.alpha.value)
-            let expanded = Broadcasting.expand(Tensor(shape: [1] + alpha.shape, scalars: (0..<alpha.count).map(Float.init)),
-                                               to: [1] + x.sampleShape)
-            let per = x.count / x.batch
-            var out = x
-            for i in 0..<x.count where x.scalars[i] < 0 {
-                out.scalars[i] = alpha.scalars[Int(expanded.scalars[i % per])] * x.scalars[i]
-            }
-            return out
-        case let l as Softmax:
-            return softmax(x, axis: l.axis, log: false)
-        case let l as MaxPooling2D:
-            return try pool(x, kernel: l.poolSize, strides: l.strides, padding: l.padding, average: false)
-        case let l as AveragePooling2D:
-            return try pool(x, kernel: l.poolSize, strides: l.strides, padding: l.padding, average: true)
-        case let l as WindowPooling:
-            return try windowPool(x, l)
-        case let l as WindowConvolution:
-            return try windowConvolution(x, l)
-        case let l as WindowConvTranspose:
-            return windowConvTranspose(x, l)
-        case let l as Pad2D:
-            return pad(x, l)
-        case let l as Resize2D:
-            // The layer's neighbours and weights (ONNX's definition, computed in double), summed in double.
-            let rows = l.taps(inputSize: x.shape[1], outputSize: l.outputSize.height, scale: l.scales.y)
-            let columns = l.taps(inputSize: x.shape[2], outputSize: l.outputSize.width, scale: l.scales.x)
-            let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-            var out = [Double](repeating: 0, count: n * rows.count * columns.count * c)
-            for b in 0..<n { for (oy, row) in rows.enumerated() { for (ox, column) in columns.enumerated() {
-                for (iy, wy) in row { for (ix, wx) in column {
-                    for ch in 0..<c { out[((b * rows.count + oy) * columns.count + ox) * c + ch] += wy * wx * x.scalars[((b * h + iy) * w + ix) * c + ch] }
-                } }
-            } } }
-            return Values(shape: [n, rows.count, columns.count, c], scalars: out)
         case let l as GlobalPooling2D:
             let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
             var out = [Double](repeating: l.kind == .max ? -.infinity : 0, count: n * c)
