@@ -10,6 +10,7 @@
 #include <hdf5.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 
 static inline hid_t mp_H5P_DEFAULT(void) { return H5P_DEFAULT; }
 /// Stops HDF5 from loading filter plugins (shared libraries named by
@@ -116,6 +117,21 @@ static inline int mp_error_stack_has_minor(hid_t minor) {
     hid_t state[2] = { minor, 0 };
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, mp_minor_walk, state);
     return state[1] != 0;
+}
+
+/// Marks an open file's descriptor close-on-exec. HDF5's POSIX driver opens
+/// files without O_CLOEXEC, so a child process spawned while the file is open
+/// (by any thread) would inherit the descriptor and, with it, HDF5's flock on
+/// the file: a later open of the same file here would then fail with "unable
+/// to lock the file" although nothing holds it any more. Returns 0, or -1 if
+/// the descriptor cannot be reached (a driver without one) or changed.
+static inline int mp_set_close_on_exec(hid_t file) {
+    void *handle = NULL;
+    if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) < 0 || handle == NULL) return -1;
+    int fd = *(int *)handle;
+    int flags = fcntl(fd, F_GETFD);
+    if (flags < 0) return -1;
+    return fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0 ? -1 : 0;
 }
 
 #endif

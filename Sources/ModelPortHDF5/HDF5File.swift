@@ -42,12 +42,13 @@ public final class HDF5File: @unchecked Sendable {
             let flags = mode == .readOnly ? mp_H5F_ACC_RDONLY() : mp_H5F_ACC_RDWR()
             let alreadyOpen = mp_H5E_FILEOPEN()
             let locked = mp_H5E_CANTLOCKFILE()
-            // Readers take no file lock: HDF5 opens files without close-on-exec,
-            // so a child process spawned while another file handle (a writer's
-            // exclusive lock) was open keeps that lock alive, and a later read
-            // would fail with "unable to lock file" although nobody writes.
-            // ModelPort writes through temporary files renamed into place, so
-            // a reader never sees a file being written.
+            // Readers take no file lock: HDF5 opens files without close-on-exec;
+            // every file opened here is marked close-on-exec at once (see
+            // mp_set_close_on_exec), but a child spawned in the moment between
+            // HDF5's open and that mark would still keep a writer's lock alive,
+            // and a later read would fail with "unable to lock file" although
+            // nobody writes. ModelPort writes through temporary files renamed
+            // into place, so a reader never sees a file being written.
             let fapl = try site.own(H5Pcreate(mp_H5P_FILE_ACCESS()), .propertyList, .io, operation)
             if mode == .readOnly {
                 try site.check(H5Pset_file_locking(fapl.id, false, true), .io, operation)
@@ -65,6 +66,7 @@ public final class HDF5File: @unchecked Sendable {
                     : "the file is damaged (HDF5 cannot open it" + (message.isEmpty ? ")" : ": \(message))"))
             }
             let file = try site.own(fileID, .file, .corrupt, operation)
+            try site.check(mp_set_close_on_exec(file.id), .io, "mark file close-on-exec")
             let root = try site.own(H5Oopen(file.id, "/", hdf5LinkAccess), .object, .corrupt, "open root group")
             return (file, root)
         }
@@ -90,6 +92,7 @@ public final class HDF5File: @unchecked Sendable {
             try site.check(H5Pset_libver_bounds(fapl.id, H5F_LIBVER_V18, H5F_LIBVER_V18), .io, operation)
             let flags = overwrite ? mp_H5F_ACC_TRUNC() : mp_H5F_ACC_EXCL()
             let file = try site.own(H5Fcreate(path, flags, mp_H5P_DEFAULT(), fapl.id), .file, .io, operation)
+            try site.check(mp_set_close_on_exec(file.id), .io, "mark file close-on-exec")
             let root = try site.own(H5Oopen(file.id, "/", hdf5LinkAccess), .object, .io, "open root group")
             return (file, root)
         }
