@@ -38,7 +38,7 @@ private func importConstant(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext
 /// A constant of a constant shape filled with one value (the `value`
 /// attribute's, default float 0): ONNX's "light" models make their weights so.
 private func importConstantOfShape(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
-    var a = Attributes(n, c, ignoring: ["value"])
+    let a = Attributes(n, c, ignoring: ["value"])
     try a.finish()
     let shape = try c.ints(n.inputs[0])
     guard shape.allSatisfy({ $0 >= 0 }) else { throw c.error("ConstantOfShape shape \(shape) has a negative size") }
