@@ -172,7 +172,8 @@ let package = Package(
             ]),
         .testTarget(
             name: "ModelPortFormatsTests",
-            dependencies: ["ModelPortFormats", "ModelPortData", "ModelPortKeras", "ModelPortONNX", "ModelPortRuntime", "TestSupport"]),
+            dependencies: ["ModelPortFormats", "ModelPortData", "ModelPortKeras", "ModelPortONNX", "ModelPortRuntime", "ModelPortValidation",
+                           "TestSupport"]),
         .testTarget(
             name: "ModelPortCLITests",
             dependencies: ["ModelPortKeras", "ModelPortRuntime", "ModelPortValidation", "TestSupport"]),

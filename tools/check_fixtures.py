@@ -11,6 +11,9 @@ Then the multi-input/output fixtures (fixtures/multiio/, whose references
 hold named datasets) are re-checked the same way by
 `tools/make_multiio_fixtures.py --check`, counted as one more check.
 
+The PyTorch-style ONNX models (fixtures/onnx/pytorch/) are re-run with
+onnxruntime against their references the same way.
+
 Prints one line per model and a closing 'N passed, N failed' line; exits 1 on
 any failure. Each generation runs in its own subprocess.
 """
@@ -48,6 +51,30 @@ def check(writer, stems):
     return failed
 
 
+def check_pytorch_style(stems):
+    """fixtures/onnx/pytorch: onnxruntime reproduces each reference, and the NHWC copy holds the same digits."""
+    import h5py
+    import numpy as np
+    import onnxruntime as ort
+    failed = 0
+    for stem in stems:
+        base = os.path.join(FIXTURES, "onnx", "pytorch", stem)
+        with h5py.File(base + ".reference.h5", "r") as f, h5py.File(base + ".nhwc.reference.h5", "r") as g:
+            x, y, x_nhwc, y_nhwc = f["inputs"][()], f["outputs"][()], g["inputs"][()], g["outputs"][()]
+        session = ort.InferenceSession(base + ".onnx", providers=["CPUExecutionProvider"])
+        got = session.run(None, {session.get_inputs()[0].name: x})[0]
+        diff = float(np.max(np.abs(got - y))) if got.shape == y.shape else float("inf")
+        same = np.array_equal(x.transpose(0, 2, 3, 1), x_nhwc) and np.array_equal(y, y_nhwc)
+        if diff <= 1e-6 and same:
+            print(f"ok      onnx/pytorch/{stem}: onnxruntime {ort.__version__} reproduces all {y.size} reference outputs "
+                  f"(max diff {diff:g}); the NHWC reference holds the same digits and outputs")
+        else:
+            print(f"FAILED  onnx/pytorch/{stem}: onnxruntime differs from the committed reference by {diff:g}"
+                  + ("" if same else "; the NHWC reference is not the NCHW one transposed"))
+            failed += 1
+    return failed
+
+
 def main():
     if len(sys.argv) > 2 and sys.argv[1] == "--writer":
         # The exit status is the number of models that failed.
@@ -69,6 +96,11 @@ def main():
     multiio = os.path.join(REPO, "tools", "make_multiio_fixtures.py")
     total += 1
     failures += 0 if subprocess.run([sys.executable, multiio, "--check"]).returncode == 0 else 1
+    pytorch = os.path.join(FIXTURES, "onnx", "pytorch", "manifest.json")
+    with open(pytorch) as f:
+        stems = sorted(json.load(f))
+    total += len(stems)
+    failures += check_pytorch_style(stems)
     print(f"fixture check: {total - failures} passed, {failures} failed")
     sys.exit(1 if failures else 0)
 

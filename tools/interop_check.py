@@ -2,9 +2,11 @@
 """Proves ModelPort's Keras and ONNX writers with the real peers.
 
 For every Keras fixture (fixtures/manifest.json, fixtures/coverage/manifest.json, the
-generated .build/fixtures/applications and the small block of .build/fixtures/families)
-and every tf2onnx conversion (fixtures/onnx/*.tf2onnx.onnx, i.e. models that
-reach ModelPort without a Keras config), the built `modelport` binary writes,
+generated .build/fixtures/applications and the small block of .build/fixtures/families),
+every tf2onnx conversion (fixtures/onnx/*.tf2onnx.onnx, i.e. models that
+reach ModelPort without a Keras config) and every PyTorch-style NCHW ONNX model
+(fixtures/onnx/pytorch, whose Keras conversions are channels-last and so are fed
+the *.nhwc.reference.h5 digits), the built `modelport` binary writes,
 into a temporary directory:
 
   <name>.k3.h5       legacy HDF5, Keras 3 layout     -> keras.models.load_model
@@ -13,9 +15,10 @@ into a temporary directory:
   <name>.weights.h5  weights only                    -> model.load_weights (Keras 3)
   <name>.onnx        ONNX, opset 17                  -> onnx.checker (full) + onnxruntime
 
-and every file is checked against Keras's reference outputs (fixtures'
-*.reference.h5, within 1e-5) and against ModelPort's own predictions for that
-same file (`modelport predict`, within 1e-5). A Keras file written back in the
+and every file is checked against the reference outputs (Keras's in fixtures'
+*.reference.h5, onnxruntime's for the PyTorch-style models; within 1e-5) and
+against ModelPort's own predictions for that same file (`modelport predict`,
+within 1e-5). A Keras file written back in the
 generation that wrote it must also keep every weight bit-identical and make
 Keras predict what it predicts for the original (max abs diff <= 1e-6), and
 keep the optimizer state bit-identical when it has one.
@@ -88,7 +91,7 @@ def log(ok, name, message):
 
 
 def sources():
-    """(name, source path, reference path, writer or None, includes optimizer)."""
+    """(name, source path, reference path, writer or None, includes optimizer, fine-tuning, reference for Keras outputs)."""
     out = []
     # The committed fixtures, and the real-world models Keras makes at test time (tools/make_application_fixtures.py).
     generated = os.path.join(REPO, ".build", "fixtures")
@@ -112,7 +115,15 @@ def sources():
         if name.endswith(".tf2onnx.onnx"):
             stem = name[: -len(".tf2onnx.onnx")]
             out.append((stem + "_tf2onnx", os.path.join(onnx_dir, name), os.path.join(FIXTURES, stem + ".reference.h5"), None, False, False))
-    return out
+    # PyTorch-style NCHW graphs (tools/make_pytorch_style_onnx.py): their Keras conversions are channels-last,
+    # so Keras and ModelPort feed those the same digits as (N, 28, 28, 1) (*.nhwc.reference.h5).
+    pytorch_dir = os.path.join(onnx_dir, "pytorch")
+    if os.path.exists(os.path.join(pytorch_dir, "manifest.json")):
+        with open(os.path.join(pytorch_dir, "manifest.json")) as f:
+            for stem in sorted(json.load(f)):
+                base = os.path.join(pytorch_dir, stem)
+                out.append((stem + "_pytorch", base + ".onnx", base + ".reference.h5", None, False, False, base + ".nhwc.reference.h5"))
+    return [entry if len(entry) == 7 else entry + (entry[2],) for entry in out]
 
 
 def modelport_binary(explicit):
@@ -131,13 +142,16 @@ def run(cmd):
 def produce(binary, workdir, only):
     """Writes every file with `modelport convert`; returns the plan for the checkers."""
     plan, results = [], []
-    for name, src, ref, writer, optimizer, fine_tuning in sources():
+    for name, src, onnx_ref, writer, optimizer, fine_tuning, keras_ref in sources():
         if only and only not in name:
             continue
         for suffix in SUFFIXES:
             out = os.path.join(workdir, name + suffix)
+            # A Keras model made from an NCHW ONNX graph takes channels-last samples (a weights file is checked in that
+            # model's architecture), ModelPort's read-back of a weights file (the source's architecture) the source's.
+            ref = onnx_ref if suffix == ".onnx" else keras_ref
             # Weights files are verified by ModelPort reading them back into the source's architecture.
-            args = [binary, "convert", src, out] + (["--reference", ref] if suffix == ".weights.h5" else ["--no-verify"])
+            args = [binary, "convert", src, out] + (["--reference", onnx_ref] if suffix == ".weights.h5" else ["--no-verify"])
             if suffix == ".k3.h5":
                 args += ["--keras-version", "3"]
             elif suffix == ".k2.h5":
@@ -279,7 +293,7 @@ def compare_all(item, got, x, y):
     ok = True
     d_ref = max_diff(got, y)
     ok &= d_ref <= TOLERANCE
-    message = f"max |peer - keras reference| = {d_ref:.2e}"
+    message = f"max |peer - reference| = {d_ref:.2e}"
     if "modelport" in item:
         with open(item["modelport"]) as f:
             mp = np.array(json.load(f), dtype=np.float32)

@@ -30,12 +30,19 @@ struct Convert: ParsableCommand {
             source stopped. --model-only leaves them out. A model config is kept when the output \
             is in its dialect, else generated from the model. ONNX holds no training state.
 
+            An ONNX model with NCHW image inputs (what PyTorch and the ONNX model zoo export) \
+            becomes an ordinary channels-last Keras model: its input takes (H, W, C) images, \
+            weights are moved at conversion (a flatten before the first dense layer included), \
+            and no Permute layer is left. Verification feeds it the same images with the \
+            channels moved last. --keep-nchw-input keeps the (C, H, W) input instead.
+
             Examples:
               modelport convert fixtures/mnist_cnn.h5 mnist_cnn.onnx
               modelport convert fixtures/mnist_cnn.h5 mnist_cnn.onnx --opset 13 --nchw-input
               modelport convert fixtures/mnist_cnn_keras2.h5 mnist_cnn_k3.h5 --keras-version 3
               modelport convert fixtures/mnist_cnn.h5 mnist_cnn.keras --reference fixtures/mnist_cnn.reference.h5
               modelport convert model.onnx model.h5 --keras-version 2
+              modelport convert fixtures/onnx/pytorch/mnist_cnn_opset9.onnx mnist_cnn_nhwc.keras
               modelport convert fixtures/mnist_mlp.h5 mnist_mlp.weights.h5
               modelport convert trained.keras trained_k2.h5 --keras-version 2     # keeps the Adam state
               modelport convert trained.keras deploy.h5 --model-only
@@ -57,7 +64,8 @@ struct Convert: ParsableCommand {
     @Option(help: "ONNX opset of an .onnx output (13 to 21).")
     var opset = 17
 
-    @Flag(help: "Make an ONNX output's image input NCHW (no Transpose at the input) instead of Keras's NHWC.")
+    @Flag(name: [.customLong("nchw-input"), .customLong("keep-nchw-input")],
+          help: "Channels-first image inputs: an ONNX output takes NCHW (no Transpose at the input) instead of Keras's NHWC; a Keras model converted from an NCHW ONNX model keeps its NCHW input instead of becoming channels-last.")
     var nchwInput = false
 
     @Option(help: "Model config JSON for a .weights.h5 input.")
@@ -108,7 +116,8 @@ struct Convert: ParsableCommand {
             for note in written.notes { printError("note: \(note)") }
             if noVerify { return }
             let converted = try ModelConversion.readBack(output, source: source)
-            let check = try ModelConversion.verify(source.model, converted, reference: try reference.map(readReference),
+            let check = try ModelConversion.verify(source.model, converted, inputDims: written.inputDims,
+                                                   reference: try reference.map(readReference),
                                                    samples: samples, sourcePath: input, atol: atol, rtol: rtol)
             print("Verified on \(check.inputs):")
             for (k, result) in check.outputs.enumerated() {

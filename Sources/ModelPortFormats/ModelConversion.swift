@@ -26,6 +26,10 @@ public enum ModelConversion {
         /// Layout of a `.h5` output (2 or 3); nil keeps the source's generation (else 3).
         public var kerasVersion: Int?
         public var opset: Int
+        /// Image inputs channels-first: an ONNX output's NCHW input (no
+        /// Transpose at the input); a Keras model from an NCHW ONNX model
+        /// keeps that NCHW input (a Permute layer after it) instead of taking
+        /// channels-last images like every Keras CNN.
         public var nchwInput: Bool
         /// Leave out a compiled source's compile settings and optimizer state (a Keras output loads uncompiled).
         public var modelOnly: Bool
@@ -43,6 +47,16 @@ public enum ModelConversion {
         public let description: String
         /// What was left out and why ("the optimizer state was left out (...)").
         public let notes: [String]
+        /// Per source input: how its samples are permuted to feed the written
+        /// model (1-based sample axes, as `Permute.dims`), or nil where the
+        /// written model takes them as they are.
+        public let inputDims: [[Int]?]
+
+        init(description: String, notes: [String], inputDims: [[Int]?] = []) {
+            self.description = description
+            self.notes = notes
+            self.inputDims = inputDims
+        }
     }
 
     /// Writes `source` to `output` (atomically) in the format its extension
@@ -59,7 +73,9 @@ public enum ModelConversion {
             if let v = source.kerasVersion { exportOptions.metadata["keras_version"] = v }
             try ONNXExporter.write(source.model, to: output, options: exportOptions)
             let dropped = source.trainingConfig != nil ? ["ONNX holds no training state: the compile settings and optimizer state were left out"] : []
-            return Written(description: "ONNX opset \(options.opset), \(options.nchwInput ? "NCHW" : "NHWC") input", notes: dropped)
+            // The exporter declares every rank-3 (H, W, C) input as (C, H, W).
+            let dims: [[Int]?] = source.model.inputShapes.map { options.nchwInput && $0.count == 3 ? [3, 1, 2] : nil }
+            return Written(description: "ONNX opset \(options.opset), \(options.nchwInput ? "NCHW" : "NHWC") input", notes: dropped, inputDims: dims)
         case .keras(let container):
             let sourceGeneration = KerasGeneration(kerasVersion: source.kerasVersion)
             let generation = options.kerasVersion.flatMap(KerasGeneration.init(rawValue:)) ?? sourceGeneration ?? .keras3
@@ -78,11 +94,17 @@ public enum ModelConversion {
                     compiled = ", model only (compile settings and optimizer state left out: --model-only)"
                 }
             }
-            try KerasWriter.write(source.model, to: output, options: saveOptions)
+            // An NCHW ONNX model becomes a channels-last Keras model (not a weights file, which goes into the caller's architecture).
+            let folded = source.onnx != nil && container != .weights && !options.nchwInput ? try InputPermuteFolding.folded(source.model) : nil
+            try KerasWriter.write(folded?.model ?? source.model, to: output, options: saveOptions)
             let kept = saveOptions.modelConfig != nil && source.keras != nil ? "original config" : "generated config"
+            let inputs = folded.map { f in
+                ", " + f.model.inputShapes.map { "(\($0.map(String.init).joined(separator: ", ")))" }.joined(separator: " and ") + " input (channels last)"
+            } ?? ""
+            let dims = folded?.inputDims ?? []
             switch container {
-            case .legacyH5: return Written(description: "Keras \(generation.rawValue) HDF5 layout, \(kept)" + compiled, notes: notes)
-            case .archive: return Written(description: "Keras 3 archive, \(kept)" + compiled, notes: notes)
+            case .legacyH5: return Written(description: "Keras \(generation.rawValue) HDF5 layout, \(kept)" + inputs + compiled, notes: notes, inputDims: dims)
+            case .archive: return Written(description: "Keras 3 archive, \(kept)" + inputs + compiled, notes: notes, inputDims: dims)
             case .weights: return Written(description: "Keras weights only (load them with model.load_weights)", notes: [])
             }
         }
@@ -115,8 +137,10 @@ public enum ModelConversion {
     /// - Throws: `ReferenceError` when the reference does not fit the model (a
     ///   missing or unknown `inputs/<name>` or `outputs/<name>` dataset, other shapes);
     ///   `RuntimeError` when the converted model takes other shapes.
-    public static func verify(_ source: any Model, _ converted: any Model, reference: ReferenceData?, samples: Int = 16,
-                              sourcePath: String, atol: Float, rtol: Float) throws -> Verification {
+    /// - Parameter inputDims: `Written.inputDims`: how each input's samples
+    ///   are permuted for `converted`.
+    public static func verify(_ source: any Model, _ converted: any Model, inputDims: [[Int]?] = [], reference: ReferenceData?,
+                              samples: Int = 16, sourcePath: String, atol: Float, rtol: Float) throws -> Verification {
         var inputs: [Tensor]
         let what: String
         if let reference {
@@ -129,13 +153,14 @@ public enum ModelConversion {
             what = "\(samples) generated samples (uniform in [0, 1), fixed seed)"
         }
         let expected = try source.predict(inputs: inputs)
-        // An NCHW ONNX input takes the same images with channels moved first.
-        let convertedInputs = try zip(inputs, converted.inputShapes).map { x, shape -> Tensor in
-            if x.sampleShape == shape { return x }
-            guard x.sampleShape.count == 3, shape == [x.sampleShape[2], x.sampleShape[0], x.sampleShape[1]] else {
+        // An NCHW ONNX input takes the same images with channels moved first; a channels-last Keras model, with them last.
+        let convertedInputs = try zip(inputs, converted.inputShapes).enumerated().map { k, pair -> Tensor in
+            let (x, shape) = pair
+            let layout = (k < inputDims.count ? inputDims[k] : nil).map { Permute(name: "input_layout", dims: $0) }
+            guard try layout?.outputShape(for: x.sampleShape) ?? x.sampleShape == shape else {
                 throw RuntimeError("the converted model takes inputs of shape \(shape), the source \(x.sampleShape)")
             }
-            return channelsFirst(x)
+            return layout?.forward(x) ?? x
         }
         let actual = try converted.predict(inputs: convertedInputs)
         let comparisons = try zip(actual, expected).map { a, e in try Comparison(actual: a, expected: e, atol: atol, rtol: rtol) }
@@ -146,15 +171,5 @@ public enum ModelConversion {
     public static func generatedInputs(_ shape: [Int], seed: UInt64) -> Tensor {
         var generator = SplitMix64(seed: seed &* 0x9E37_79B9_7F4A_7C15)
         return Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in generator.nextFloat() })
-    }
-
-    /// NHWC -> NCHW.
-    static func channelsFirst(_ x: Tensor) -> Tensor {
-        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        var out = [Float](repeating: 0, count: x.count)
-        for b in 0..<n { for y in 0..<h { for xx in 0..<w { for ch in 0..<c {
-            out[((b * c + ch) * h + y) * w + xx] = x.scalars[((b * h + y) * w + xx) * c + ch]
-        } } } }
-        return Tensor(shape: [n, c, h, w], scalars: out)
     }
 }

@@ -16,6 +16,16 @@ struct ImportedValue {
     var isIdentityLayout: Bool { perm == Array(0..<perm.count) }
 }
 
+/// A flattening of a value held in another layout, done in the runtime's
+/// order: element `i` of `node`'s output is ONNX element `order[i]` of the
+/// flattened value. A dense layer reading it permutes its kernel rows instead
+/// of the data (PyTorch's `Flatten -> Gemm` on an NHWC-held image becomes
+/// Keras's plain `Flatten -> Dense`).
+struct RuntimeOrderFlatten {
+    let node: Int
+    let order: [Int]
+}
+
 /// A constant tensor (an initializer, a Constant node, or folded shape
 /// arithmetic). Integers are exact in a Double up to 2^53.
 struct ConstantTensor {
@@ -50,6 +60,9 @@ final class ONNXImportContext {
     var masks: [String: (String, Float)] = [:]
     private var producers: [String: Int] = [:]
     var values: [String: ImportedValue] = [:]
+    /// Flattened values also available in the runtime order of what they
+    /// flatten (`values` always holds the ONNX order).
+    var runtimeOrderFlattens: [String: RuntimeOrderFlatten] = [:]
     private(set) var nodes: [Functional.Node] = []
     private(set) var nodeShapes: [[Int]] = []
     /// ONNX node indices reading each value name.
@@ -207,6 +220,47 @@ final class ONNXImportContext {
     func channelsLast(_ v: ImportedValue) throws -> ImportedValue {
         let r = v.onnxShape.count
         return try materialize(v, Array(1..<max(r, 1)) + [0])
+    }
+
+    /// Largest flattening whose element order is recorded for dense layers.
+    static let maxRecordedFlatten = 1 << 24
+
+    /// Flattens `x` (all sample axes into one) into ONNX output `name`: in
+    /// ONNX order, and — when `x` is held in another layout — also in the
+    /// runtime's order, for a dense layer to read without a Permute.
+    func flatten(_ x: ImportedValue, into name: String) throws {
+        let count = try product(x.onnxShape, of: "input shape")
+        // The runtime-order flattening first, so that it, the one kept when a dense layer reads it, gets the plain name.
+        if !x.isIdentityLayout, count <= Self.maxRecordedFlatten {
+            let runtimeFlat = try add(Flatten(name: layerName("Flatten")), [x])
+            runtimeOrderFlattens[name] = RuntimeOrderFlatten(node: runtimeFlat, order: Self.elementOrder(of: x))
+        }
+        let flat = try add(Flatten(name: layerName("Flatten")), [try identityLayout(x)])
+        values[name] = ImportedValue(node: flat, onnxShape: [count], perm: [0])
+    }
+
+    /// For each element of `x` in the runtime's row-major order, its index in ONNX's.
+    private static func elementOrder(of x: ImportedValue) -> [Int] {
+        var onnxStrides = [Int](repeating: 1, count: x.onnxShape.count)
+        for k in stride(from: x.onnxShape.count - 2, through: 0, by: -1) { onnxStrides[k] = onnxStrides[k + 1] * x.onnxShape[k + 1] }
+        let shape = x.runtimeShape, strides = x.perm.map { onnxStrides[$0] }
+        let count = shape.reduce(1, *)
+        var order = [Int](repeating: 0, count: count)
+        var index = [Int](repeating: 0, count: shape.count)
+        var offset = 0
+        for i in 0..<count {
+            order[i] = offset
+            var k = shape.count - 1
+            while k >= 0 {
+                index[k] += 1
+                offset += strides[k]
+                if index[k] < shape[k] { break }
+                offset -= strides[k] * shape[k]
+                index[k] = 0
+                k -= 1
+            }
+        }
+        return order
     }
 
     // MARK: - Looking up inputs

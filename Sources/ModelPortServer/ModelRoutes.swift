@@ -106,14 +106,15 @@ extension ModelServer {
         let box = UncheckedBox(source)
         let (description, verification) = try await worker.run { () -> (String, ModelConversion.Verification) in
             let source = box.value
-            let description: String
-            do { description = try ModelConversion.write(source, to: output, options: chosen).description } catch {
+            let written: ModelConversion.Written
+            do { written = try ModelConversion.write(source, to: output, options: chosen) } catch {
                 throw APIError(.unprocessableContent, "cannot_convert", ModelServer.scrub("\(error)", directory, filename))
             }
             let converted = try ModelConversion.readBack(output, source: source)
-            let verification = try ModelConversion.verify(source.model, converted, reference: try reference(), samples: 16,
+            let verification = try ModelConversion.verify(source.model, converted, inputDims: written.inputDims,
+                                                          reference: try reference(), samples: 16,
                                                           sourcePath: name, atol: ModelServer.atol, rtol: 0)
-            return (description, verification)
+            return (written.description, verification)
         }
         let bytes = try InputFile.read(output, maxBytes: 1 << 30)
         let summary: [String: Any] = [

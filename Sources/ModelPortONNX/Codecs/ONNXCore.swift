@@ -68,6 +68,7 @@ private func alias(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws 
         }
     }
     let input = n.inputs[0]
+    if let f = c.runtimeOrderFlattens[input] { c.runtimeOrderFlattens[n.outputs[0]] = f }
     if let v = c.values[input] { c.values[n.outputs[0]] = v }
     else if let m = c.masks[input] { c.masks[n.outputs[0]] = m }
     else if let k = c.constants[input] { c.constants[n.outputs[0]] = k }
@@ -77,7 +78,15 @@ private func alias(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws 
 
 private func dense(_ n: ONNXNodeProto, _ c: ONNXImportContext, x: ImportedValue, kernel: [Float], inputs k: Int, units: Int, bias: [Float]?) throws {
     let (bias, outputName) = foldBias(bias, after: n, channels: units, image: false, c)
-    let input = try c.identityLayout(x)
+    let input: ImportedValue
+    var kernel = kernel
+    if let flat = c.runtimeOrderFlattens[n.inputs[0]], flat.order.count == k {
+        // The input flattened in the runtime's order: its row i is ONNX row order[i].
+        input = ImportedValue(node: flat.node, onnxShape: [k], perm: [0])
+        kernel = flat.order.flatMap { kernel[($0 * units)..<($0 * units + units)] }
+    } else {
+        input = try c.identityLayout(x)
+    }
     try c.reserve([k, units], for: "the dense kernel")
     let layer = Dense(name: c.layerName("Dense"), inputUnits: k, units: units, useBias: bias != nil)
     layer.kernel.value = Tensor(shape: [k, units], scalars: kernel)

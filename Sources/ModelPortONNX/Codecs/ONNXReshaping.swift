@@ -41,7 +41,7 @@ private func importFlatten(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext)
     var a = Attributes(n, c)
     let axis = try a.int("axis", 1)
     try a.finish()
-    let x = try c.identityLayout(try c.value(n.inputs[0]))
+    let x = try c.value(n.inputs[0])
     let rank = x.onnxShape.count + 1
     let k = axis < 0 ? axis + rank : axis
     // Axis k > 1 keeps the batch only when the axes it merges into it (1..<k) all have size 1.
@@ -50,12 +50,11 @@ private func importFlatten(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext)
     }
     if k == rank {
         // (N, 1, ..., 1) -> (N, 1).
-        let node = try c.add(Reshape(name: c.layerName("Reshape"), targetShape: [1]), [x])
+        let node = try c.add(Reshape(name: c.layerName("Reshape"), targetShape: [1]), [try c.identityLayout(x)])
         c.output(n, ImportedValue(node: node, onnxShape: [1], perm: [0]))
         return
     }
-    let node = try c.add(Flatten(name: c.layerName("Flatten")), [x])
-    c.output(n, ImportedValue(node: node, onnxShape: [x.onnxShape.reduce(1, *)], perm: [0]))
+    try c.flatten(x, into: n.outputs[0])
 }
 
 private func importReshape(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
@@ -117,8 +116,10 @@ private func importReshape(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext)
         sample = sample.map { $0 == -1 ? size / known : $0 }
     }
     guard try c.product(sample, of: "Reshape target") == size else { throw c.error("cannot reshape \(x.onnxShape) (\(size) elements) to \(sample)") }
+    if sample == x.onnxShape { c.output(n, try c.identityLayout(x)); return }
+    // x.view(x.size(0), -1): a flattening, which a dense layer can read in the runtime's order.
+    if sample.count == 1, x.onnxShape.count > 1 { try c.flatten(x, into: n.outputs[0]); return }
     let input = try c.identityLayout(x)
-    if sample == x.onnxShape { c.output(n, input); return }
     let node = try c.add(Reshape(name: c.layerName("Reshape"), targetShape: sample), [input])
     c.output(n, ImportedValue(node: node, onnxShape: sample, perm: Array(0..<sample.count)))
 }
