@@ -5,9 +5,11 @@ The cases ship inside the pinned onnx wheel (onnx/backend/test/data):
 
   pytorch-converted, pytorch-operator  model.onnx + test_data_set_0/{input,output}_*.pb,
                                        the outputs PyTorch computed
-  light                                light_<net>.onnx (weights made by ConstantOfShape);
-                                       no stored inputs, so the inputs are seeded random
-                                       numbers and onnxruntime computes the reference
+  light                                light_<net>.onnx (weights made by ConstantOfShape,
+                                       one value each, replaced by seeded random weights so
+                                       that outputs are not degenerate); no stored inputs, so
+                                       the inputs are seeded random numbers and onnxruntime
+                                       computes the reference
   node                                 the CNN-relevant single-operator cases; when the
                                        wheel ships no node/ directory they are generated
                                        from onnx.backend.test.case.node (outputs by the
@@ -118,6 +120,7 @@ def onnxruntime_outputs(model_path, inputs):
     import onnxruntime as ort
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
+    options.log_severity_level = 3  # no warnings about initializers left unused (the light models' fill shapes)
     session = ort.InferenceSession(model_path, options, providers=["CPUExecutionProvider"])
     names = [o.name for o in session.get_outputs()]
     return dict(zip(names, session.run(names, inputs)))
@@ -178,9 +181,50 @@ def prepare_stored(directory, name, work):
     return model_path, ref
 
 
+def randomized_light(model, seed):
+    """A light model with seeded random weights in place of its ConstantOfShape fills (every
+    weight one constant, which makes deep nets' outputs degenerate: softmax of equal logits):
+    LeCun-scaled Conv/Gemm kernels (variance 1/fan-in), small biases, BatchNormalization scales and variances in
+    [0.5, 1.5) and means near 0, Caffe2's per-channel Mul scales and Add shifts the same."""
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    rng = np.random.default_rng(seed)
+    consumers = collections.defaultdict(list)
+    for node in model.graph.node:
+        for k, name in enumerate(node.input):
+            consumers[name].append((node, k))
+    shapes = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type != "ConstantOfShape" or node.input[0] not in shapes:
+            continue
+        shape = [int(d) for d in shapes[node.input[0]]]
+        users = consumers[node.output[0]]
+        if len(users) == 1 and users[0][0].op_type == "Unsqueeze":  # Caffe2's per-channel affine: look through it
+            users = consumers[users[0][0].output[0]]
+        if len(users) != 1:
+            continue
+        user, k = users[0]
+        if user.op_type in ("Conv", "Gemm") and k == 1:
+            trans_b = any(a.name == "transB" and a.i == 1 for a in user.attribute)
+            fan_in = int(np.prod(shape[1:])) if user.op_type == "Conv" or trans_b else shape[0]
+            values = rng.standard_normal(shape) * np.sqrt(1.0 / max(fan_in, 1))
+        elif (user.op_type == "BatchNormalization" and k in (1, 4)) or user.op_type == "Mul":
+            values = rng.uniform(0.5, 1.5, shape)
+        elif user.op_type in ("Conv", "Gemm", "BatchNormalization", "Add"):
+            values = rng.standard_normal(shape) * 0.1
+        else:
+            continue
+        value = numpy_helper.from_array(values.astype(np.float32), node.output[0])
+        node.op_type = "Constant"
+        del node.input[:]
+        del node.attribute[:]
+        node.attribute.append(onnx.helper.make_attribute("value", value))
+    return model
+
+
 def prepare_light(name, work):
-    model_path = os.path.join(DATA, "light", name + ".onnx")
-    model = onnx.load(model_path)
+    model = randomized_light(onnx.load(os.path.join(DATA, "light", name + ".onnx")), LIGHT_SEED)
+    model_path = os.path.join(work, name + ".onnx")
+    onnx.save(model, model_path)
     inputs = random_inputs(model, LIGHT_SEED)
     outputs = onnxruntime_outputs(model_path, inputs)
     ref = os.path.join(work, name + ".reference.h5")

@@ -89,6 +89,10 @@ stage "ONNX backend test cases (the onnx wheel's PyTorch, light and node cases: 
 "$venv/bin/python" tools/onnx_backend_cases.py --bin "$(swift build --show-bin-path)/modelport" --jobs 2 \
   --exclude '^light_vgg19$' --json "$repo/.build/onnx-backend/verdicts.json"
 
+stage "ONNX -> Keras on the PyTorch and zoo models (Keras 3 and tf-keras load each conversion and predict the reference)"
+"$venv/bin/python" tools/onnx_to_keras_check.py --bin "$(swift build --show-bin-path)/modelport" \
+  --dirs pytorch-converted,light --exclude '^light_vgg19$'
+
 stage "Bad-input corpus (hostile and broken files: no crash, hang, data loss or runaway memory)"
 "$venv/bin/python" tools/badinputs/check.py --bin "$(swift build --show-bin-path)/modelport"
 

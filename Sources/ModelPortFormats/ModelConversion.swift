@@ -96,7 +96,12 @@ public enum ModelConversion {
             }
             // An NCHW ONNX model becomes a channels-last Keras model (not a weights file, which goes into the caller's architecture).
             let folded = source.onnx != nil && container != .weights && !options.nchwInput ? try InputPermuteFolding.folded(source.model) : nil
-            try KerasWriter.write(folded?.model ?? source.model, to: output, options: saveOptions)
+            var model = folded?.model ?? source.model
+            if source.onnx != nil, container != .weights, let valid = try KerasInputNames.valid(model) {
+                model = valid.model
+                notes += valid.renamed.map { "input '\($0.0)' is named '\($0.1)' in the Keras model (Keras does not allow '/' in a layer name)" }
+            }
+            try KerasWriter.write(model, to: output, options: saveOptions)
             let kept = saveOptions.modelConfig != nil && source.keras != nil ? "original config" : "generated config"
             let inputs = folded.map { f in
                 ", " + f.model.inputShapes.map { "(\($0.map(String.init).joined(separator: ", ")))" }.joined(separator: " and ") + " input (channels last)"

@@ -7,9 +7,9 @@ import ModelPortRuntime
 ///
 /// The store keeps each layer's variables at `layers/<key>/vars/0, 1, ...`
 /// where `<key>` is not the layer's name but its class name in snake_case,
-/// numbered in the order the model lists its layers (`conv2d`, `conv2d_1`,
-/// `dense`, ...); a nested model's layers are under `layers/<key>/layers/`.
-/// So weights are mapped by walking the config's layers in order.
+/// numbered in the order Keras lists the model's layers (`conv2d`, `conv2d_1`,
+/// `dense`, ...; see `KerasLayerOrder`); a nested model's layers are under
+/// `layers/<key>/layers/`. So weights are mapped by walking the layers in that order.
 enum KerasWeightsStore {
     static func load(into model: any Model, config: JSONValue, from root: HDF5Group, file: String) throws {
         guard root.isGroup("layers") else {
@@ -23,14 +23,26 @@ enum KerasWeightsStore {
             throw KerasImportError(file: file, message: "model config has no layers list")
         }
         let byName = Dictionary(model.layers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        func entryName(_ entry: JSONValue) -> String { entry["name"]?.string ?? entry["config"]?["name"]?.string ?? "" }
+        // Keras counts the keys along its own layer order (the config's, in a file Keras wrote), and
+        // counts layers only: a Keras 3 operation (`keras.src.ops...`) holds no weights and takes no key.
+        var ordered = entries.enumerated().filter { !($0.element["module"]?.string ?? "").hasPrefix("keras.src.ops") }
+        if className != "Sequential" {
+            var position: [String: Int] = [:]
+            for (k, layer) in KerasLayerOrder.layers(of: model).enumerated() where position[layer.name] == nil { position[layer.name] = k }
+            ordered = ordered.enumerated().sorted { a, b in
+                let (pa, pb) = (position[entryName(a.element.element)] ?? Int.max, position[entryName(b.element.element)] ?? Int.max)
+                return pa != pb ? pa < pb : a.offset < b.offset
+            }.map(\.element)
+        }
         var used: [String: Int] = [:]
-        for (index, entry) in entries.enumerated() {
+        for (index, entry) in ordered {
             let layerClass = entry["class_name"]?.string ?? ""
             // A Sequential model does not list its InputLayer among its layers.
             if layerClass == "InputLayer" && className == "Sequential" { continue }
             var key = snakeCase(layerClass)
             if let n = used[key] { used[key] = n + 1; key += "_\(n + 1)" } else { used[key] = 0 }
-            let name = entry["name"]?.string ?? entry["config"]?["name"]?.string ?? ""
+            let name = entryName(entry)
             guard layerClass != "InputLayer" else { continue }
             guard let layer = byName[name] else {
                 throw KerasImportError(file: file, layer: name, className: layerClass,

@@ -263,6 +263,27 @@ final class ONNXImportContext {
         return order
     }
 
+    /// Constant `k` as the operand of an element-wise operation on `x`: its
+    /// axes aligned with one sample's (numpy's rule; a leading batch axis of
+    /// size 1 dropped) and arranged in `x`'s runtime layout, at its own
+    /// broadcastable shape.
+    /// - Throws: when it would broadcast over the batch or enlarge the sample.
+    func runtimeConstant(_ k: ConstantTensor, for x: ImportedValue, of op: String) throws -> Tensor {
+        var shape = k.shape
+        while shape.count > x.onnxShape.count, shape.first == 1 { shape.removeFirst() }
+        guard shape.count <= x.onnxShape.count else {
+            throw error("constant of shape \(k.shape) does not broadcast to one sample of shape \(x.onnxShape) (broadcasting over the batch axis is not supported)")
+        }
+        shape = [Int](repeating: 1, count: x.onnxShape.count - shape.count) + shape
+        guard zip(shape, x.onnxShape).allSatisfy({ $0 == 1 || $0 == $1 }) else {
+            throw error("constant of shape \(k.shape) does not broadcast to one sample of shape \(x.onnxShape) without enlarging it")
+        }
+        if k.values.count == 1 { return Tensor(shape: [], scalars: [Float(k.values[0])]) }
+        try reserve(shape, for: "the \(op) constant")
+        let values = permuteAxes(k.values.map { Float($0) }, shape: shape, perm: x.perm)
+        return Tensor(shape: x.perm.map { shape[$0] }, scalars: values)
+    }
+
     // MARK: - Looking up inputs
 
     func isConstant(_ name: String) -> Bool { constants[name] != nil || symbolic[name] != nil }

@@ -1,63 +1,20 @@
 import Foundation
 import ModelPortRuntime
 
-/// Runtime layers for ONNX operators that have no Keras layer: element-wise
-/// arithmetic with a constant tensor, a few unary functions, and division of
-/// two tensors. The importer uses them only when no Keras-equivalent layer
-/// fits; the Keras writers reject them by name (`ONNX:Div`, ...).
+/// Runtime layers for ONNX operators that have no Keras layer: a few unary
+/// functions, and division of two tensors (arithmetic with a constant is the
+/// runtime's `ConstantArithmetic`, which Keras writes as an op layer). The
+/// importer uses them only when no Keras-equivalent layer fits; the Keras
+/// writers reject them by name (`ONNX:Div`, ...).
 ///
 /// Layout: they work element by element on whatever layout the importer
-/// stores the value in; a constant is pre-arranged to that layout.
+/// stores the value in.
 
-/// `x op c` (or `c op x`) with a constant already broadcast to the sample shape.
-public final class ONNXConstantOp: Layer, @unchecked Sendable {
-    public enum Operation: String, Sendable { case add = "Add", sub = "Sub", mul = "Mul", div = "Div", pow = "Pow", min = "Min", max = "Max" }
-    public let name: String
-    public let operation: Operation
-    /// True for `c op x` (matters for Sub, Div and Pow).
-    public let constantFirst: Bool
-    /// One sample's worth of constant values, in the stored layout.
-    public let constant: Tensor
-    public var typeName: String { "ONNX:" + operation.rawValue }
-
-    public init(name: String, operation: Operation, constant: Tensor, constantFirst: Bool = false) {
-        self.name = name
-        self.operation = operation
-        self.constant = constant
-        self.constantFirst = constantFirst
-    }
-
-    public func outputShape(for inputShape: [Int]) throws -> [Int] {
-        guard inputShape == constant.shape else {
-            throw RuntimeError("constant of shape \(constant.shape) does not match input \(inputShape)")
-        }
-        return inputShape
-    }
-
-    public func forward(_ input: Tensor) -> Tensor {
-        var output = input
-        let per = constant.count
-        for i in 0..<output.count {
-            let (a, b) = constantFirst ? (constant.scalars[i % per], input.scalars[i]) : (input.scalars[i], constant.scalars[i % per])
-            switch operation {
-            case .add: output.scalars[i] = a + b
-            case .sub: output.scalars[i] = a - b
-            case .mul: output.scalars[i] = a * b
-            case .div: output.scalars[i] = a / b
-            case .pow: output.scalars[i] = Foundation.pow(a, b)
-            case .min: output.scalars[i] = Swift.min(a, b)
-            case .max: output.scalars[i] = Swift.max(a, b)
-            }
-        }
-        return output
-    }
-}
-
-/// An element-wise function without a Keras activation name.
+/// An element-wise function Keras has no layer or operation for (`Sqrt`,
+/// `Reciprocal`, `Neg`, `Abs` and `Log` import as the runtime's `UnaryMath`).
 public final class ONNXUnaryOp: Layer, @unchecked Sendable {
     public enum Operation: String, Sendable, CaseIterable {
-        case erf = "Erf", sqrt = "Sqrt", reciprocal = "Reciprocal", neg = "Neg", abs = "Abs", log = "Log"
-        case floor = "Floor", ceil = "Ceil"
+        case erf = "Erf", floor = "Floor", ceil = "Ceil"
     }
     public let name: String
     public let operation: Operation
@@ -76,11 +33,6 @@ public final class ONNXUnaryOp: Layer, @unchecked Sendable {
             let x = output.scalars[i]
             switch operation {
             case .erf: output.scalars[i] = Foundation.erf(x)
-            case .sqrt: output.scalars[i] = x.squareRoot()
-            case .reciprocal: output.scalars[i] = 1 / x
-            case .neg: output.scalars[i] = -x
-            case .abs: output.scalars[i] = Swift.abs(x)
-            case .log: output.scalars[i] = Foundation.log(x)
             case .floor: output.scalars[i] = x.rounded(.down)
             case .ceil: output.scalars[i] = x.rounded(.up)
             }

@@ -12,7 +12,6 @@ struct CodecTableTests {
     /// Runtime layer types with deliberately no ONNX export codec, and why.
     static let notExportable: [String: String] = [
         "ModelLayer": "a nested model: the exporter emits its layers in place",
-        "ONNXConstantOp": "made only by the ONNX importer (an element-wise operator with a constant)",
         "ONNXUnaryOp": "made only by the ONNX importer (an element-wise ONNX operator)",
         "ONNXBinaryOp": "made only by the ONNX importer (Div or Pow of two computed tensors)",
         "ONNXReduce": "made only by the ONNX importer (ReduceMean/ReduceSum/ReduceMax)",

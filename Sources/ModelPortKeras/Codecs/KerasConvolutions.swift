@@ -12,7 +12,8 @@ extension KerasCodecs {
     static let groupedConv2D = KerasCodec<GroupedConv2D>(classNames: [], decode: { a, _ in
         throw a.error("a grouped convolution is read by the Conv2D codec")
     }, encode: { c, g in
-        ["filters": .number(Double(c.filters)), "kernel_size": pair(c.kernelSize.height, c.kernelSize.width),
+        try checkStridedDilation(c, strides: c.strides, dilation: c.dilation)
+        return ["filters": .number(Double(c.filters)), "kernel_size": pair(c.kernelSize.height, c.kernelSize.width),
          "strides": pair(c.strides.y, c.strides.x), "padding": .string(c.padding.rawValue), "data_format": channelsLast,
          "dilation_rate": pair(c.dilation.y, c.dilation.x), "groups": .number(Double(c.groups)),
          "activation": try activationName(c.activation, g, c), "use_bias": .bool(c.bias != nil)]
@@ -49,7 +50,8 @@ extension KerasCodecs {
         return Conv2D(name: a.name, inputChannels: channels, filters: filters, kernelSize: w.kernel,
                       strides: w.strides, dilation: w.dilation, padding: w.padding, activation: activation, useBias: useBias)
     }, encode: { c, g in
-        ["filters": .number(Double(c.filters)), "kernel_size": pair(c.kernelSize.height, c.kernelSize.width),
+        try checkStridedDilation(c, strides: c.strides, dilation: c.dilation)
+        return ["filters": .number(Double(c.filters)), "kernel_size": pair(c.kernelSize.height, c.kernelSize.width),
          "strides": pair(c.strides.y, c.strides.x), "padding": .string(c.padding.rawValue), "data_format": channelsLast,
          "dilation_rate": pair(c.dilation.y, c.dilation.x), "groups": .number(1),
          "activation": try activationName(c.activation, g, c), "use_bias": .bool(c.bias != nil)]
@@ -66,6 +68,7 @@ extension KerasCodecs {
         return DepthwiseConv2D(name: a.name, inputChannels: inputShape[2], depthMultiplier: multiplier, kernelSize: w.kernel,
                                strides: w.strides, dilation: w.dilation, padding: w.padding, activation: activation, useBias: useBias)
     }, encode: { c, g in
+        try checkStridedDilation(c, strides: c.strides, dilation: c.dilation)
         var config: [String: JSONValue] = [
             "kernel_size": pair(c.kernelSize.height, c.kernelSize.width), "strides": pair(c.strides.y, c.strides.x),
             "padding": .string(c.padding.rawValue), "data_format": channelsLast, "dilation_rate": pair(c.dilation.y, c.dilation.x),
@@ -96,7 +99,8 @@ extension KerasCodecs {
                                kernelSize: w.kernel, strides: w.strides, dilation: w.dilation, padding: w.padding,
                                activation: activation, useBias: useBias)
     }, encode: { c, g in
-        ["filters": .number(Double(c.filters)), "kernel_size": pair(c.kernelSize.height, c.kernelSize.width),
+        try checkStridedDilation(c, strides: c.strides, dilation: c.dilation)
+        return ["filters": .number(Double(c.filters)), "kernel_size": pair(c.kernelSize.height, c.kernelSize.width),
          "strides": pair(c.strides.y, c.strides.x), "padding": .string(c.padding.rawValue), "data_format": channelsLast,
          "dilation_rate": pair(c.dilation.y, c.dilation.x), "depth_multiplier": .number(Double(c.depthwiseKernel.shape[3])),
          "activation": try activationName(c.activation, g, c), "use_bias": .bool(c.bias != nil)]
@@ -139,5 +143,13 @@ extension KerasCodecs {
             throw a.error("strides > 1 together with dilation_rate > 1 is not supported (Keras rejects it too)", argument: "dilation_rate")
         }
         return (kernel, strides, dilation, try a.padding())
+    }
+}
+
+/// Keras's convolutions refuse strides > 1 together with dilation_rate > 1
+/// (an ONNX Conv may have both): refused by name before anything is written.
+private func checkStridedDilation(_ layer: any Layer, strides: (y: Int, x: Int), dilation: (y: Int, x: Int)) throws {
+    if (strides.y > 1 || strides.x > 1) && (dilation.y > 1 || dilation.x > 1) {
+        throw unsupported(layer, "strides (\(strides.y), \(strides.x)) together with dilation_rate (\(dilation.y), \(dilation.x)): Keras's convolutions take one or the other")
     }
 }

@@ -30,8 +30,8 @@ enum KerasArchiveWriter {
     /// `/layers/<key>/...` for every layer of `model` (Sequential models list no InputLayer).
     private static func writeContainer(_ model: any Model, into group: HDF5Group) throws {
         var used: [String: Int] = [:]
-        for layer in model.layers where !(model is Sequential && layer is InputLayer) {
-            // Keras keys a layer's weights by the snake-cased class name its config gives.
+        for layer in KerasLayerOrder.layers(of: model) where !(model is Sequential && layer is InputLayer) {
+            // Keras keys a layer's weights by the snake-cased class name its config gives, counted in its layer order.
             let className = (layer as? ModelLayer)?.typeName ?? KerasCodecs.writtenClassName(layer, generation: .keras3)
             var key = snakeCase(className)
             if let n = used[key] { used[key] = n + 1; key += "_\(n + 1)" } else { used[key] = 0 }

@@ -33,7 +33,8 @@ enum KerasH5Writer {
 
     /// `save_weights_to_hdf5_group`: `layer_names`, then one group per layer.
     static func writeModelWeights(_ model: any Model, into group: HDF5Group, generation: KerasGeneration, version: String, backend: String) throws {
-        let layers = model.layers
+        // Keras matches them to its layers by position.
+        let layers = KerasLayerOrder.layers(of: model)
         try KerasAttributeWriter.writeStrings(group, "layer_names", layers.map(\.name))
         try group.writeAttribute("backend", string: backend)
         try group.writeAttribute("keras_version", string: version)

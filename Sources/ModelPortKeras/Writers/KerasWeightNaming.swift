@@ -33,7 +33,7 @@ enum KerasWeightNaming {
     /// (path of enclosing nested models, owning layer, parameter) in the layer's weight order.
     static func owned(_ layer: any Layer, path: String) -> [(String, any Layer, Parameter)] {
         if let nested = layer as? ModelLayer {
-            return nested.model.layers.flatMap { owned($0, path: path + nested.model.name + "/") }
+            return KerasLayerOrder.layers(of: nested.model).flatMap { owned($0, path: path + nested.model.name + "/") }
         }
         return layer.parameters.map { (path, layer, $0) }
     }

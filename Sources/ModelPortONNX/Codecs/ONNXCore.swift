@@ -3,7 +3,8 @@ import ModelPortRuntime
 /// Core layers: Keras `Dense` <-> ONNX `Gemm` (rank-1 input) or `MatMul`
 /// (+ `Add`), the `Activation` layer <-> the activation operators
 /// (`Relu`, `Sigmoid`, ..., `Clip`, and the element-wise unary operators,
-/// imported as `ONNXUnaryOp`), and the layers that are the identity at
+/// imported as the runtime's `UnaryMath` where Keras has the operation —
+/// `Sqrt`, `Reciprocal`, `Neg`, `Abs`, `Log` — else as `ONNXUnaryOp`), and the layers that are the identity at
 /// inference (`InputLayer`, `Dropout`, `InferenceIdentity`) <-> `Identity`
 /// and inference-mode `Dropout`.
 extension ONNXFamily {
@@ -208,11 +209,9 @@ private func importClip(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) th
     }
     // Any other bounds: max(x, min), then min(., max), as ONNX computes them.
     var y = x
-    for (bound, operation) in [(low, ONNXConstantOp.Operation.max), (high, .min)] {
+    for (bound, operation) in [(low, ConstantArithmetic.Operation.maximum), (high, .minimum)] {
         guard let bound else { continue }
-        try c.reserve(y.runtimeShape, for: "the Clip bound")
-        let layer = ONNXConstantOp(name: c.layerName("ONNX:" + operation.rawValue), operation: operation,
-                                   constant: Tensor(shape: y.runtimeShape, scalars: [Float](repeating: Float(bound), count: y.runtimeShape.reduce(1, *))))
+        let layer = ConstantArithmetic(name: c.layerName(operation.rawValue), operation: operation, constant: Tensor(shape: [], scalars: [Float(bound)]))
         y = ImportedValue(node: try c.add(layer, [y]), onnxShape: y.onnxShape, perm: y.perm)
     }
     c.output(n, y)
@@ -221,8 +220,15 @@ private func importClip(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) th
 private func importUnary(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext) throws {
     try Attributes(n, c).finish()
     let x = try c.value(n.inputs[0])
-    let op = ONNXUnaryOp.Operation(rawValue: n.opType)!
-    c.output(n, ImportedValue(node: try c.add(ONNXUnaryOp(name: c.layerName("ONNX:" + n.opType), operation: op), [x]), onnxShape: x.onnxShape, perm: x.perm))
+    let functions: [String: UnaryMath.Function] = ["Sqrt": .sqrt, "Reciprocal": .reciprocal, "Neg": .negative, "Abs": .absolute, "Log": .log]
+    let layer: any Layer
+    if let function = functions[n.opType] {
+        // Keras's ops.sqrt, ops.negative, ...: written back to Keras and ONNX alike.
+        layer = UnaryMath(name: c.layerName(function.rawValue), function: function)
+    } else {
+        layer = ONNXUnaryOp(name: c.layerName("ONNX:" + n.opType), operation: ONNXUnaryOp.Operation(rawValue: n.opType)!)
+    }
+    c.output(n, ImportedValue(node: try c.add(layer, [x]), onnxShape: x.onnxShape, perm: x.perm))
 }
 
 // MARK: - Export

@@ -3,7 +3,7 @@ import ModelPortRuntime
 /// Merges: Keras `Add`, `Subtract`, `Multiply`, `Average`, `Maximum`,
 /// `Minimum`, `Concatenate` (one runtime `Merge`) <-> ONNX `Add`/`Sum`,
 /// `Sub`, `Mul`, `Mean`, `Max`, `Min`, `Concat`. Imported element-wise
-/// operators with a constant become `Rescaling` (scalar) or `ONNXConstantOp`;
+/// operators with a constant become `Rescaling` (scalar) or `ConstantArithmetic`;
 /// `Div` and `Pow` of two computed tensors become `ONNXBinaryOp`; `Concat` of
 /// constants is shape arithmetic.
 extension ONNXFamily {
@@ -109,14 +109,9 @@ private func arithmetic(_ n: ONNXNodeProto, lhs: String, rhs: String, alignedCon
             return
         }
     }
-    // The constant is stored at the full sample shape.
-    try c.reserve(x.onnxShape, for: "the \(n.opType) constant")
-    guard let full = broadcast(k, to: x.onnxShape) else {
-        throw c.error("constant of shape \(k.shape) does not broadcast to one sample of shape \(x.onnxShape) (broadcasting over the batch axis is not supported)")
-    }
-    let stored = permuteAxes(full, shape: x.onnxShape, perm: x.perm)
-    let layer = ONNXConstantOp(name: c.layerName("ONNX:" + n.opType), operation: ONNXConstantOp.Operation(rawValue: n.opType)!,
-                               constant: Tensor(shape: x.runtimeShape, scalars: stored), constantFirst: constantFirst)
+    let operation: ConstantArithmetic.Operation = ["Add": .add, "Sub": .subtract, "Mul": .multiply, "Div": .divide, "Pow": .power][n.opType]!
+    let layer = ConstantArithmetic(name: c.layerName(operation.rawValue), operation: operation,
+                                   constant: try c.runtimeConstant(k, for: x, of: n.opType), constantFirst: constantFirst)
     c.output(n, ImportedValue(node: try c.add(layer, [x]), onnxShape: x.onnxShape, perm: x.perm))
 }
 
@@ -125,10 +120,9 @@ private func importVariadic(_ n: ONNXNodeProto, _ i: Int, _ c: ONNXImportContext
     if (n.opType == "Min" || n.opType == "Max"), n.inputs.count == 2, let k = n.inputs.firstIndex(where: { c.isConstant($0) }) {
         // A clamp by a constant (a ReLU's max_value).
         let x = try c.value(n.inputs[1 - k])
-        try c.reserve(x.onnxShape, for: "the \(n.opType) constant")
-        guard let full = broadcast(try c.constant(n.inputs[k]), to: x.onnxShape) else { throw c.error("constant does not broadcast to \(x.onnxShape)") }
-        let layer = ONNXConstantOp(name: c.layerName("ONNX:" + n.opType), operation: n.opType == "Min" ? .min : .max,
-                                   constant: Tensor(shape: x.runtimeShape, scalars: permuteAxes(full, shape: x.onnxShape, perm: x.perm)))
+        let operation: ConstantArithmetic.Operation = n.opType == "Min" ? .minimum : .maximum
+        let layer = ConstantArithmetic(name: c.layerName(operation.rawValue), operation: operation,
+                                       constant: try c.runtimeConstant(try c.constant(n.inputs[k]), for: x, of: n.opType))
         c.output(n, ImportedValue(node: try c.add(layer, [x]), onnxShape: x.onnxShape, perm: x.perm))
         return
     }
