@@ -55,6 +55,27 @@ struct OperationLayerTests {
         #expect(try back.predict(x).scalars.allSatisfy(\.isFinite))
     }
 
+    /// A Sequential model holding an operation (an ONNX chain `x / 255 -> Dense`) has no Sequential
+    /// spelling in Keras: its generated config is the equivalent functional model.
+    @Test(arguments: ["k2.h5", "keras"])
+    func sequentialWithAnOperationIsWrittenAsFunctional(_ suffix: String) throws {
+        let dense = Dense(name: "dense", inputUnits: 3, units: 2)
+        dense.kernel.value = Tensor(shape: [3, 2], scalars: [0.5, -1, 2, 0.25, -0.75, 1.5])
+        let model = try Sequential(name: "chain", inputShape: [3], layers: [
+            ConstantArithmetic(name: "true_divide", operation: .divide, constant: Tensor(shape: [], scalars: [255])), dense,
+        ])
+        let out = Self.directory.appendingPathComponent("chain.\(suffix)").path
+        try KerasWriter.write(model, to: out, options: KerasSaveOptions(generation: suffix == "k2.h5" ? .keras2 : .keras3))
+        let back = try ModelLoader.load(out).model
+        #expect(back is Functional)
+        #expect(back.layers.filter { !($0 is InputLayer) }.map(\.name) == ["true_divide", "dense"])
+        let x = Tensor(shape: [2, 3], scalars: [0, 17, 255, 128, 3, 90])
+        #expect(try back.predict(x) == model.predict(x))
+        // Without an operation, Sequential stays Sequential.
+        let plain = try Sequential(name: "plain", inputShape: [3], layers: [dense])
+        #expect(try KerasWriter.functionalIfNeeded(plain, generation: .keras3) is Sequential)
+    }
+
     @Test func eachGenerationsSpelling() throws {
         let model = try Self.model()
         let archive = try KerasModelConfigWriter.config(for: model, dialect: .archive, file: "m.keras")

@@ -44,11 +44,29 @@ public enum KerasWriter {
         guard let container = Container(path: path) else {
             throw KerasExportError(file: path, message: "unknown Keras file extension (use .h5, .keras or .weights.h5)")
         }
+        // A generated config spells a Sequential model holding operations as the functional model it is.
+        let model = options.modelConfig == nil ? try functionalIfNeeded(model, generation: options.generation) : model
         switch container {
         case .legacyH5: try writeLegacyH5(model, to: path, options: options)
         case .archive: try writeArchive(model, to: path, options: options)
         case .weights: try writeWeights(model, to: path, options: options)
         }
+    }
+
+    /// Keras has no Sequential layer for an operation (`x / 255.0`, `ops.negative`): a Sequential
+    /// model holding one (an ONNX chain with a constant divisor) is written as the equivalent
+    /// functional model, input, then each layer on the one before.
+    static func functionalIfNeeded(_ model: any Model, generation: KerasGeneration) throws -> any Model {
+        guard let s = model as? Sequential else { return model }
+        let dialect: KerasConfigDialect = generation == .keras2 ? .legacyKeras2 : .archive
+        let holdsOperation = s.layers.contains { layer in
+            if case .operation? = try? KerasCodecs.operationWriting(layer, dialect: dialect) { return true }
+            return false
+        }
+        guard holdsOperation else { return model }
+        var nodes = [Functional.Node(layer: InputLayer(name: generation == .keras2 ? "input_1" : "input_layer", sampleShape: s.inputShape), inputs: [])]
+        for layer in s.layers where !(layer is InputLayer) { nodes.append(Functional.Node(layer: layer, inputs: [nodes.count - 1])) }
+        return try Functional(name: s.name, nodes: nodes, inputNodes: [0], outputNodes: [nodes.count - 1])
     }
 
     /// A legacy HDF5 model file, in `options.generation`'s layout.
