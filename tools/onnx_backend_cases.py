@@ -34,9 +34,10 @@ runs with a time limit. Verdicts:
              (typed into the onnx test's source), onnx's reference implementation recomputes
              them; if the typed values are within 1e-4 of its, ModelPort is judged against it
              (default rule) and the JSON says so ("judged"), otherwise the case is unjudged
-  unjudged   ModelPort's validator failed the case, but the stored outputs hold NaN (sqrt
-             or pow of negative inputs), which the validator always counts as a
-             difference; counted apart, not a pass
+  unjudged   ModelPort's validator failed the case and the stored outputs hold NaN: the
+             validator matches NaN with NaN where both have it (sqrt or pow of negative
+             inputs pass), so this is a NaN where ModelPort has a number or the other way
+             round, which the float64 run cannot judge; counted apart, not a pass
 
 Exit status 1 when any case FAILs; refusals are counted, not failures.
 

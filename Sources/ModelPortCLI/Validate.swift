@@ -34,7 +34,8 @@ struct Validate: ParsableCommand {
             worst elements. With --atol or --rtol the tolerance rule decides instead: an \
             element passes when |modelport - reference| <= atol + rtol * |reference| (numpy's \
             allclose rule), and every sample's predicted class (arg-max) must agree; it also \
-            decides (atol 1e-5) when a layer has no float64 definition. Exit status 1 on failure.
+            decides (atol 1e-5) when a layer has no float64 definition. Under both rules NaN \
+            matches NaN where both have it, and an infinity the same infinity. Exit status 1 on failure.
 
             With --layers, each layer is judged against its own values: atol is scaled by \
             max(1, the layer's largest |reference|), as float32 rounding grows with the values summed.

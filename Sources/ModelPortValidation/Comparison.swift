@@ -41,9 +41,10 @@ public struct Comparison: Sendable {
         var maxAbs: Float = 0, maxRel: Float = 0, worst = 0, outside = 0
         for i in 0..<expected.count {
             let a = actual.scalars[i], e = expected.scalars[i]
-            let diff = abs(a - e)
-            // NaN anywhere counts as outside tolerance and as the worst element.
-            if diff.isNaN || diff > atol + rtol * abs(e) { outside += 1 }
+            let diff = Float(elementDifference(Double(a), Double(e)))
+            // NaN against a number counts as outside tolerance and as the worst element; so does an infinity
+            // against anything but itself (where rtol * |e| would be NaN or infinite).
+            if diff.isNaN || diff.isInfinite || diff > atol + rtol * abs(e) { outside += 1 }
             if diff.isNaN ? !maxAbs.isNaN : diff > maxAbs { maxAbs = diff; worst = i }
             if e != 0 { maxRel = max(maxRel, diff / abs(e)) } else if diff > 0 { maxRel = .infinity }
         }
@@ -65,6 +66,14 @@ public struct Comparison: Sendable {
             referenceLabelMatches = nil
         }
     }
+}
+
+/// |a - b|, except that NaN matches NaN and an infinity the same infinity
+/// (numpy's `allclose(equal_nan=True)`: `sqrt(-1)` computed where the
+/// reference computed it is no difference); NaN when only one is NaN.
+func elementDifference(_ a: Double, _ b: Double) -> Double {
+    if a == b || (a.isNaN && b.isNaN) { return 0 }
+    return abs(a - b)
 }
 
 /// The index of the largest element of each sample.

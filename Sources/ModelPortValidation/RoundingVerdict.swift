@@ -36,8 +36,9 @@ public struct RoundingVerdict: Sendable {
         public let modelport: Float
         public let reference: Float
         public let float64: Double
-        public var modelportError: Double { abs(Double(modelport) - float64) }
-        public var referenceError: Double { abs(Double(reference) - float64) }
+        /// NaN matches NaN (and an infinity the same infinity): see `elementDifference`.
+        public var modelportError: Double { elementDifference(Double(modelport), float64) }
+        public var referenceError: Double { elementDifference(Double(reference), float64) }
     }
 
     public let samples: Int
@@ -61,7 +62,8 @@ public struct RoundingVerdict: Sendable {
     /// Largest |modelport - reference| over all samples, and how many elements exceed `derivedTolerance`.
     public let maxDifference: Double
     public let elementsOutsideDerivedTolerance: Int
-    /// NaN or infinity in either float32 run (or the float64 run): never rounding.
+    /// NaN or infinity in either float32 run where the float64 run has none (or the other way round): never
+    /// rounding. NaN where all three are NaN (`sqrt` of a negative input) matches.
     public var finite: Bool { modelportError.isFinite && referenceError.isFinite }
     public var passed: Bool { finite && referenceIsRounding && modelportIsRounding && elementsOutsideDerivedTolerance == 0 }
 
@@ -83,7 +85,7 @@ public struct RoundingVerdict: Sendable {
             // NaN anywhere is never rounding.
             mp = e.modelportError.isNaN ? .infinity : max(mp, e.modelportError)
             ref = e.referenceError.isNaN ? .infinity : max(ref, e.referenceError)
-            magnitude = max(magnitude, abs(t))
+            if t.isFinite { magnitude = max(magnitude, abs(t)) }
             elements.append(e)
         }
         // Every sample, float64 run or not, within the rounding just measured.
@@ -96,7 +98,7 @@ public struct RoundingVerdict: Sendable {
         let tolerance = modelportFactor * max(mp, ref, floor)
         var largest = 0.0, outside = 0
         for i in 0..<actual.count {
-            let d = abs(Double(actual.scalars[i]) - Double(expected.scalars[i]))
+            let d = elementDifference(Double(actual.scalars[i]), Double(expected.scalars[i]))
             if d.isNaN || d > tolerance { outside += 1 }
             largest = d.isNaN ? .infinity : max(largest, d)
         }
