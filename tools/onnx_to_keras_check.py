@@ -3,11 +3,11 @@
 `pytorch-converted` cases and `light` zoo architectures (seeded random weights, as in
 tools/onnx_backend_cases.py) that ModelPort imports is converted with
 
-  modelport convert model.onnx model.keras --reference ref.h5          (Keras 3 archive)
-  modelport convert model.onnx model.k2.h5 --keras-version 2 --reference ref.h5  (tf-keras)
+  modelport convert model.onnx model.keras --no-verify                     (Keras 3 archive)
+  modelport convert model.onnx model.k2.h5 --keras-version 2 --no-verify   (tf-keras)
 
-(each conversion verified by ModelPort against the ONNX model on the case's inputs), then
-Keras 3 loads the .keras and tf-keras the .k2.h5, each in its own process, and predicts the
+(the real peers judge the files, not ModelPort's read-back), then Keras 3 loads the .keras
+and tf-keras the .k2.h5, each in its own process (both at once), and predicts the
 case's inputs — moved channels-last where the converted model takes them so (an NCHW image
 becomes a channels-last Keras input) — and must give the case's reference outputs (PyTorch's
 stored ones, or onnxruntime's for the light models): max |Keras - reference| <= 1e-4 *
@@ -28,6 +28,7 @@ Exit status 1 when any case FAILs.
 """
 import argparse
 import collections
+import concurrent.futures
 import json
 import os
 import re
@@ -49,8 +50,8 @@ def refused_layer(message):
     return m.group(1) if m else None
 
 
-def convert(binary, model, ref, out, extra):
-    proc = subprocess.run([binary, "convert", model, out, "--reference", ref] + extra, capture_output=True, text=True, timeout=1200)
+def convert(binary, model, out, extra):
+    proc = subprocess.run([binary, "convert", model, out, "--no-verify"] + extra, capture_output=True, text=True, timeout=1200)
     text = (proc.stderr or "") + (proc.stdout or "")
     last = next((l for l in reversed(text.strip().splitlines()) if l.strip()), "")
     return proc.returncode, text, last
@@ -136,37 +137,50 @@ def main():
     os.makedirs(work, exist_ok=True)
     verdicts = []   # (case, target, verdict, detail)
     plan = []
-    for directory in args.dirs.split(","):
-        for name, prepare in cases.discover(directory, os.path.join(work, directory), args.only):
-            if args.exclude and re.search(args.exclude, name):
+
+    def convert_case(directory, name, prepare):
+        """The case's conversions: plan items and verdicts."""
+        items, found = [], []
+        model, ref = prepare()
+        names = {"inputs": [i.name for i in cases.graph_inputs(cases.onnx.load(model))],
+                 "outputs": [o.name for o in cases.onnx.load(model).graph.output]}
+        for suffix, extra, peer in TARGETS:
+            out = os.path.join(work, directory, name + suffix)
+            code, text, last = convert(args.bin, model, out, extra)
+            if code == 0:
+                items.append({"case": name, "target": suffix, "peer": peer, "file": out, "reference": ref, **names})
                 continue
-            model, ref = prepare()
-            graph = cases.onnx.load(model).graph
-            names = {"inputs": [i.name for i in cases.graph_inputs(cases.onnx.load(model))], "outputs": [o.name for o in graph.output]}
-            for suffix, extra, peer in TARGETS:
-                out = os.path.join(work, directory, name + suffix)
-                code, text, last = convert(args.bin, model, ref, out, extra)
-                if code == 0:
-                    plan.append({"case": name, "target": suffix, "peer": peer, "file": out, "reference": ref, **names})
-                    continue
-                layer = refused_layer(last)
-                if code == 2 and layer:
-                    verdicts.append((name, suffix, "refused", layer))
-                elif code == 2 and not os.path.exists(out):
-                    verdicts.append((name, suffix, "not imported", last[:160]))
-                else:
-                    verdicts.append((name, suffix, "FAIL", f"modelport convert exit {code}: {last[:200]}"))
+            layer = refused_layer(last)
+            if code == 2 and layer:
+                found.append((name, suffix, "refused", layer))
+            elif code == 2 and not os.path.exists(out):
+                found.append((name, suffix, "not imported", last[:160]))
+            else:
+                found.append((name, suffix, "FAIL", f"modelport convert exit {code}: {last[:200]}"))
+        return items, found
+
+    jobs = [(directory, name, prepare) for directory in args.dirs.split(",")
+            for name, prepare in cases.discover(directory, os.path.join(work, directory), args.only)
+            if not (args.exclude and re.search(args.exclude, name))]
+    # Two conversions at a time (a debug build converts a 224x224 zoo model in seconds).
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for items, found in pool.map(lambda job: convert_case(*job), jobs):
+            plan += items
+            verdicts += found
     plan_path = os.path.join(work, "plan.json")
     with open(plan_path, "w") as f:
         json.dump(plan, f)
-    for _, _, peer in TARGETS:
+    # Keras 3 and tf-keras each in their own process (they do not share one), side by side.
+    workers = {peer: subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", peer, "--plan", plan_path],
+                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+               for _, _, peer in TARGETS}
+    for peer, proc in workers.items():
         expected = {(p["case"], p["target"]) for p in plan if p["peer"] == peer}
         try:
-            proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", peer, "--plan", plan_path],
-                                  capture_output=True, text=True, timeout=WORKER_SECONDS)
-            out = proc.stdout
-        except subprocess.TimeoutExpired as e:
-            out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+            out, _ = proc.communicate(timeout=WORKER_SECONDS)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
         seen = set()
         for line in out.splitlines():
             if line.startswith("{"):
