@@ -85,7 +85,7 @@ python3 tools/check_architecture.py
 
 stage "ONNX backend test cases (the onnx wheel's PyTorch, light and node cases: every model ModelPort loads must match)"
 # light_vgg19 (143 million weights) takes more than 5 minutes in a debug build; it is
-# run by hand with a release binary: tools/onnx_backend_cases.py --bin .build/release/modelport --only vgg19
+# run by hand with a release binary: tools/onnx_backend_cases.py --bin .build/release/modelport --only vgg19 --timeout 900
 "$venv/bin/python" tools/onnx_backend_cases.py --bin "$(swift build --show-bin-path)/modelport" --jobs 2 \
   --exclude '^light_vgg19$' --json "$repo/.build/onnx-backend/verdicts.json"
 
