@@ -95,9 +95,10 @@ public enum ModelConversion {
                 }
             }
             // An NCHW ONNX model becomes a channels-last Keras model (not a weights file, which goes into the caller's architecture).
-            let folded = source.onnx != nil && container != .weights && !options.nchwInput ? try InputPermuteFolding.folded(source.model) : nil
+            let fromONNX = source.onnx != nil && container != .weights
+            let folded = fromONNX && !options.nchwInput ? try InputPermuteFolding.folded(source.model) : nil
             var model = folded?.model ?? source.model
-            if source.onnx != nil, container != .weights, let valid = try KerasInputNames.valid(model) {
+            if fromONNX, let valid = try KerasInputNames.valid(model) {
                 model = valid.model
                 notes += valid.renamed.map { "input '\($0.0)' is named '\($0.1)' in the Keras model (Keras does not allow '/' in a layer name)" }
             }

@@ -17,11 +17,11 @@ enum KerasLayerOrder {
     static func layers(of model: any Model) -> [any Layer] {
         guard let f = model as? Functional else { return model.layers }
         let nodes = f.nodes
-        let inputSet = Set(f.inputNodes)
         var firstSeen: [ObjectIdentifier: Int] = [:]
         var finished = Set<Int>()
         var decreasingDepth: [Int] = []
         // Iterative form of Keras's recursive _build_map_helper: a node is finished after all its inputs.
+        // (A Functional is acyclic and its input nodes have no inputs, so Keras's cycle and input checks never apply.)
         for output in f.outputNodes {
             var stack: [(node: Int, next: Int)] = []
             func enter(_ j: Int) {
@@ -32,10 +32,10 @@ enum KerasLayerOrder {
             }
             enter(output)
             while let top = stack.last {
-                let inputs = inputSet.contains(top.node) ? [] : nodes[top.node].inputs
+                let inputs = nodes[top.node].inputs
                 if top.next < inputs.count {
                     stack[stack.count - 1].next += 1
-                    if !stack.contains(where: { $0.node == inputs[top.next] }) { enter(inputs[top.next]) }
+                    enter(inputs[top.next])
                     continue
                 }
                 stack.removeLast()

@@ -388,30 +388,3 @@ func snakeCase(_ name: String) -> String {
     }
     return sub(sub(name, "(.)([A-Z][a-z0-9]+)"), "([a-z])([A-Z])").lowercased()
 }
-
-/// A row-major constant broadcast (numpy rules, right-aligned) to `shape`.
-func broadcast(_ c: ConstantTensor, to shape: [Int]) -> [Float]? {
-    var cShape = c.shape
-    while cShape.count > shape.count, cShape.first == 1 { cShape.removeFirst() }
-    guard cShape.count <= shape.count else { return nil }
-    cShape = [Int](repeating: 1, count: shape.count - cShape.count) + cShape
-    guard zip(cShape, shape).allSatisfy({ $0 == $1 || $0 == 1 }) else { return nil }
-    let rank = shape.count
-    var strides = [Int](repeating: 0, count: rank)
-    var s = 1
-    for k in stride(from: rank - 1, through: 0, by: -1) {
-        strides[k] = cShape[k] == 1 ? 0 : s
-        s *= cShape[k]
-    }
-    let total = shape.reduce(1, *)
-    var out = [Float](repeating: 0, count: total)
-    var index = [Int](repeating: 0, count: rank)
-    for o in 0..<total {
-        var j = 0
-        for k in 0..<rank { j += index[k] * strides[k] }
-        out[o] = Float(c.values[j])
-        var k = rank - 1
-        while k >= 0 { index[k] += 1; if index[k] < shape[k] { break }; index[k] = 0; k -= 1 }
-    }
-    return out
-}

@@ -48,6 +48,9 @@ enum KerasModelConfigWriter {
         return e
     }
 
+    /// The name Keras gives a Sequential model's input.
+    static func sequentialInputName(_ generation: KerasGeneration) -> String { generation == .keras2 ? "input_1" : "input_layer" }
+
     private static func inputLayer(name: String, shape: [Int], _ d: KerasConfigDialect) -> [String: JSONValue] {
         var config: [String: JSONValue] = ["dtype": .string("float32"), "sparse": .bool(false), "ragged": .bool(false), "name": .string(name)]
         if d == .legacyKeras2 { config["batch_input_shape"] = batchShape(shape) } else {
@@ -97,7 +100,7 @@ enum KerasModelConfigWriter {
     }
 
     private static func sequential(_ s: Sequential, _ d: KerasConfigDialect) throws -> [String: JSONValue] {
-        var layers: [JSONValue] = [.object(inputLayer(name: d == .legacyKeras2 ? "input_1" : "input_layer", shape: s.inputShape, d))]
+        var layers: [JSONValue] = [.object(inputLayer(name: sequentialInputName(d.generation), shape: s.inputShape, d))]
         var shape = s.inputShape
         for (layer, out) in zip(s.layers, s.layerOutputShapes) {
             if layer is InputLayer { continue }

@@ -64,7 +64,7 @@ public enum KerasWriter {
             return false
         }
         guard holdsOperation else { return model }
-        var nodes = [Functional.Node(layer: InputLayer(name: generation == .keras2 ? "input_1" : "input_layer", sampleShape: s.inputShape), inputs: [])]
+        var nodes = [Functional.Node(layer: InputLayer(name: KerasModelConfigWriter.sequentialInputName(generation), sampleShape: s.inputShape), inputs: [])]
         for layer in s.layers where !(layer is InputLayer) { nodes.append(Functional.Node(layer: layer, inputs: [nodes.count - 1])) }
         return try Functional(name: s.name, nodes: nodes, inputNodes: [0], outputNodes: [nodes.count - 1])
     }
