@@ -26,10 +26,9 @@ and manifest.json (the interop check reads it). Every model is checked with onnx
 Usage: .venv/bin/python tools/make_pytorch_style_onnx.py [--data ../shared/data/mnist]
 """
 import argparse
-import gzip
 import json
 import os
-import struct
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
@@ -40,25 +39,12 @@ import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_fixtures import find_idx, read_idx  # noqa: E402  (the fixtures' own IDX reader)
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(REPO, "fixtures", "onnx", "pytorch")
 SAMPLES = 32
-
-
-def read_idx_images(path, count):
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        magic, n, rows, cols = struct.unpack(">IIII", f.read(16))
-        assert magic == 2051, f"{path}: not an IDX image file"
-        data = np.frombuffer(f.read(count * rows * cols), dtype=np.uint8)
-    return data.reshape(count, rows, cols).astype(np.float32) / 255.0
-
-
-def read_idx_labels(path, count):
-    with gzip.open(path, "rb") as f:
-        magic, n = struct.unpack(">II", f.read(8))
-        assert magic == 2049, f"{path}: not an IDX label file"
-        return np.frombuffer(f.read(count), dtype=np.uint8)
 
 
 def keras_weights():
@@ -156,8 +142,8 @@ def main():
     args = parser.parse_args()
     os.makedirs(OUT, exist_ok=True)
     convs, denses, chw = keras_weights()
-    images = read_idx_images(os.path.join(args.data, "t10k-images-idx3-ubyte.gz"), SAMPLES)
-    labels = read_idx_labels(os.path.join(args.data, "t10k-labels-idx1-ubyte.gz"), SAMPLES)
+    images = read_idx(find_idx(args.data, "t10k-images-idx3-ubyte"))[:SAMPLES].astype(np.float32) / 255.0
+    labels = read_idx(find_idx(args.data, "t10k-labels-idx1-ubyte"))[:SAMPLES]
     x_nchw = images[:, None, :, :]
     manifest = {}
     for stem, opset, flatten_op in [("mnist_cnn_opset9", 9, False), ("mnist_cnn_opset17", 17, False),
